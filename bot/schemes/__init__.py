@@ -1,0 +1,187 @@
+"""CPD schemes: one TOML data file per professional body, validated into `Scheme`."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+BUILTIN_DIR = Path(__file__).parent / "data"
+DEFAULT_SCHEME = "generic"
+
+
+class SchemeError(Exception):
+    """A scheme file that cannot be used; the message names the file and the problem."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Category(_Frozen):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    label: str = Field(min_length=1, max_length=60)
+    description: str = ""
+    # Default for the structured/unstructured question when this category is chosen.
+    # None means "ask the user".
+    structured: bool | None = None
+    # Words that, written as #word in a quick entry, pick this category.
+    aliases: tuple[str, ...] = ()
+
+
+class Status(_Frozen):
+    """A membership status with its yearly hour target (None: no hours target)."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    label: str = Field(min_length=1, max_length=60)
+    hours: float | None = Field(default=None, ge=0)
+    description: str = ""
+
+
+class Question(_Frozen):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    text: str = Field(min_length=1, max_length=300)
+    # Required questions are always asked when logging; a record with one unanswered
+    # counts as "reflection pending".
+    required: bool = False
+    # Optional short answers offered as buttons (e.g. "Yes" / "No" / "Not sure").
+    choices: tuple[str, ...] = ()
+
+
+class Balance(_Frozen):
+    """Balance rule across categories (IES): min categories, each above a token share."""
+
+    min_categories: int = Field(ge=1)
+    min_categories_when_studying: int | None = Field(default=None, ge=1)
+    # A category counts towards the balance only with at least this share of the total.
+    min_share: float = Field(default=0.0, ge=0, le=1)
+
+
+class Scheme(_Frozen):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str = Field(min_length=1, max_length=80)
+    body: str = Field(min_length=1)
+    description: str = ""
+    # First day of the CPD year, as (month, day).
+    year_start_month: int = Field(default=1, ge=1, le=12)
+    year_start_day: int = Field(default=1, ge=1, le=28)
+    categories: tuple[Category, ...] = Field(min_length=1)
+    statuses: tuple[Status, ...] = Field(min_length=1)
+    default_status: str
+    # Whether the scheme distinguishes structured (formal) from unstructured learning.
+    track_structured: bool = False
+    structured_question: str = "Was it structured (formal) learning?"
+    questions: tuple[Question, ...] = Field(min_length=1)
+    # How many reflection questions the logging dialogue asks (required ones first).
+    ask: int = Field(default=2, ge=1, le=3)
+    balance: Balance | None = None
+    audit_notes: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _check_refs(self) -> Scheme:
+        for kind, items in (
+            ("category", self.categories),
+            ("status", self.statuses),
+            ("question", self.questions),
+        ):
+            ids = [i.id for i in items]
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise ValueError(f"duplicate {kind} id(s): {', '.join(dupes)}")
+        aliases = [a.lower() for c in self.categories for a in c.aliases]
+        shared = sorted({a for a in aliases if aliases.count(a) > 1})
+        if shared:
+            raise ValueError(f"alias(es) used by two categories: {', '.join(shared)}")
+        if self.default_status not in {s.id for s in self.statuses}:
+            raise ValueError(f"default_status {self.default_status!r} is not one of the statuses")
+        if sum(q.required for q in self.questions) > self.ask:
+            raise ValueError("more required questions than `ask` allows")
+        return self
+
+    def category(self, category_id: str) -> Category | None:
+        return next((c for c in self.categories if c.id == category_id), None)
+
+    def status(self, status_id: str) -> Status:
+        found = next((s for s in self.statuses if s.id == status_id), None)
+        return found or self.status(self.default_status)
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+    def asked_questions(self) -> tuple[Question, ...]:
+        """The questions the logging dialogue asks: required first, then in file order."""
+        ordered = [q for q in self.questions if q.required] + [
+            q for q in self.questions if not q.required
+        ]
+        return tuple(ordered[: self.ask])
+
+    def target_hours(self, status_id: str) -> float | None:
+        return self.status(status_id).hours
+
+    def year_bounds(
+        self, today: date, override: tuple[int, int] | None = None
+    ) -> tuple[date, date]:
+        """The CPD year containing `today`: (first day, first day of the next year).
+
+        `override` is a person's own (month, day) year start, if they set one.
+        """
+        month, day = override or (self.year_start_month, self.year_start_day)
+        start = date(today.year, month, day)
+        if today < start:
+            start = date(today.year - 1, month, day)
+        end = date(start.year + 1, month, day)
+        return start, end
+
+    def year_label(self, start: date) -> str:
+        if (self.year_start_month, self.year_start_day) == (1, 1):
+            return str(start.year)
+        return f"{start.year}/{(start.year + 1) % 100:02d}"
+
+
+def load_scheme_file(path: Path) -> Scheme:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SchemeError(f"{path}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise SchemeError(f"{path}: cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise SchemeError(f"{path}: not UTF-8 text (save the file as UTF-8): {exc}") from exc
+    try:
+        scheme = Scheme.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(file)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise SchemeError(f"{path}: invalid scheme: {problems}") from exc
+    if scheme.id != path.stem:
+        raise SchemeError(f"{path}: scheme id {scheme.id!r} must match the file name {path.stem!r}")
+    return scheme
+
+
+def load_schemes(extra_dir: Path | None = None) -> Mapping[str, Scheme]:
+    """The built-in schemes, plus (overriding by id) every *.toml in `extra_dir`."""
+    schemes: dict[str, Scheme] = {}
+    dirs = [BUILTIN_DIR] + ([extra_dir] if extra_dir else [])
+    for folder in dirs:
+        if not folder.is_dir():
+            raise SchemeError(f"{folder}: scheme directory does not exist")
+        for path in sorted(folder.glob("*.toml")):
+            scheme = load_scheme_file(path)
+            schemes[scheme.id] = scheme
+    if DEFAULT_SCHEME not in schemes:
+        raise SchemeError(f"no {DEFAULT_SCHEME!r} scheme found in {BUILTIN_DIR}")
+    return schemes
+
+
+@cache
+def default_schemes() -> Mapping[str, Scheme]:
+    """Schemes from the package plus `CPDBOT_SCHEMES_DIR`, loaded once per process."""
+    extra = os.environ.get("CPDBOT_SCHEMES_DIR")
+    return load_schemes(Path(extra) if extra else None)
