@@ -1,0 +1,245 @@
+"""Platform-free values exchanged between adapters, the engine and the dialogue."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from bot.export import Record
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    COMMAND = "command"
+    CHOICE = "choice"
+    FORM = "form"  # a submitted form (Slack modal): field id -> raw value
+
+
+@dataclass(frozen=True)
+class IdentityKey:
+    """Who sent an event: the same user id in two workspaces is two people."""
+
+    platform: str
+    user_id: str
+    workspace: str = ""
+
+    @staticmethod
+    def parse(text: str) -> IdentityKey:
+        """'NAME' (console), 'telegram:ID' or 'slack:TEAM:USER'."""
+        platform, _, rest = text.partition(":")
+        if platform == "telegram" and rest:
+            return IdentityKey("telegram", rest)
+        if platform == "slack" and rest.count(":") == 1:
+            team, user = rest.split(":")
+            return IdentityKey("slack", user, team)
+        return IdentityKey("console", text)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing a person did: typed text, a /command, or pressed a choice (button)."""
+
+    identity: IdentityKey
+    kind: Kind
+    text: str = ""
+    command: str = ""  # lower-case, without the slash or @botname
+    args: str = ""
+    choice: str = ""  # the choice id carried by the button, never its label
+    private: bool = True  # False in a group chat or channel: nothing personal is shown
+    chat_id: str | None = None  # where to reach this person privately
+    display_name: str = ""
+    timezone_hint: str | None = None  # IANA zone the platform reports for the user
+    dedupe_key: str | None = None  # platform update id: a repeat is processed once
+    form: Mapping[str, str] = field(default_factory=dict)  # Kind.FORM: field id -> value
+
+    @staticmethod
+    def text_of(identity: IdentityKey, text: str, **extra: Any) -> Incoming:
+        """Build an event from a line as a person types it: '/cmd args' or plain text."""
+        stripped = text.strip()
+        if stripped.startswith("/") and len(stripped) > 1 and not stripped[1].isspace():
+            head, _, args = stripped[1:].partition(" ")
+            command = head.split("@", 1)[0].lower()
+            return Incoming(
+                identity, Kind.COMMAND, text=text, command=command, args=args.strip(), **extra
+            )
+        return Incoming(identity, Kind.TEXT, text=text, **extra)
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A reply: text plus the choices a person can press (rendered per platform)."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    attachment: Attachment | None = None
+    # For a Kind.FORM event that failed validation: field id -> what is wrong with it.
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One field of the entry form; adapters render it (Slack: Block Kit input blocks).
+
+    kind: text | longtext | date (ISO yyyy-mm-dd) | hours | select (one of options).
+    """
+
+    id: str  # title, date, hours, category, structured, r:<question id>
+    label: str
+    kind: str
+    required: bool = True
+    options: tuple[Choice, ...] = ()
+    placeholder: str = ""
+    max_length: int = 200
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mime_type: str
+
+
+@dataclass(frozen=True)
+class PersonView:
+    display_name: str
+    timezone: str
+    scheme_id: str
+    status_id: str
+    date_order: str
+    languages: tuple[str, ...]
+    onboarded: bool
+    last_entry_number: int
+    studying_he: bool = False
+    year_start: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class ReflectionView:
+    question_id: str
+    question: str
+    answer: str | None
+
+
+@dataclass(frozen=True)
+class EntryView:
+    number: int
+    title: str
+    activity_date: date
+    minutes: int
+    category: str
+    structured: bool | None
+    source: str
+    deleted: bool
+    reflections: tuple[ReflectionView, ...] = ()
+
+    @property
+    def pending(self) -> tuple[ReflectionView, ...]:
+        return tuple(r for r in self.reflections if r.answer is None)
+
+
+@dataclass(frozen=True)
+class YearSummary:
+    start: date
+    end: date  # exclusive
+    minutes_by_category: dict[str, int]
+    entries: int
+    pending_entries: int  # entries with at least one reflection still to answer
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(self.minutes_by_category.values())
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What the dialogue needs loaded before it can take a step (it never reads the DB)."""
+
+    entry_number: int | None = None
+    recent: int = 0
+    summary: bool = False
+    oldest_pending: bool = False
+    record_year: int | None = None  # 0: the current CPD year
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The data loaded for `Needs`, passed to `step` with the clock reading."""
+
+    now: datetime  # aware, UTC
+    person: PersonView
+    is_new: bool = False
+    entry: EntryView | None = None
+    recent: tuple[EntryView, ...] = ()
+    summary: YearSummary | None = None
+    oldest_pending: EntryView | None = None
+    timezone_hint: str | None = None
+    record: Record | None = None
+
+
+# Effects: what the engine must write, in the same transaction as the new state.
+
+
+@dataclass(frozen=True)
+class SaveEntry:
+    number: int
+    title: str
+    activity_date: date
+    minutes: int
+    category: str
+    structured: bool | None
+    source: str
+    reflections: tuple[ReflectionView, ...]
+
+
+@dataclass(frozen=True)
+class UpdateEntry:
+    number: int
+    fields: dict[str, object] = field(default_factory=dict)
+    reflections: tuple[ReflectionView, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeleteEntry:
+    number: int
+
+
+@dataclass(frozen=True)
+class RestoreEntry:
+    number: int
+
+
+@dataclass(frozen=True)
+class UpdatePerson:
+    fields: dict[str, object]
+
+
+Effect = SaveEntry | UpdateEntry | DeleteEntry | RestoreEntry | UpdatePerson
+
+
+# Outbound messages started by the bot (scheduler): each adapter provides a Sender.
+
+
+class Unreachable(Exception):
+    """The person cannot be reached on this platform (blocked the bot, left, deleted)."""
+
+
+class Sender(Protocol):
+    """Sends a message to a person's private chat, within the platform's rate limits.
+
+    Raises `Unreachable` when the platform says the person can never be reached there;
+    waits out rate limits itself (without holding up messages to other people).
+    """
+
+    platform: str
+
+    async def send(self, identity: IdentityKey, chat_id: str | None, reply: Outgoing) -> None: ...

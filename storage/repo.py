@@ -1,0 +1,337 @@
+"""Repository functions. They flush but never commit: the caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.model import EntryView, IdentityKey, PersonView, ReflectionView, YearSummary
+from storage.models import Conversation, Entry, Identity, Person, ProcessedEvent, Reflection
+
+PERSON_FIELDS = {
+    "display_name",
+    "timezone",
+    "scheme_id",
+    "status_id",
+    "date_order",
+    "languages",
+    "year_start_month",
+    "year_start_day",
+    "studying_he",
+    "onboarded",
+    "nudge_day",
+    "nudge_hour",
+    "nudges_enabled",
+    "nudge_mode",
+    "paused_until",
+}
+ENTRY_FIELDS = {"title", "activity_date", "minutes", "category", "structured", "evidence_url"}
+
+
+class ConflictError(Exception):
+    """The conversation changed under us (another event for it committed first)."""
+
+
+def find_identity(session: Session, key: IdentityKey) -> Identity | None:
+    return session.exec(
+        select(Identity).where(
+            Identity.platform == key.platform,
+            Identity.workspace == key.workspace,
+            Identity.user_id == key.user_id,
+        )
+    ).first()
+
+
+def get_or_create_identity(
+    session: Session,
+    key: IdentityKey,
+    *,
+    now: datetime,
+    display_name: str = "",
+    chat_id: str | None = None,
+    timezone: str | None = None,
+) -> tuple[Identity, Person, bool]:
+    """The identity and its person, created (with defaults) on first contact."""
+    identity = find_identity(session, key)
+    if identity is not None:
+        person = session.get(Person, identity.person_id)
+        assert person is not None
+        if chat_id and identity.chat_id != chat_id:
+            identity.chat_id = chat_id
+            identity.unreachable = False
+        return identity, person, False
+    person = Person(display_name=display_name[:200], created_at=now)
+    if timezone:
+        person.timezone = timezone
+    session.add(person)
+    session.flush()
+    assert person.id is not None
+    identity = Identity(
+        person_id=person.id,
+        platform=key.platform,
+        workspace=key.workspace,
+        user_id=key.user_id,
+        chat_id=chat_id,
+        created_at=now,
+    )
+    session.add(identity)
+    session.flush()
+    return identity, person, True
+
+
+def person_view(person: Person) -> PersonView:
+    year_start = None
+    if person.year_start_month and person.year_start_day:
+        year_start = (person.year_start_month, person.year_start_day)
+    return PersonView(
+        display_name=person.display_name,
+        timezone=person.timezone,
+        scheme_id=person.scheme_id,
+        status_id=person.status_id,
+        date_order=person.date_order,
+        languages=tuple(x for x in person.languages.split(",") if x) or ("en",),
+        onboarded=person.onboarded,
+        last_entry_number=person.last_entry_number,
+        studying_he=person.studying_he,
+        year_start=year_start,
+    )
+
+
+def update_person(session: Session, person: Person, fields: dict[str, object]) -> None:
+    unknown = set(fields) - PERSON_FIELDS
+    if unknown:
+        raise ValueError(f"not a person field: {', '.join(sorted(unknown))}")
+    for key, value in fields.items():
+        setattr(person, key, value)
+    session.add(person)
+    session.flush()
+
+
+def load_conversation(session: Session, identity_id: int, *, now: datetime) -> Conversation:
+    conv = session.exec(select(Conversation).where(Conversation.identity_id == identity_id)).first()
+    if conv is None:
+        conv = Conversation(identity_id=identity_id, updated_at=now)
+        session.add(conv)
+        session.flush()
+    return conv
+
+
+def save_conversation(
+    session: Session, conv: Conversation, *, state: str, data: dict[str, Any], now: datetime
+) -> None:
+    """Write the new state if nobody else did since we read it (optimistic version check)."""
+    result = session.execute(
+        update(Conversation)
+        .where(col(Conversation.id) == conv.id, col(Conversation.version) == conv.version)
+        .values(state=state, data=data, version=conv.version + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConflictError(f"conversation {conv.id} changed concurrently")
+
+
+def mark_processed(session: Session, platform: str, key: str, *, now: datetime) -> bool:
+    """Record a platform update id; False if it was already recorded (a duplicate)."""
+    try:
+        with session.begin_nested():
+            session.add(ProcessedEvent(platform=platform, key=key[:200], created_at=now))
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------- entries
+
+
+def _views(session: Session, entries: Sequence[Entry]) -> list[EntryView]:
+    ids = [e.id for e in entries if e.id is not None]
+    by_entry: dict[int, list[ReflectionView]] = defaultdict(list)
+    if ids:
+        rows = session.exec(
+            select(Reflection).where(col(Reflection.entry_id).in_(ids)).order_by(col(Reflection.id))
+        ).all()
+        for r in rows:
+            by_entry[r.entry_id].append(ReflectionView(r.question_id, r.question, r.answer))
+    return [
+        EntryView(
+            number=e.number,
+            title=e.title,
+            activity_date=e.activity_date,
+            minutes=e.minutes,
+            category=e.category,
+            structured=e.structured,
+            source=e.source,
+            deleted=e.deleted_at is not None,
+            reflections=tuple(by_entry.get(e.id or 0, ())),
+        )
+        for e in entries
+    ]
+
+
+def get_entry(session: Session, person_id: int, number: int) -> Entry | None:
+    return session.exec(
+        select(Entry).where(Entry.person_id == person_id, Entry.number == number)
+    ).first()
+
+
+def entry_view(session: Session, person_id: int, number: int) -> EntryView | None:
+    entry = get_entry(session, person_id, number)
+    return _views(session, [entry])[0] if entry else None
+
+
+def recent_entries(session: Session, person_id: int, limit: int) -> list[EntryView]:
+    entries = session.exec(
+        select(Entry)
+        .where(Entry.person_id == person_id, col(Entry.deleted_at).is_(None))
+        .order_by(col(Entry.activity_date).desc(), col(Entry.number).desc())
+        .limit(limit)
+    ).all()
+    return _views(session, entries)
+
+
+def entries_between(session: Session, person_id: int, start: date, end: date) -> list[EntryView]:
+    """Live entries with start <= activity date < end, oldest first."""
+    entries = session.exec(
+        select(Entry)
+        .where(
+            Entry.person_id == person_id,
+            col(Entry.deleted_at).is_(None),
+            Entry.activity_date >= start,
+            Entry.activity_date < end,
+        )
+        .order_by(col(Entry.activity_date), col(Entry.number))
+    ).all()
+    return _views(session, entries)
+
+
+def oldest_pending(session: Session, person_id: int) -> EntryView | None:
+    entry = session.exec(
+        select(Entry)
+        .join(Reflection, col(Reflection.entry_id) == col(Entry.id))
+        .where(
+            Entry.person_id == person_id,
+            col(Entry.deleted_at).is_(None),
+            col(Reflection.answer).is_(None),
+        )
+        .order_by(col(Entry.activity_date), col(Entry.number))
+        .limit(1)
+    ).first()
+    return _views(session, [entry])[0] if entry else None
+
+
+def year_summary(session: Session, person_id: int, start: date, end: date) -> YearSummary:
+    live = (
+        Entry.person_id == person_id,
+        col(Entry.deleted_at).is_(None),
+        Entry.activity_date >= start,
+        Entry.activity_date < end,
+    )
+    rows = session.exec(
+        select(Entry.category, func.sum(Entry.minutes), func.count())
+        .where(*live)
+        .group_by(Entry.category)
+    ).all()
+    pending = session.exec(
+        select(func.count(func.distinct(Entry.id)))
+        .join(Reflection, col(Reflection.entry_id) == col(Entry.id))
+        .where(*live, col(Reflection.answer).is_(None))
+    ).one()
+    return YearSummary(
+        start=start,
+        end=end,
+        minutes_by_category={cat: int(total or 0) for cat, total, _ in rows},
+        entries=sum(int(n) for _, _, n in rows),
+        pending_entries=int(pending or 0),
+    )
+
+
+def create_entry(
+    session: Session,
+    person: Person,
+    *,
+    number: int,
+    title: str,
+    activity_date: date,
+    minutes: int,
+    category: str,
+    structured: bool | None,
+    source: str,
+    reflections: Iterable[ReflectionView],
+    now: datetime,
+    evidence_url: str | None = None,
+) -> Entry:
+    assert person.id is not None
+    entry = Entry(
+        person_id=person.id,
+        number=number,
+        title=title,
+        activity_date=activity_date,
+        minutes=minutes,
+        category=category,
+        structured=structured,
+        source=source,
+        evidence_url=evidence_url,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(entry)
+    session.flush()
+    assert entry.id is not None
+    for r in reflections:
+        session.add(
+            Reflection(
+                entry_id=entry.id,
+                question_id=r.question_id,
+                question=r.question,
+                answer=r.answer,
+                answered_at=now if r.answer is not None else None,
+            )
+        )
+    person.last_entry_number = max(person.last_entry_number, number)
+    session.add(person)
+    session.flush()
+    return entry
+
+
+def update_entry(
+    session: Session,
+    entry: Entry,
+    *,
+    fields: dict[str, object],
+    reflections: Iterable[ReflectionView] = (),
+    now: datetime,
+) -> None:
+    unknown = set(fields) - ENTRY_FIELDS
+    if unknown:
+        raise ValueError(f"not an entry field: {', '.join(sorted(unknown))}")
+    for key, value in fields.items():
+        setattr(entry, key, value)
+    assert entry.id is not None
+    for r in reflections:
+        row = session.exec(
+            select(Reflection).where(
+                Reflection.entry_id == entry.id, Reflection.question_id == r.question_id
+            )
+        ).first()
+        if row is None:
+            row = Reflection(entry_id=entry.id, question_id=r.question_id, question=r.question)
+        row.answer = r.answer
+        row.answered_at = now if r.answer is not None else None
+        session.add(row)
+    entry.updated_at = now
+    session.add(entry)
+    session.flush()
+
+
+def set_deleted(session: Session, entry: Entry, *, deleted: bool, now: datetime) -> None:
+    entry.deleted_at = now if deleted else None
+    entry.updated_at = now
+    session.add(entry)
+    session.flush()
