@@ -1,0 +1,1802 @@
+"""The dialogue: a pure state machine, `step(conv, event, ctx) -> Step`.
+
+No I/O, no clock reads, no platform types. The engine loads what `needs()` asks for into a
+`Snapshot`, calls `step`, then writes the new state and the effects in one transaction.
+The transitions are the table below; `docs/dialogue.md` draws it (a test keeps them in step).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from functools import cache
+from typing import Any, Literal, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import BaseModel, Field
+
+from bot import text as fmt
+from bot.model import (
+    Attachment,
+    Choice,
+    DeleteEntry,
+    Effect,
+    EntryView,
+    FormField,
+    Incoming,
+    Kind,
+    Needs,
+    Outgoing,
+    PersonView,
+    ReflectionView,
+    RestoreEntry,
+    SaveEntry,
+    Snapshot,
+    UpdateEntry,
+    UpdatePerson,
+)
+from bot.parsing import DateOrder, parse_date, parse_duration, parse_quick
+from bot.schemes import Category, Question, Scheme
+
+
+class State(StrEnum):
+    IDLE = "idle"
+    ONBOARD_SCHEME = "onboard_scheme"
+    ONBOARD_TIMEZONE = "onboard_timezone"
+    LOG_TITLE = "log_title"
+    LOG_DATE = "log_date"
+    LOG_HOURS = "log_hours"
+    LOG_CATEGORY = "log_category"
+    LOG_STRUCTURED = "log_structured"
+    LOG_REFLECT = "log_reflect"
+    REFLECT_PENDING = "reflect_pending"
+    DELETE_CONFIRM = "delete_confirm"
+    EDIT_FIELD = "edit_field"
+    EDIT_VALUE = "edit_value"
+    SETTINGS_MENU = "settings_menu"
+    SETTINGS_VALUE = "settings_value"
+
+
+S = State
+LOG_STATES = (S.LOG_TITLE, S.LOG_DATE, S.LOG_HOURS, S.LOG_CATEGORY, S.LOG_STRUCTURED, S.LOG_REFLECT)
+
+# Every transition the dialogue can make: (from, trigger, to). Staying in the same state
+# (a bad answer re-asked, /help, /status, /list) is always allowed and not listed.
+# /cancel leads from every state back to idle (drawn once in the diagram).
+TRANSITIONS: tuple[tuple[State, str, State], ...] = (
+    (S.IDLE, "first contact or /start", S.ONBOARD_SCHEME),
+    (S.ONBOARD_SCHEME, "scheme chosen", S.ONBOARD_TIMEZONE),
+    (S.ONBOARD_TIMEZONE, "time zone chosen", S.IDLE),
+    (S.ONBOARD_TIMEZONE, "time zone chosen, replaying the first message", S.LOG_TITLE),
+    (S.ONBOARD_TIMEZONE, "time zone chosen, replaying the first message", S.LOG_DATE),
+    (S.ONBOARD_TIMEZONE, "time zone chosen, replaying the first message", S.LOG_HOURS),
+    (S.ONBOARD_TIMEZONE, "time zone chosen, replaying the first message", S.LOG_CATEGORY),
+    (S.ONBOARD_TIMEZONE, "time zone chosen, replaying the first message", S.LOG_STRUCTURED),
+    (S.ONBOARD_TIMEZONE, "time zone chosen, replaying the first message", S.LOG_REFLECT),
+    (S.ONBOARD_TIMEZONE, "time zone chosen, replaying the first message", S.REFLECT_PENDING),
+    (S.ONBOARD_TIMEZONE, "time zone chosen, replaying the first message", S.DELETE_CONFIRM),
+    (S.ONBOARD_TIMEZONE, "time zone chosen, replaying the first message", S.EDIT_FIELD),
+    (S.ONBOARD_TIMEZONE, "time zone chosen, replaying the first message", S.SETTINGS_MENU),
+    (S.IDLE, "/log (nothing parsed)", S.LOG_TITLE),
+    (S.IDLE, "/log line without a date", S.LOG_DATE),
+    (S.IDLE, "/log line without hours", S.LOG_HOURS),
+    (S.IDLE, "/log line without a category", S.LOG_CATEGORY),
+    (S.IDLE, "/log line, category without a default", S.LOG_STRUCTURED),
+    (S.IDLE, "/log line with everything but reflections", S.LOG_REFLECT),
+    (S.LOG_TITLE, "title", S.LOG_DATE),
+    (S.LOG_TITLE, "title with a date", S.LOG_HOURS),
+    (S.LOG_TITLE, "title with date and hours", S.LOG_CATEGORY),
+    (S.LOG_TITLE, "title with date, hours, #category", S.LOG_STRUCTURED),
+    (S.LOG_TITLE, "title with date, hours, #category", S.LOG_REFLECT),
+    (S.LOG_DATE, "date", S.LOG_HOURS),
+    (S.LOG_DATE, "date (hours known)", S.LOG_CATEGORY),
+    (S.LOG_DATE, "date (hours, category known)", S.LOG_STRUCTURED),
+    (S.LOG_DATE, "date (hours, category known)", S.LOG_REFLECT),
+    (S.LOG_HOURS, "hours", S.LOG_CATEGORY),
+    (S.LOG_HOURS, "hours (category known)", S.LOG_STRUCTURED),
+    (S.LOG_HOURS, "hours (category known)", S.LOG_REFLECT),
+    (S.LOG_CATEGORY, "category without a default", S.LOG_STRUCTURED),
+    (S.LOG_CATEGORY, "category", S.LOG_REFLECT),
+    (S.LOG_STRUCTURED, "structured yes/no", S.LOG_REFLECT),
+    (S.LOG_REFLECT, "last answer, skip or later: entry saved", S.IDLE),
+    (S.IDLE, "/reflect (something pending)", S.REFLECT_PENDING),
+    (S.REFLECT_PENDING, "last pending answer or later", S.IDLE),
+    (S.IDLE, "/delete N", S.DELETE_CONFIRM),
+    (S.DELETE_CONFIRM, "delete or keep", S.IDLE),
+    (S.IDLE, "/edit N", S.EDIT_FIELD),
+    (S.EDIT_FIELD, "field chosen", S.EDIT_VALUE),
+    (S.EDIT_FIELD, "done", S.IDLE),
+    (S.EDIT_VALUE, "valid value: entry updated", S.EDIT_FIELD),
+    (S.IDLE, "/settings", S.SETTINGS_MENU),
+    (S.SETTINGS_MENU, "setting chosen", S.SETTINGS_VALUE),
+    (S.SETTINGS_MENU, "done", S.IDLE),
+    (S.SETTINGS_VALUE, "valid value: setting saved", S.SETTINGS_MENU),
+)
+ALLOWED = (
+    {(a, b) for a, _, b in TRANSITIONS} | {(s, s) for s in State} | {(s, S.IDLE) for s in State}
+)
+
+TITLE_MAX = 200
+REFLECTION_MAX = 3000
+INPUT_MAX = 4000
+MAX_DAY_MINUTES = 24 * 60
+LIST_DEFAULT = 10
+LIST_MAX = 50
+COMMON_ZONES = (
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "Australia/Sydney",
+    "Asia/Singapore",
+    "UTC",
+)
+DATE_ORDERS: dict[str, str] = {
+    "DMY": "day first (21/11)",
+    "MDY": "month first (11/21)",
+    "YMD": "year first (2026/11/21)",
+}
+HOUR_CHOICES = (30, 60, 90, 120, 180, 420)
+BUSY_COMMANDS = {"log", "edit", "delete", "settings", "start", "reflect", "undo"}
+SLASHLESS = {
+    "log",
+    "status",
+    "list",
+    "help",
+    "cancel",
+    "undo",
+    "reflect",
+    "settings",
+    "start",
+    "export",
+}
+SKIP_WORDS = {"skip", "pass", "-"}
+LATER_WORDS = {"later", "not now"}
+YES = {"yes", "y", "yep", "yeah", "structured", "formal", "true"}
+NO = {"no", "n", "nope", "unstructured", "informal", "false"}
+
+HELP = """\
+Here is what I can do:
+/log — record an activity step by step
+/log 1.5h webinar on arc-flash yesterday #events — in one line; I ask only what is missing
+/status — hours this CPD year against your target, by category
+/list — your recent entries with their numbers
+/edit 12 — change entry #12 (any field, and its reflections)
+/delete 12 — delete entry #12 (asks first)
+/undo — undo the last save, edit or delete
+/reflect — answer reflections you left for later
+/export — your record for this CPD year as a CSV file (/export json, /export 2025)
+/settings — professional body, membership status, time zone, date order
+/cancel — stop what we are doing; nothing half-done is kept"""
+
+
+# ---------------------------------------------------------------- conversation data
+
+
+class Draft(BaseModel):
+    """The entry being logged (or the entry being edited / reflected on)."""
+
+    title: str | None = None
+    activity_date: date | None = None
+    minutes: int | None = None
+    category: str | None = None
+    structured: bool | None = None
+    structured_known: bool = False
+    source: str = "chat"
+    questions: list[str] = Field(default_factory=list)
+    answers: dict[str, str | None] = Field(default_factory=dict)
+
+
+class Undo(BaseModel):
+    kind: Literal["saved", "deleted", "edited"]
+    number: int
+    title: str
+    previous: dict[str, Any] = Field(default_factory=dict)
+    previous_reflections: dict[str, str | None] = Field(default_factory=dict)
+
+
+class Data(BaseModel):
+    """Everything the dialogue remembers between messages (stored as JSON)."""
+
+    draft: Draft | None = None
+    target: int | None = None  # entry number being edited / deleted / reflected on
+    field: str | None = None  # the field being edited, or the setting being changed
+    undo: Undo | None = None
+    pending: dict[str, str] | None = None  # first message, replayed after onboarding
+
+
+@dataclass(frozen=True)
+class Conv:
+    state: State = State.IDLE
+    data: Data = field(default_factory=Data)
+
+    @staticmethod
+    def load(state: str, data: Mapping[str, Any]) -> Conv:
+        try:
+            return Conv(State(state), Data.model_validate(data))
+        except ValueError:
+            return Conv()  # unknown or corrupt state from an older version: start afresh
+
+    def dump(self) -> dict[str, Any]:
+        return self.data.model_dump(mode="json", exclude_defaults=True)
+
+
+@dataclass(frozen=True)
+class Context:
+    snap: Snapshot
+    schemes: Mapping[str, Scheme]
+
+    @property
+    def person(self) -> PersonView:
+        return self.snap.person
+
+    @property
+    def scheme(self) -> Scheme:
+        return self.schemes.get(self.person.scheme_id) or self.schemes["generic"]
+
+    @property
+    def today(self) -> date:
+        return local_now(self.snap.now, self.person.timezone).date()
+
+    @property
+    def date_order(self) -> DateOrder:
+        order = self.person.date_order
+        return cast(DateOrder, order) if order in DATE_ORDERS else "DMY"
+
+
+@dataclass(frozen=True)
+class Step:
+    conv: Conv
+    replies: tuple[Outgoing, ...] = ()
+    effects: tuple[Effect, ...] = ()
+
+
+def local_now(now: datetime, zone: str) -> datetime:
+    try:
+        return now.astimezone(ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return now
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def needs(conv: Conv, event: Incoming) -> Needs:
+    """What must be loaded for `step(conv, event, ...)`: the dialogue never reads storage."""
+    data = conv.data
+    if conv.state == S.ONBOARD_TIMEZONE and data.pending:
+        return needs(Conv(), _event_from(event, data.pending))
+    if conv.state in (S.EDIT_FIELD, S.EDIT_VALUE, S.REFLECT_PENDING) and data.target:
+        return Needs(entry_number=data.target)
+    command, args = _command_of(conv, event)
+    if command == "status":
+        return Needs(summary=True)
+    if command == "list":
+        return Needs(recent=_list_size(args) or LIST_DEFAULT)
+    if command in ("edit", "delete"):
+        return Needs(entry_number=_entry_number(args))
+    if command == "reflect":
+        number = _entry_number(args)
+        return Needs(entry_number=number) if number else Needs(oldest_pending=True)
+    if command == "export":
+        year = _export_args(args)[1]
+        return Needs(record_year=year or 0)
+    return Needs()
+
+
+def step(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    """Take one event in one state; return the next state, the replies and the effects."""
+    result = _step(conv, event, ctx)
+    assert (conv.state, result.conv.state) in ALLOWED, (conv.state, result.conv.state)
+    return result
+
+
+def _step(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    if not event.private:
+        return Step(conv, (_say(_PRIVATE_ONLY),))
+    if len(event.text) > INPUT_MAX or len(event.args) > INPUT_MAX:
+        return _stay(
+            conv,
+            ctx,
+            f"That message is too long ({len(event.text or event.args):,} characters; "
+            f"I read up to {INPUT_MAX:,}). Nothing was changed.",
+        )
+    if event.kind == Kind.FORM:
+        return _form(conv, event, ctx)
+    if not ctx.person.onboarded and conv.state not in (S.ONBOARD_SCHEME, S.ONBOARD_TIMEZONE):
+        return _begin_onboarding(conv, event, ctx)
+
+    command, args = _command_of(conv, event)
+    if command:
+        return _command(conv, command, args, ctx)
+    handler = _HANDLERS.get(conv.state)
+    if handler is None:
+        return _idle_input(conv, event, ctx)
+    return handler(conv, event, ctx)
+
+
+_PRIVATE_ONLY = (
+    "I keep CPD records private, so I don't log or show anything here. "
+    "Send me a direct message to log an activity or see your progress."
+)
+
+
+def _command_of(conv: Conv, event: Incoming) -> tuple[str, str]:
+    """The command an event carries: '/log x', or a bare 'log x' typed when idle."""
+    if event.kind == Kind.COMMAND:
+        return event.command, event.args
+    if event.kind == Kind.CHOICE and event.choice.startswith("cmd:"):
+        head, _, args = event.choice[4:].partition(" ")
+        return head, args
+    if event.kind == Kind.TEXT:
+        word, _, rest = event.text.strip().partition(" ")
+        word = word.lower()
+        if word in ("cancel", "help") and not rest:
+            return word, ""
+        if conv.state == S.IDLE and word in SLASHLESS:
+            return word, rest.strip()
+    return "", ""
+
+
+# ---------------------------------------------------------------- commands
+
+
+def _command(conv: Conv, command: str, args: str, ctx: Context) -> Step:
+    state = conv.state
+    if command == "cancel":
+        return _cancel(conv, ctx)
+    if command == "help":
+        return _stay(conv, ctx, HELP)
+    if command == "status":
+        return _stay(conv, ctx, _status_text(ctx))
+    if command == "list":
+        return _stay(conv, ctx, _list_text(ctx))
+    if command == "export":
+        return _export(conv, args, ctx)
+    if command not in BUSY_COMMANDS:
+        return _stay(conv, ctx, f"I don't know /{command}. /help lists what I can do.")
+    if state in (S.ONBOARD_SCHEME, S.ONBOARD_TIMEZONE) and command == "start":
+        return _start(conv, ctx)
+    if state != S.IDLE:
+        return _stay(conv, ctx, f"We're in the middle of {_doing(conv)}. Answer, or /cancel first.")
+    if command == "start":
+        return _start(conv, ctx)
+    if command == "log":
+        return _log(conv, args, ctx)
+    if command == "undo":
+        return _undo(conv, ctx, None)
+    if command == "delete":
+        return _delete(conv, args, ctx)
+    if command == "edit":
+        return _edit(conv, args, ctx)
+    if command == "reflect":
+        return _reflect(conv, args, ctx)
+    return _settings(conv, ctx)
+
+
+def _doing(conv: Conv) -> str:
+    draft = conv.data.draft
+    if conv.state in LOG_STATES:
+        return f"logging '{draft.title}'" if draft and draft.title else "logging an activity"
+    if conv.state in (S.EDIT_FIELD, S.EDIT_VALUE):
+        return f"editing #{conv.data.target}"
+    if conv.state == S.DELETE_CONFIRM:
+        return f"deleting #{conv.data.target}"
+    if conv.state == S.REFLECT_PENDING:
+        return f"reflecting on #{conv.data.target}"
+    return "changing your settings"
+
+
+def _cancel(conv: Conv, ctx: Context) -> Step:
+    keep = Data(undo=conv.data.undo)
+    if conv.state == S.IDLE:
+        return Step(conv, (_say("Nothing to cancel. /help lists what I can do."),))
+    if conv.state in (S.ONBOARD_SCHEME, S.ONBOARD_TIMEZONE):
+        effects = (UpdatePerson({"onboarded": True}),)
+        text = (
+            f"OK, I'll use {ctx.scheme.name} and the time zone {ctx.person.timezone} for now; "
+            "/settings changes them any time."
+        )
+        return Step(Conv(S.IDLE, keep), (_say(text),), effects)
+    if conv.state in LOG_STATES:
+        return Step(Conv(S.IDLE, keep), (_say("Cancelled. Nothing was saved."),))
+    if conv.state in (S.EDIT_FIELD, S.EDIT_VALUE):
+        text = f"Stopped editing #{conv.data.target}. Changes already confirmed are kept."
+        return Step(Conv(S.IDLE, keep), (_say(text),))
+    return Step(Conv(S.IDLE, keep), (_say("Cancelled. Nothing was changed."),))
+
+
+# ---------------------------------------------------------------- onboarding
+
+
+def _begin_onboarding(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    pending = None
+    command, _ = _command_of(conv, event)
+    if command not in ("", "start", "cancel", "help") or (not command and event.text.strip()):
+        pending = {"kind": str(event.kind), "text": event.text, "command": event.command}
+        pending["args"] = event.args
+    if event.kind == Kind.CHOICE:
+        pending = None
+    intro = "Hello! I help you log CPD in under a minute."
+    if pending:
+        intro += " I'll come back to your message right after two quick questions."
+    data = Data(pending=pending)
+    return Step(Conv(S.ONBOARD_SCHEME, data), (_say(intro), _scheme_prompt(ctx)))
+
+
+def _start(conv: Conv, ctx: Context) -> Step:
+    text = "Hello! Two quick taps to set you up."
+    return Step(
+        Conv(S.ONBOARD_SCHEME, Data(undo=conv.data.undo)), (_say(text), _scheme_prompt(ctx))
+    )
+
+
+def _scheme_prompt(ctx: Context) -> Outgoing:
+    choices = tuple(Choice(f"scheme:{s.id}", s.name) for s in _ordered_schemes(ctx))
+    return Outgoing("Which professional body's CPD scheme do you follow?", choices)
+
+
+def _ordered_schemes(ctx: Context) -> list[Scheme]:
+    schemes = sorted(ctx.schemes.values(), key=lambda s: (s.id == "generic", s.name.lower()))
+    return schemes
+
+
+def _match_scheme(ctx: Context, event: Incoming) -> Scheme | None:
+    if event.kind == Kind.CHOICE:
+        prefix, _, value = event.choice.partition(":")
+        return ctx.schemes.get(value) if prefix == "scheme" else None
+    wanted = _norm(event.text)
+    for scheme in ctx.schemes.values():
+        names = {_norm(scheme.id), _norm(scheme.name), _norm(scheme.body)}
+        if wanted in names or any(_norm(part) == wanted for part in scheme.name.split("/")):
+            return scheme
+    return None
+
+
+def _onboard_scheme(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    scheme = _match_scheme(ctx, event)
+    if scheme is None:
+        return _stay(conv, ctx, _wrong(event, "Please pick one of these schemes."))
+    effects = (UpdatePerson({"scheme_id": scheme.id, "status_id": scheme.default_status}),)
+    person = replace(ctx.person, scheme_id=scheme.id, status_id=scheme.default_status)
+    ctx = _with_person(ctx, person)
+    nxt = Conv(S.ONBOARD_TIMEZONE, conv.data)
+    return Step(nxt, (_prompt(nxt, ctx),), effects)
+
+
+def _timezone_prompt(ctx: Context) -> Outgoing:
+    zones = list(COMMON_ZONES)
+    # The platform's zone for this user (this event's, or the one stored when they first
+    # wrote) goes first, so most people confirm it with one tap.
+    hint = ctx.snap.timezone_hint or (ctx.person.timezone if ctx.person.timezone != "UTC" else None)
+    if hint and _zone(hint):
+        zones = [hint] + [z for z in zones if z != hint]
+    choices = tuple(Choice(f"tz:{z}", z.replace("_", " ")) for z in zones)
+    return Outgoing(
+        "Which time zone are you in? Pick one, or type a city or zone (e.g. Europe/Paris).",
+        choices,
+    )
+
+
+@cache
+def _zone_index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    for name in sorted(available_timezones()):
+        index[name.lower()] = name
+        index.setdefault(name.rsplit("/", 1)[-1].replace("_", " ").lower(), name)
+    return index
+
+
+def _zone(text: str) -> str | None:
+    key = " ".join(text.strip().replace("_", " ").split()).lower()
+    if not key or len(key) > 64:
+        return None
+    found = _zone_index().get(key) or _zone_index().get(key.replace(" ", "_"))
+    if found is None and "/" in key:
+        found = _zone_index().get(key.replace(" ", "_"))
+    return found
+
+
+def _onboard_timezone(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    value = event.choice.removeprefix("tz:") if event.kind == Kind.CHOICE else event.text
+    zone = _zone(value)
+    if zone is None:
+        return _stay(
+            conv,
+            ctx,
+            _wrong(
+                event,
+                f"I don't know the time zone '{_clip(value)}'. Try a city or a zone "
+                "like Europe/London.",
+            ),
+        )
+    person = replace(ctx.person, timezone=zone, onboarded=True)
+    ctx = _with_person(ctx, person)
+    effects: tuple[Effect, ...] = (UpdatePerson({"timezone": zone, "onboarded": True}),)
+    scheme = ctx.scheme
+    target = scheme.target_hours(person.status_id)
+    goal = f"a target of {target:g} h a year" if target else "no fixed hours target"
+    done = _say(
+        f"All set: {scheme.name} ({goal}), time zone {zone}. "
+        "Log an activity with /log, or in one line: /log 1.5h webinar on arc-flash safety yesterday"
+    )
+    pending = conv.data.pending
+    if not pending:
+        return Step(Conv(S.IDLE, Data(undo=conv.data.undo)), (done,), effects)
+    replay = _step(Conv(S.IDLE, Data(undo=conv.data.undo)), _event_from(event, pending), ctx)
+    return Step(replay.conv, (done, *replay.replies), effects + replay.effects)
+
+
+def _event_from(event: Incoming, pending: Mapping[str, str]) -> Incoming:
+    return Incoming(
+        event.identity,
+        Kind(pending.get("kind", "text")),
+        text=pending.get("text", ""),
+        command=pending.get("command", ""),
+        args=pending.get("args", ""),
+    )
+
+
+def _with_person(ctx: Context, person: PersonView) -> Context:
+    return Context(replace(ctx.snap, person=person), ctx.schemes)
+
+
+# ---------------------------------------------------------------- logging
+
+
+def _log(conv: Conv, args: str, ctx: Context) -> Step:
+    draft = Draft(source="chat")
+    if not args.strip():
+        nxt = Conv(S.LOG_TITLE, Data(draft=draft, undo=conv.data.undo))
+        return Step(nxt, (_prompt(nxt, ctx),))
+    return _fill_from_line(Conv(S.IDLE, Data(undo=conv.data.undo)), draft, args, ctx, echo=True)
+
+
+def _fill_from_line(conv: Conv, draft: Draft, line: str, ctx: Context, *, echo: bool) -> Step:
+    """Read a one-line entry into the draft, then ask for the first thing still missing."""
+    quick = parse_quick(
+        line, today=ctx.today, date_order=ctx.date_order, languages=ctx.person.languages
+    )
+    problems: list[str] = []
+    title = quick.title
+    if title is not None:
+        error = _title_error(title)
+        if error:
+            problems.append(error)
+        else:
+            draft.title = title
+    if quick.activity_date is not None:
+        error = _date_error(quick.activity_date, ctx, quick.date_text)
+        if error:
+            problems.append(error)
+        else:
+            draft.activity_date = quick.activity_date
+    if quick.minutes is not None:
+        error = _minutes_error(quick.minutes, quick.duration_text)
+        if error:
+            problems.append(error)
+        else:
+            draft.minutes = quick.minutes
+    for hint in quick.category_hints:
+        if hint in YES - {"yes", "y", "yep", "yeah", "true"}:
+            draft.structured, draft.structured_known = True, True
+            continue
+        if hint in NO - {"no", "n", "nope", "false"}:
+            draft.structured, draft.structured_known = False, True
+            continue
+        category = _match_category(ctx.scheme, hint)
+        if category is None:
+            problems.append(f"I don't know the category #{hint} in {ctx.scheme.name}.")
+        else:
+            _set_category(draft, category)
+    replies: list[Outgoing] = []
+    if echo:
+        understood = _understood(draft, ctx)
+        if understood:
+            replies.append(_say("Got it: " + understood))
+    if problems:
+        replies.append(_say(" ".join(problems)))
+    return _advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, replies)
+
+
+def replace_data(data: Data, **changes: Any) -> Data:
+    return data.model_copy(update=changes)
+
+
+def _understood(draft: Draft, ctx: Context) -> str:
+    parts: list[str] = []
+    if draft.title:
+        parts.append(f"'{draft.title}'")
+    if draft.activity_date:
+        parts.append(fmt.day(draft.activity_date, ctx.today))
+    if draft.minutes:
+        parts.append(fmt.hours(draft.minutes))
+    if draft.category:
+        parts.append(fmt.category_label(ctx.scheme, draft.category))
+    if draft.structured_known and ctx.scheme.track_structured:
+        parts.append(fmt.structured_label(draft.structured))
+    return " · ".join(parts)
+
+
+def _set_category(draft: Draft, category: Category) -> None:
+    draft.category = category.id
+    if not draft.structured_known and category.structured is not None:
+        draft.structured = category.structured
+        draft.structured_known = True
+
+
+def _next_missing(draft: Draft, scheme: Scheme) -> State | None:
+    if not draft.title:
+        return S.LOG_TITLE
+    if draft.activity_date is None:
+        return S.LOG_DATE
+    if draft.minutes is None:
+        return S.LOG_HOURS
+    if draft.category is None:
+        return S.LOG_CATEGORY
+    if scheme.track_structured and not draft.structured_known:
+        return S.LOG_STRUCTURED
+    if not draft.questions:
+        draft.questions = [q.id for q in scheme.asked_questions()]
+    if any(q not in draft.answers for q in draft.questions):
+        return S.LOG_REFLECT
+    return None
+
+
+def _advance(conv: Conv, ctx: Context, replies: list[Outgoing]) -> Step:
+    """Move to the first thing still missing, or save the entry when nothing is."""
+    draft = conv.data.draft
+    assert draft is not None
+    missing = _next_missing(draft, ctx.scheme)
+    if missing is None:
+        return _save(conv, draft, ctx, replies)
+    nxt = Conv(missing, conv.data)
+    return Step(nxt, (*replies, _prompt(nxt, ctx)))
+
+
+def _save(conv: Conv, draft: Draft, ctx: Context, replies: list[Outgoing]) -> Step:
+    assert draft.title and draft.activity_date and draft.minutes and draft.category
+    number = ctx.person.last_entry_number + 1
+    scheme = ctx.scheme
+    reflections = tuple(
+        ReflectionView(q, _question_text(scheme, q), draft.answers.get(q)) for q in draft.questions
+    )
+    effect = SaveEntry(
+        number=number,
+        title=draft.title,
+        activity_date=draft.activity_date,
+        minutes=draft.minutes,
+        category=draft.category,
+        structured=draft.structured if scheme.track_structured else None,
+        source=draft.source,
+        reflections=reflections,
+    )
+    pending = sum(r.answer is None for r in reflections)
+    text = (
+        f"Saved #{number}: {draft.title} · {fmt.day(draft.activity_date, ctx.today)} · "
+        f"{fmt.hours(draft.minutes)} · {fmt.category_label(scheme, draft.category)}."
+    )
+    if pending:
+        text += f" {pending} reflection{'s' if pending > 1 else ''} left for later: /reflect."
+    undo = Undo(kind="saved", number=number, title=draft.title)
+    reply = Outgoing(text, (Choice(f"undo:{number}", "Undo"),))
+    return Step(Conv(S.IDLE, Data(undo=undo)), (*replies, reply), (effect,))
+
+
+def _question_text(scheme: Scheme, question_id: str) -> str:
+    q = scheme.question(question_id)
+    return q.text if q else question_id
+
+
+def _log_title(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    if event.kind != Kind.TEXT or not event.text.strip():
+        return _stay(conv, ctx, _wrong(event, "Please type what you did, in a few words."))
+    draft = (conv.data.draft or Draft()).model_copy()
+    quick_like = parse_quick(
+        event.text, today=ctx.today, date_order=ctx.date_order, languages=ctx.person.languages
+    )
+    if quick_like.title is None:
+        error = _title_error(event.text.strip())
+        if error:
+            return _stay(conv, ctx, error)
+        draft.title = _tidy(event.text)
+        return _advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, [])
+    return _fill_from_line(conv, draft, event.text, ctx, echo=quick_like.title != _tidy(event.text))
+
+
+def _log_date(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    draft = _draft(conv)
+    if event.kind == Kind.CHOICE:
+        prefix, _, value = event.choice.partition(":")
+        if prefix != "date":
+            return _stale(conv, ctx)
+        try:
+            picked = date.fromisoformat(value)
+        except ValueError:
+            return _stale(conv, ctx)
+        text = None
+    else:
+        text = event.text.strip()
+        parsed = parse_date(
+            text, today=ctx.today, date_order=ctx.date_order, languages=ctx.person.languages
+        )
+        if parsed is None:
+            return _stay(
+                conv,
+                ctx,
+                f"I couldn't read '{_clip(text)}' as a date. Try "
+                "'yesterday', 'last Tuesday', '3 March' or '21/11'.",
+            )
+        picked = parsed
+    error = _date_error(picked, ctx, text)
+    if error:
+        return _stay(conv, ctx, error)
+    draft.activity_date = picked
+    return _advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, [])
+
+
+def _log_hours(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    draft = _draft(conv)
+    if event.kind == Kind.CHOICE:
+        prefix, _, value = event.choice.partition(":")
+        if prefix != "min" or not value.isdigit():
+            return _stale(conv, ctx)
+        minutes: int | None = int(value)
+        text = None
+    else:
+        text = event.text.strip()
+        minutes = parse_duration(text)
+    if minutes is None:
+        return _stay(
+            conv,
+            ctx,
+            f"I couldn't read '{_clip(text or '')}' as hours. "
+            "Try 1.5h, 90m, 1h30 or '1 hour 30 minutes'.",
+        )
+    error = _minutes_error(minutes, text)
+    if error:
+        return _stay(conv, ctx, error)
+    draft.minutes = minutes
+    return _advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, [])
+
+
+def _log_category(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    category = _category_from(event, ctx.scheme)
+    if category is None:
+        if event.kind == Kind.CHOICE and not event.choice.startswith("cat:"):
+            return _stale(conv, ctx)
+        shown = event.choice.removeprefix("cat:") if event.kind == Kind.CHOICE else event.text
+        return _stay(
+            conv,
+            ctx,
+            f"'{_clip(shown.strip())}' is not a category in "
+            f"{ctx.scheme.name}. Please pick one of these.",
+        )
+    draft = _draft(conv)
+    _set_category(draft, category)
+    return _advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, [])
+
+
+def _category_from(event: Incoming, scheme: Scheme) -> Category | None:
+    if event.kind == Kind.CHOICE:
+        prefix, _, value = event.choice.partition(":")
+        return scheme.category(value) if prefix == "cat" else None
+    return _match_category(scheme, event.text)
+
+
+def _match_category(scheme: Scheme, text: str) -> Category | None:
+    wanted = _norm(text.removeprefix("#"))
+    if not wanted:
+        return None
+    for cat in scheme.categories:
+        if wanted in (_norm(cat.id), _norm(cat.label)) or wanted in map(_norm, cat.aliases):
+            return cat
+    starts = [
+        c for c in scheme.categories if _norm(c.label).startswith(wanted) and len(wanted) >= 3
+    ]
+    return starts[0] if len(starts) == 1 else None
+
+
+def _yes_no(event: Incoming, prefix: str) -> bool | None:
+    if event.kind == Kind.CHOICE:
+        head, _, value = event.choice.partition(":")
+        if head == prefix and value in ("yes", "no"):
+            return value == "yes"
+        return None
+    word = _norm(event.text)
+    return True if word in YES else False if word in NO else None
+
+
+def _log_structured(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    answer = _yes_no(event, "struct")
+    if answer is None:
+        if event.kind == Kind.CHOICE:
+            return _stale(conv, ctx)
+        return _stay(conv, ctx, "Please answer yes (structured) or no (unstructured).")
+    draft = _draft(conv)
+    draft.structured, draft.structured_known = answer, True
+    return _advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, [])
+
+
+def _answer(event: Incoming, question: Question | None) -> tuple[str, str | None]:
+    """('answer', text) | ('skip', None) | ('later', None) | ('stale', None) | ('bad', msg)."""
+    if event.kind == Kind.CHOICE:
+        head, _, value = event.choice.partition(":")
+        if head == "r" and value in ("skip", "later"):
+            return value, None
+        if head == "ans" and question and value.isdigit() and int(value) < len(question.choices):
+            return "answer", question.choices[int(value)]
+        return "stale", None
+    if event.kind == Kind.COMMAND:
+        return "stale", None
+    answer = " ".join(event.text.split())
+    word = answer.lower()
+    if word in SKIP_WORDS:
+        return "skip", None
+    if word in LATER_WORDS:
+        return "later", None
+    if not answer:
+        return "bad", "Please type a short answer, or 'skip' / 'later'."
+    if len(answer) > REFLECTION_MAX:
+        return "bad", (
+            f"That answer is {len(answer):,} characters; I keep up to {REFLECTION_MAX:,}. "
+            "Please shorten it (nothing was saved yet)."
+        )
+    return "answer", answer
+
+
+def _log_reflect(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    draft = _draft(conv)
+    current = next((q for q in draft.questions if q not in draft.answers), None)
+    if current is None:
+        return _advance(conv, ctx, [])
+    kind, value = _answer(event, ctx.scheme.question(current))
+    if kind == "stale":
+        return _stale(conv, ctx)
+    if kind == "bad":
+        return _stay(conv, ctx, value or "")
+    if kind == "later":
+        for q in draft.questions:
+            draft.answers.setdefault(q, None)
+    else:
+        draft.answers[current] = value
+    return _advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, [])
+
+
+def _draft(conv: Conv) -> Draft:
+    return (conv.data.draft or Draft()).model_copy(deep=True)
+
+
+# ---------------------------------------------------------------- reflect later
+
+
+def _reflect(conv: Conv, args: str, ctx: Context) -> Step:
+    if args.strip() and _entry_number(args) is None:
+        return _stay(conv, ctx, "Use /reflect on its own, or /reflect 12 for entry #12.")
+    entry = ctx.snap.entry if args.strip() else ctx.snap.oldest_pending
+    if entry is None or entry.deleted:
+        if args.strip():
+            return _stay(conv, ctx, _no_entry(args))
+        return _stay(conv, ctx, "No reflections are waiting. Well done!")
+    questions = [r.question_id for r in entry.pending] or [r.question_id for r in entry.reflections]
+    if not questions:
+        questions = [q.id for q in ctx.scheme.asked_questions()]
+    draft = Draft(questions=questions)
+    nxt = Conv(S.REFLECT_PENDING, Data(draft=draft, target=entry.number, undo=conv.data.undo))
+    intro = _say(
+        f"Reflecting on #{entry.number}: {entry.title} ({fmt.day(entry.activity_date, ctx.today)})."
+    )
+    return Step(nxt, (intro, _prompt(nxt, ctx)))
+
+
+def _reflect_pending(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    draft = _draft(conv)
+    number = conv.data.target
+    current = next((q for q in draft.questions if q not in draft.answers), None)
+    if current is None or number is None:
+        return Step(Conv(S.IDLE, Data(undo=conv.data.undo)))
+    kind, value = _answer(event, ctx.scheme.question(current))
+    if kind == "stale":
+        return _stale(conv, ctx)
+    if kind == "bad":
+        return _stay(conv, ctx, value or "")
+    if kind == "later":
+        return Step(
+            Conv(S.IDLE, Data(undo=conv.data.undo)),
+            (_say("OK, the rest can wait. /reflect picks it up again."),),
+        )
+    draft.answers[current] = value
+    effects: tuple[Effect, ...] = ()
+    if kind == "answer":
+        text = _question_text(ctx.scheme, current)
+        effects = (UpdateEntry(number, reflections=(ReflectionView(current, text, value),)),)
+    nxt = Conv(S.REFLECT_PENDING, replace_data(conv.data, draft=draft))
+    if any(q not in draft.answers for q in draft.questions):
+        return Step(nxt, (_prompt(nxt, ctx),), effects)
+    done = f"Thanks, reflections saved for #{number}."
+    return Step(Conv(S.IDLE, Data(undo=conv.data.undo)), (_say(done),), effects)
+
+
+# ---------------------------------------------------------------- undo / delete
+
+
+def _undo(conv: Conv, ctx: Context, number: int | None) -> Step:
+    undo = conv.data.undo
+    if undo is None or (number is not None and undo.number != number):
+        text = (
+            "There is nothing to undo."
+            if number is None
+            else (
+                f"That Undo button belongs to an earlier action. "
+                f"/delete {number} removes #{number}."
+            )
+        )
+        return Step(conv, (_say(text),))
+    data = Data()
+    if undo.kind == "saved":
+        return Step(
+            Conv(S.IDLE, data),
+            (_say(f"Undone: #{undo.number} '{undo.title}' removed."),),
+            (DeleteEntry(undo.number),),
+        )
+    if undo.kind == "deleted":
+        return Step(
+            Conv(S.IDLE, data),
+            (_say(f"Undone: #{undo.number} '{undo.title}' is back."),),
+            (RestoreEntry(undo.number),),
+        )
+    refl = tuple(
+        ReflectionView(q, _question_text(ctx.scheme, q), a)
+        for q, a in undo.previous_reflections.items()
+    )
+    fields = {k: _field_value(k, v) for k, v in undo.previous.items()}
+    return Step(
+        Conv(S.IDLE, data),
+        (_say(f"Undone: #{undo.number} is as it was before the edit."),),
+        (UpdateEntry(undo.number, fields, refl),),
+    )
+
+
+def _field_value(key: str, value: Any) -> Any:
+    if key == "activity_date" and isinstance(value, str):
+        return date.fromisoformat(value)
+    return value
+
+
+def _delete(conv: Conv, args: str, ctx: Context) -> Step:
+    number = _entry_number(args)
+    if number is None:
+        return _stay(conv, ctx, "Which entry? For example /delete 12 (/list shows the numbers).")
+    entry = ctx.snap.entry
+    if entry is None or entry.deleted:
+        return _stay(conv, ctx, _no_entry(args))
+    nxt = Conv(S.DELETE_CONFIRM, Data(target=number, undo=conv.data.undo))
+    return Step(nxt, (_prompt_delete(entry, ctx),))
+
+
+def _prompt_delete(entry: EntryView, ctx: Context) -> Outgoing:
+    return Outgoing(
+        f"Delete {fmt.entry_line(entry, ctx.scheme, ctx.today)}?",
+        (Choice(f"del:yes:{entry.number}", "Delete"), Choice("del:no", "Keep")),
+    )
+
+
+def _delete_confirm(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    number = conv.data.target
+    assert number is not None
+    if event.kind == Kind.CHOICE:
+        if event.choice == f"del:yes:{number}":
+            yes: bool | None = True
+        elif event.choice == "del:no":
+            yes = False
+        else:
+            return _stale(conv, ctx)
+    else:
+        yes = _yes_no(event, "del")
+        if _norm(event.text) in ("delete", "keep"):
+            yes = _norm(event.text) == "delete"
+    if yes is None:
+        return _stay(conv, ctx, "Please answer Delete or Keep.")
+    if not yes:
+        return Step(Conv(S.IDLE, Data(undo=conv.data.undo)), (_say(f"Kept #{number}."),))
+    undo = Undo(kind="deleted", number=number, title=f"#{number}")
+    return Step(
+        Conv(S.IDLE, Data(undo=undo)),
+        (Outgoing(f"Deleted #{number}.", (Choice(f"undo:{number}", "Undo"),)),),
+        (DeleteEntry(number),),
+    )
+
+
+# ---------------------------------------------------------------- edit
+
+
+EDIT_FIELDS = {
+    "title": "Title",
+    "date": "Date",
+    "hours": "Hours",
+    "category": "Category",
+    "structured": "Structured?",
+}
+
+
+def _edit(conv: Conv, args: str, ctx: Context) -> Step:
+    number = _entry_number(args)
+    if number is None:
+        return _stay(conv, ctx, "Which entry? For example /edit 12 (/list shows the numbers).")
+    entry = ctx.snap.entry
+    if entry is None or entry.deleted:
+        return _stay(conv, ctx, _no_entry(args))
+    nxt = Conv(S.EDIT_FIELD, Data(target=number, undo=conv.data.undo))
+    return Step(nxt, (_prompt(nxt, ctx),))
+
+
+def _edit_choices(entry: EntryView, scheme: Scheme) -> tuple[Choice, ...]:
+    fields = [k for k in EDIT_FIELDS if k != "structured" or scheme.track_structured]
+    choices = [Choice(f"field:{k}", EDIT_FIELDS[k]) for k in fields]
+    for i, r in enumerate(entry.reflections, 1):
+        choices.append(Choice(f"field:r:{r.question_id}", f"Reflection {i}"))
+    choices.append(Choice("field:done", "Done"))
+    return tuple(choices)
+
+
+def _edit_field(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    entry = ctx.snap.entry
+    if entry is None or entry.deleted:
+        return Step(
+            Conv(S.IDLE, Data(undo=conv.data.undo)), (_say(_no_entry(str(conv.data.target))),)
+        )
+    if event.kind == Kind.CHOICE:
+        head, _, key = event.choice.partition(":")
+        if head != "field":
+            return _stale(conv, ctx)
+    else:
+        key = _edit_key(event.text, entry)
+    if key == "done":
+        return Step(
+            Conv(S.IDLE, Data(undo=conv.data.undo)), (_say(f"Done editing #{entry.number}."),)
+        )
+    valid = {c.id.removeprefix("field:") for c in _edit_choices(entry, ctx.scheme)}
+    if key not in valid:
+        return _stay(conv, ctx, "Please pick the field to change, or Done.")
+    nxt = Conv(S.EDIT_VALUE, replace_data(conv.data, field=key))
+    return Step(nxt, (_prompt(nxt, ctx),))
+
+
+def _edit_key(text: str, entry: EntryView) -> str:
+    word = _norm(text)
+    aliases = {
+        "name": "title",
+        "when": "date",
+        "day": "date",
+        "time": "hours",
+        "duration": "hours",
+        "minutes": "hours",
+        "hour": "hours",
+        "structured?": "structured",
+        "finished": "done",
+        "stop": "done",
+    }
+    word = aliases.get(word, word)
+    match = re.fullmatch(r"reflection ?(\d+)", word)
+    if match and 1 <= int(match.group(1)) <= len(entry.reflections):
+        return f"r:{entry.reflections[int(match.group(1)) - 1].question_id}"
+    return word
+
+
+def _edit_value(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    entry = ctx.snap.entry
+    key = conv.data.field or ""
+    if entry is None or entry.deleted:
+        return Step(
+            Conv(S.IDLE, Data(undo=conv.data.undo)), (_say(_no_entry(str(conv.data.target))),)
+        )
+    back = Conv(S.EDIT_FIELD, replace_data(conv.data, field=None))
+    text = event.text.strip()
+    fields: dict[str, object] = {}
+    previous: dict[str, Any] = {}
+    refl: tuple[ReflectionView, ...] = ()
+    prev_refl: dict[str, str | None] = {}
+    if key.startswith("r:"):
+        qid = key[2:]
+        kind, value = _answer(event, ctx.scheme.question(qid))
+        if kind in ("stale", "bad"):
+            return _stay(conv, ctx, value) if kind == "bad" and value else _stale(conv, ctx)
+        old = next((r for r in entry.reflections if r.question_id == qid), None)
+        refl = (
+            ReflectionView(
+                qid,
+                old.question if old else _question_text(ctx.scheme, qid),
+                value if kind == "answer" else None,
+            ),
+        )
+        prev_refl[qid] = old.answer if old else None
+        change = "reflection updated" if kind == "answer" else "reflection marked for later"
+    elif key == "category":
+        category = _category_from(event, ctx.scheme)
+        if category is None:
+            return _stay(conv, ctx, "That is not one of the categories. Please pick one.")
+        fields["category"], previous["category"] = category.id, entry.category
+        change = f"category {fmt.category_label(ctx.scheme, entry.category)} → {category.label}"
+    elif key == "structured":
+        answer = _yes_no(event, "struct")
+        if answer is None:
+            return _stay(conv, ctx, "Please answer yes (structured) or no (unstructured).")
+        fields["structured"], previous["structured"] = answer, entry.structured
+        change = f"{fmt.structured_label(entry.structured)} → {fmt.structured_label(answer)}"
+    elif event.kind != Kind.TEXT:
+        return _stale(conv, ctx)
+    elif key == "title":
+        error = _title_error(text)
+        if error:
+            return _stay(conv, ctx, error)
+        fields["title"], previous["title"] = _tidy(text), entry.title
+        change = f"title → '{_tidy(text)}'"
+    elif key == "date":
+        parsed = parse_date(
+            text, today=ctx.today, date_order=ctx.date_order, languages=ctx.person.languages
+        )
+        error = (
+            f"I couldn't read '{_clip(text)}' as a date."
+            if parsed is None
+            else _date_error(parsed, ctx, text)
+        )
+        if error or parsed is None:
+            return _stay(conv, ctx, error or "")
+        fields["activity_date"] = parsed
+        previous["activity_date"] = entry.activity_date.isoformat()
+        change = f"date {fmt.day(entry.activity_date, ctx.today)} → {fmt.day(parsed, ctx.today)}"
+    else:
+        minutes = parse_duration(text)
+        error = (
+            f"I couldn't read '{_clip(text)}' as hours. Try 1.5h or 90m."
+            if minutes is None
+            else _minutes_error(minutes, text)
+        )
+        if error or minutes is None:
+            return _stay(conv, ctx, error or "")
+        fields["minutes"], previous["minutes"] = minutes, entry.minutes
+        change = f"hours {fmt.hours(entry.minutes)} → {fmt.hours(minutes)}"
+    undo = Undo(
+        kind="edited",
+        number=entry.number,
+        title=entry.title,
+        previous=previous,
+        previous_reflections=prev_refl,
+    )
+    if conv.data.undo and conv.data.undo.kind == "edited" and conv.data.undo.number == entry.number:
+        # Several edits in one /edit session undo together, back to the entry as it was.
+        earlier = conv.data.undo
+        undo = Undo(
+            kind="edited",
+            number=entry.number,
+            title=entry.title,
+            previous={**previous, **earlier.previous},
+            previous_reflections={**prev_refl, **earlier.previous_reflections},
+        )
+    nxt = Conv(S.EDIT_FIELD, replace_data(back.data, undo=undo))
+    updated = _apply_view(entry, fields, refl)
+    reply = _say(f"Updated #{entry.number}: {change}.")
+    return Step(
+        nxt, (reply, _edit_prompt(updated, ctx)), (UpdateEntry(entry.number, fields, refl),)
+    )
+
+
+def _apply_view(
+    entry: EntryView, fields: Mapping[str, object], refl: tuple[ReflectionView, ...]
+) -> EntryView:
+    changed = replace(entry, **fields)  # type: ignore[arg-type]
+    if refl:
+        new = {r.question_id: r for r in refl}
+        changed = replace(
+            changed, reflections=tuple(new.get(r.question_id, r) for r in entry.reflections)
+        )
+    return changed
+
+
+def _edit_prompt(entry: EntryView, ctx: Context) -> Outgoing:
+    lines = [
+        f"#{entry.number} {entry.title}",
+        f"Date: {fmt.day(entry.activity_date, ctx.today)} · Hours: {fmt.hours(entry.minutes)} · "
+        f"Category: {fmt.category_label(ctx.scheme, entry.category)}"
+        + (f" · {fmt.structured_label(entry.structured)}" if ctx.scheme.track_structured else ""),
+    ]
+    for i, r in enumerate(entry.reflections, 1):
+        lines.append(f"Reflection {i}: {r.question}\n  → {r.answer or '(pending)'}")
+    lines.append("What would you like to change?")
+    return Outgoing("\n".join(lines), _edit_choices(entry, ctx.scheme))
+
+
+# ---------------------------------------------------------------- settings
+
+
+SETTINGS = {
+    "scheme": "Professional body",
+    "status": "Membership status",
+    "timezone": "Time zone",
+    "date_order": "Date order",
+    "studying": "Studying for a degree",
+}
+
+
+def _settings(conv: Conv, ctx: Context) -> Step:
+    nxt = Conv(S.SETTINGS_MENU, Data(undo=conv.data.undo))
+    return Step(nxt, (_prompt(nxt, ctx),))
+
+
+def _settings_menu(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    if event.kind == Kind.CHOICE:
+        head, _, key = event.choice.partition(":")
+        if head != "set":
+            return _stale(conv, ctx)
+    else:
+        key = _norm(event.text).replace(" ", "_")
+        key = {v.lower().replace(" ", "_"): k for k, v in SETTINGS.items()}.get(key, key)
+        key = {"body": "scheme", "tz": "timezone", "time_zone": "timezone"}.get(key, key)
+    if key == "done":
+        return Step(Conv(S.IDLE, Data(undo=conv.data.undo)), (_say("Settings saved."),))
+    if key not in SETTINGS:
+        return _stay(conv, ctx, "Please pick a setting to change, or Done.")
+    nxt = Conv(S.SETTINGS_VALUE, replace_data(conv.data, field=key))
+    return Step(nxt, (_prompt(nxt, ctx),))
+
+
+def _settings_value(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    key = conv.data.field or ""
+    value = event.choice.partition(":")[2] if event.kind == Kind.CHOICE else event.text.strip()
+    if event.kind == Kind.CHOICE and not event.choice.startswith("val:"):
+        return _stale(conv, ctx)
+    changes: dict[str, object] = {}
+    person = ctx.person
+    if key == "scheme":
+        scheme = _match_scheme(
+            ctx, Incoming(event.identity, Kind.CHOICE, choice=f"scheme:{value}")
+        ) or _match_scheme(ctx, Incoming(event.identity, Kind.TEXT, text=value))
+        if scheme is None:
+            return _stay(conv, ctx, "Please pick one of the schemes.")
+        changes = {"scheme_id": scheme.id, "status_id": scheme.default_status}
+        said = f"Professional body set to {scheme.name}."
+    elif key == "status":
+        status = next(
+            (s for s in ctx.scheme.statuses if _norm(value) in (_norm(s.id), _norm(s.label))), None
+        )
+        if status is None:
+            return _stay(conv, ctx, "Please pick one of the statuses.")
+        changes = {"status_id": status.id}
+        target = f"{status.hours:g} h a year" if status.hours else "no hours target"
+        said = f"Membership status set to {status.label} ({target})."
+    elif key == "timezone":
+        zone = _zone(value)
+        if zone is None:
+            return _stay(
+                conv,
+                ctx,
+                f"I don't know the time zone '{_clip(value)}'. "
+                "Try a city or a zone like Europe/London.",
+            )
+        changes = {"timezone": zone}
+        said = f"Time zone set to {zone}."
+    elif key == "date_order":
+        order = value.upper() if value.upper() in DATE_ORDERS else None
+        if order is None:
+            return _stay(conv, ctx, "Please pick one of the date orders.")
+        changes = {"date_order": order}
+        said = f"Dates like 3/4 are now read {DATE_ORDERS[order]}."
+    else:
+        yes = True if _norm(value) in YES else False if _norm(value) in NO else None
+        if yes is None:
+            return _stay(conv, ctx, "Please answer yes or no.")
+        changes = {"studying_he": yes}
+        said = (
+            "Noted: you are studying for a Masters or other higher-education qualification."
+            if yes
+            else "Noted: not studying for a higher-education qualification."
+        )
+    # PersonView mirrors the person's column names, so the same changes apply to both.
+    updated = replace(person, **cast(dict[str, Any], changes))
+    ctx = _with_person(ctx, updated)
+    nxt = Conv(S.SETTINGS_MENU, replace_data(conv.data, field=None))
+    return Step(nxt, (_say(said), _prompt(nxt, ctx)), (UpdatePerson(changes),))
+
+
+def _settings_prompt(ctx: Context) -> Outgoing:
+    p = ctx.person
+    scheme = ctx.scheme
+    status = scheme.status(p.status_id)
+    lines = [
+        "Your settings:",
+        f"Professional body: {scheme.name}",
+        f"Membership status: {status.label}"
+        + (f" ({status.hours:g} h a year)" if status.hours else " (no hours target)"),
+        f"Time zone: {p.timezone}",
+        f"Date order: {DATE_ORDERS.get(p.date_order, p.date_order)}",
+        f"Studying for a degree: {'yes' if p.studying_he else 'no'}",
+        "What would you like to change?",
+    ]
+    choices = (
+        *(Choice(f"set:{k}", v) for k, v in SETTINGS.items()),
+        Choice("set:done", "Done"),
+    )
+    return Outgoing("\n".join(lines), choices)
+
+
+def _settings_value_prompt(key: str, ctx: Context) -> Outgoing:
+    if key == "scheme":
+        return Outgoing(
+            "Which professional body?",
+            tuple(Choice(f"val:{s.id}", s.name) for s in _ordered_schemes(ctx)),
+        )
+    if key == "status":
+        return Outgoing(
+            "Which membership status?",
+            tuple(Choice(f"val:{s.id}", s.label) for s in ctx.scheme.statuses),
+        )
+    if key == "timezone":
+        tz = _timezone_prompt(ctx)
+        return Outgoing(tz.text, tuple(Choice("val:" + c.id[3:], c.label) for c in tz.choices))
+    if key == "date_order":
+        return Outgoing(
+            "How should I read dates like 3/4?",
+            tuple(Choice(f"val:{k}", v) for k, v in DATE_ORDERS.items()),
+        )
+    return Outgoing(
+        "Are you studying for a Masters or other higher-education qualification?",
+        (Choice("val:yes", "Yes"), Choice("val:no", "No")),
+    )
+
+
+# ---------------------------------------------------------------- status and list
+
+
+def _status_text(ctx: Context) -> str:
+    summary = ctx.snap.summary
+    if summary is None:
+        return "I couldn't load your totals just now; please try again."
+    scheme = ctx.scheme
+    person = ctx.person
+    status = scheme.status(person.status_id)
+    total = summary.total_minutes
+    label = scheme.year_label(summary.start)
+    head = f"CPD year {label} ({scheme.name}, {status.label}): {fmt.hours(total)}"
+    lines = []
+    if status.hours:
+        target = int(status.hours * 60)
+        share = total / target if target else 0
+        head += f" of {status.hours:g} h ({share:.0%})."
+        lines.append(head)
+        days = (summary.end - summary.start).days
+        elapsed = min(max((ctx.today - summary.start).days + 1, 0), days)
+        expected = target * elapsed // days
+        if total >= target:
+            lines.append("Target reached. 🎉")
+        elif total >= expected:
+            lines.append(f"On pace: {fmt.hours(expected)} expected by today.")
+        else:
+            lines.append(
+                f"Behind pace by {fmt.hours(expected - total)} "
+                f"({fmt.hours(expected)} expected by today)."
+            )
+    else:
+        lines.append(head + " (no hours target).")
+    if summary.minutes_by_category:
+        lines.append("By category:")
+        for cat in scheme.categories:
+            minutes = summary.minutes_by_category.get(cat.id)
+            if minutes:
+                lines.append(f"  {cat.label}: {fmt.hours(minutes)}")
+        for cat_id, minutes in summary.minutes_by_category.items():
+            if scheme.category(cat_id) is None:
+                lines.append(f"  {cat_id} (not in {scheme.name}): {fmt.hours(minutes)}")
+    entries = f"{summary.entries} entr{'y' if summary.entries == 1 else 'ies'}"
+    if summary.pending_entries:
+        lines.append(f"{entries}; {summary.pending_entries} with reflections pending — /reflect.")
+    else:
+        lines.append(
+            f"{entries}; all reflections done."
+            if summary.entries
+            else "No entries yet this year: /log to add one."
+        )
+    return "\n".join(lines)
+
+
+def _list_text(ctx: Context) -> str:
+    entries = ctx.snap.recent
+    if not entries:
+        return "No entries yet. /log records your first one."
+    lines = ["Your recent entries:"] + [fmt.entry_line(e, ctx.scheme, ctx.today) for e in entries]
+    lines.append("/edit N or /delete N to change one.")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- export
+
+
+def _export_args(args: str) -> tuple[str | None, int | None]:
+    """('csv' | 'json' | None for a bad word, year or None)."""
+    fmt_name, year = "csv", None
+    for word in args.lower().split():
+        if word in ("csv", "json"):
+            fmt_name = word
+        elif word.isdigit() and len(word) == 4:
+            year = int(word)
+        else:
+            return None, None
+    return fmt_name, year
+
+
+def _export(conv: Conv, args: str, ctx: Context) -> Step:
+    from bot.export import to_csv, to_json
+
+    kind, _ = _export_args(args)
+    record = ctx.snap.record
+    if kind is None:
+        return _stay(conv, ctx, "Use /export, /export json, or /export 2025 for another year.")
+    if record is None:
+        return _stay(conv, ctx, "I couldn't load your record just now; please try again.")
+    data = to_csv(record) if kind == "csv" else to_json(record)
+    mime = "text/csv" if kind == "csv" else "application/json"
+    name = f"cpd-{record.label.replace('/', '-')}.{kind}"
+    n = len(record.entries)
+    text = (
+        f"Your CPD record for {record.label}: {n} entr{'y' if n == 1 else 'ies'}, "
+        f"{fmt.hours(record.total_minutes)}."
+    )
+    return Step(conv, (Outgoing(text, attachment=Attachment(name, data, mime)),))
+
+
+# ---------------------------------------------------------------- forms
+
+
+def entry_form(scheme: Scheme) -> tuple[FormField, ...]:
+    """The one-screen entry form (Slack modal) for a scheme: same rules as the dialogue."""
+    fields = [
+        FormField(
+            "title",
+            "Activity",
+            "text",
+            placeholder="Webinar on arc-flash safety",
+            max_length=TITLE_MAX,
+        ),
+        FormField("date", "Date", "date"),
+        FormField("hours", "Hours", "hours", placeholder="1.5h, 90m or 1h30", max_length=30),
+        FormField(
+            "category",
+            "Category",
+            "select",
+            options=tuple(Choice(c.id, c.label) for c in scheme.categories),
+        ),
+    ]
+    if scheme.track_structured:
+        fields.append(
+            FormField(
+                "structured",
+                "Structured?",
+                "select",
+                required=False,
+                options=(Choice("yes", "Structured"), Choice("no", "Unstructured")),
+            )
+        )
+    for q in scheme.asked_questions():
+        fields.append(
+            FormField(
+                f"r:{q.id}",
+                q.text,
+                "longtext",
+                required=False,
+                placeholder="Leave empty to answer later",
+                max_length=REFLECTION_MAX,
+            )
+        )
+    return tuple(fields)
+
+
+def _form(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    """A submitted entry form: every field checked at once, errors per field, or saved."""
+    values = {k: (v or "").strip() for k, v in event.form.items()}
+    scheme = ctx.scheme
+    errors: dict[str, str] = {}
+    draft = Draft(source="form")
+    title = values.get("title", "")
+    error = _title_error(title)
+    if error:
+        errors["title"] = error
+    else:
+        draft.title = _tidy(title)
+    written = values.get("date", "")
+    try:
+        day: date | None = date.fromisoformat(written)
+    except ValueError:
+        day = (
+            parse_date(
+                written, today=ctx.today, date_order=ctx.date_order, languages=ctx.person.languages
+            )
+            if written
+            else None
+        )
+    if day is None:
+        errors["date"] = "Please pick the date of the activity."
+    elif error := _date_error(day, ctx, None):
+        errors["date"] = error
+    else:
+        draft.activity_date = day
+    minutes = parse_duration(values.get("hours", ""))
+    if minutes is None:
+        errors["hours"] = "Hours look like 1.5h, 90m or 1h30."
+    elif error := _minutes_error(minutes, values.get("hours")):
+        errors["hours"] = error
+    else:
+        draft.minutes = minutes
+    category = scheme.category(values.get("category", "")) or _match_category(
+        scheme, values.get("category", "")
+    )
+    if category is None:
+        errors["category"] = "Please choose a category."
+    else:
+        _set_category(draft, category)
+    if scheme.track_structured:
+        answer = {"yes": True, "no": False}.get(values.get("structured", ""))
+        if answer is not None:
+            draft.structured, draft.structured_known = answer, True
+        elif not draft.structured_known:
+            errors["structured"] = "Please say whether it was structured learning."
+    draft.questions = [q.id for q in scheme.asked_questions()]
+    for q in draft.questions:
+        answer_text = " ".join(values.get(f"r:{q}", "").split())
+        if len(answer_text) > REFLECTION_MAX:
+            errors[f"r:{q}"] = f"Please keep this under {REFLECTION_MAX:,} characters."
+        draft.answers[q] = answer_text or None
+    if errors:
+        return Step(conv, (Outgoing("Please correct the highlighted fields.", errors=errors),))
+    saved = _save(Conv(S.IDLE, conv.data), draft, ctx, [])
+    # A form leaves any dialogue in progress where it was; only the undo target moves.
+    return Step(
+        Conv(conv.state, replace_data(conv.data, undo=saved.conv.data.undo)),
+        saved.replies,
+        saved.effects,
+    )
+
+
+def home(ctx: Context) -> tuple[Outgoing, ...]:
+    """Progress and recent entries, read-only (Slack App Home); needs summary + recent."""
+    return (
+        _say(_status_text(ctx)),
+        Outgoing(
+            _list_text(ctx), (Choice("cmd:log", "Log CPD"), Choice("cmd:export", "Export CSV"))
+        ),
+    )
+
+
+# ---------------------------------------------------------------- prompts
+
+
+def _prompt(conv: Conv, ctx: Context) -> Outgoing:
+    """The question for the current state (asked again after help, errors or stale taps)."""
+    state = conv.state
+    draft = conv.data.draft or Draft()
+    if state == S.ONBOARD_SCHEME:
+        return _scheme_prompt(ctx)
+    if state == S.ONBOARD_TIMEZONE:
+        return _timezone_prompt(ctx)
+    if state == S.LOG_TITLE:
+        return _say("What did you do? A few words, e.g. 'Webinar on arc-flash safety'.")
+    if state == S.LOG_DATE:
+        today = ctx.today
+        return Outgoing(
+            "When was it? (e.g. yesterday, last Tuesday, 3 March, 21/11)",
+            (
+                Choice(f"date:{today.isoformat()}", "Today"),
+                Choice(f"date:{(today - timedelta(days=1)).isoformat()}", "Yesterday"),
+            ),
+        )
+    if state == S.LOG_HOURS:
+        return Outgoing(
+            "How long did it take? (e.g. 1.5h, 90m, 1h30)",
+            tuple(Choice(f"min:{m}", fmt.hours(m)) for m in HOUR_CHOICES),
+        )
+    if state == S.LOG_CATEGORY:
+        return Outgoing(
+            "Which category?", tuple(Choice(f"cat:{c.id}", c.label) for c in ctx.scheme.categories)
+        )
+    if state == S.LOG_STRUCTURED:
+        return Outgoing(
+            ctx.scheme.structured_question,
+            (Choice("struct:yes", "Structured"), Choice("struct:no", "Unstructured")),
+        )
+    if state in (S.LOG_REFLECT, S.REFLECT_PENDING):
+        pending = [q for q in draft.questions if q not in draft.answers]
+        if not pending:
+            return _say("All answered.")
+        number = len(draft.questions) - len(pending) + 1
+        question = ctx.scheme.question(pending[0])
+        text = question.text if question else pending[0]
+        choices = (
+            tuple(Choice(f"ans:{i}", c) for i, c in enumerate(question.choices)) if question else ()
+        )
+        return Outgoing(
+            f"Reflection {number}/{len(draft.questions)}: {text}",
+            (*choices, Choice("r:skip", "Skip"), Choice("r:later", "Later")),
+        )
+    if state == S.DELETE_CONFIRM:
+        entry = ctx.snap.entry
+        if entry is not None:
+            return _prompt_delete(entry, ctx)
+        return Outgoing(
+            f"Delete #{conv.data.target}?",
+            (Choice(f"del:yes:{conv.data.target}", "Delete"), Choice("del:no", "Keep")),
+        )
+    if state == S.EDIT_FIELD:
+        entry = ctx.snap.entry
+        return _edit_prompt(entry, ctx) if entry else _say("Pick a field to change.")
+    if state == S.EDIT_VALUE:
+        return _edit_value_prompt(conv.data.field or "", ctx)
+    if state == S.SETTINGS_MENU:
+        return _settings_prompt(ctx)
+    if state == S.SETTINGS_VALUE:
+        return _settings_value_prompt(conv.data.field or "", ctx)
+    return _say("What would you like to do? /log records an activity; /help lists the rest.")
+
+
+def _edit_value_prompt(key: str, ctx: Context) -> Outgoing:
+    entry = ctx.snap.entry
+    if key == "category":
+        return Outgoing(
+            "New category?", tuple(Choice(f"cat:{c.id}", c.label) for c in ctx.scheme.categories)
+        )
+    if key == "structured":
+        return Outgoing(
+            ctx.scheme.structured_question,
+            (Choice("struct:yes", "Structured"), Choice("struct:no", "Unstructured")),
+        )
+    if key.startswith("r:"):
+        refl = (
+            next((r for r in entry.reflections if r.question_id == key[2:]), None)
+            if entry
+            else None
+        )
+        question = ctx.scheme.question(key[2:])
+        text = refl.question if refl else (question.text if question else key[2:])
+        choices = (
+            tuple(Choice(f"ans:{i}", c) for i, c in enumerate(question.choices)) if question else ()
+        )
+        return Outgoing(f"{text}\nType your new answer:", (*choices, Choice("r:later", "Later")))
+    examples = {
+        "title": "the new title",
+        "date": "the new date (e.g. 3 March)",
+        "hours": "the new hours (e.g. 1.5h)",
+    }
+    return _say(f"Type {examples.get(key, 'the new value')}.")
+
+
+# ---------------------------------------------------------------- idle text
+
+
+def _idle_input(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    if event.kind == Kind.CHOICE:
+        head, _, value = event.choice.partition(":")
+        if head == "undo" and value.isdigit():
+            return _undo(conv, ctx, int(value))
+        return _stale(conv, ctx)
+    quick = parse_quick(
+        event.text, today=ctx.today, date_order=ctx.date_order, languages=ctx.person.languages
+    )
+    if quick.minutes is not None and quick.title:
+        return _fill_from_line(conv, Draft(source="chat"), event.text, ctx, echo=True)
+    return Step(
+        conv,
+        (
+            _say(
+                "To record an activity, send /log (or a line like "
+                "'1.5h webinar on arc-flash safety yesterday'). /help lists the rest."
+            ),
+        ),
+    )
+
+
+# ---------------------------------------------------------------- validation helpers
+
+
+def _title_error(title: str) -> str | None:
+    title = _tidy(title)
+    if not title:
+        return "Please describe the activity in a few words."
+    if len(title) > TITLE_MAX:
+        return (
+            f"That title is {len(title)} characters; the limit is {TITLE_MAX}. "
+            "Please shorten it — you can add detail in the reflections."
+        )
+    return None
+
+
+def _date_error(day: date, ctx: Context, written: str | None) -> str | None:
+    if day > ctx.today:
+        said = f"'{written}' is" if written else "That is"
+        return (
+            f"{said} {fmt.day(day)}, in the future. CPD is logged once it has happened; "
+            "when did it take place?"
+        )
+    if day.year < 1950:
+        return f"{fmt.day(day)} is too far back. When did it take place?"
+    return None
+
+
+def _minutes_error(minutes: int, written: str | None) -> str | None:
+    said = f"'{written}'" if written else "That"
+    if minutes <= 0:
+        return f"{said} is not a positive duration. Hours look like 1.5h, 90m or 1h30."
+    if minutes > MAX_DAY_MINUTES:
+        return (
+            f"{said} is {fmt.hours(minutes)}, more than the 24 hours in a day. "
+            "Log a multi-day activity one day at a time, e.g. 7h for each day."
+        )
+    return None
+
+
+def _no_entry(args: str) -> str:
+    number = _entry_number(args)
+    shown = f"#{number}" if number is not None else f"'{_clip(args)}'"
+    return f"You have no entry {shown}. /list shows your entries and their numbers."
+
+
+def _entry_number(args: str) -> int | None:
+    match = re.fullmatch(r"#?(\d{1,9})", args.strip())
+    return int(match.group(1)) if match else None
+
+
+def _list_size(args: str) -> int | None:
+    number = _entry_number(args)
+    return min(number, LIST_MAX) if number else None
+
+
+def _stay(conv: Conv, ctx: Context, text: str) -> Step:
+    """Say something and ask the current question again; nothing changes."""
+    if conv.state == S.IDLE:
+        return Step(conv, (_say(text),))
+    return Step(conv, (_say(text), _prompt(conv, ctx)))
+
+
+def _stale(conv: Conv, ctx: Context) -> Step:
+    return _stay(conv, ctx, "That button is from an earlier message, so I ignored it.")
+
+
+def _wrong(event: Incoming, text: str) -> str:
+    return text
+
+
+def _say(text: str) -> Outgoing:
+    return Outgoing(text)
+
+
+def _tidy(text: str) -> str:
+    tidy = " ".join(text.split()).strip(" -,;:")
+    return tidy[:1].upper() + tidy[1:]
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_HANDLERS: dict[State, Callable[[Conv, Incoming, Context], Step]] = {
+    S.ONBOARD_SCHEME: _onboard_scheme,
+    S.ONBOARD_TIMEZONE: _onboard_timezone,
+    S.LOG_TITLE: _log_title,
+    S.LOG_DATE: _log_date,
+    S.LOG_HOURS: _log_hours,
+    S.LOG_CATEGORY: _log_category,
+    S.LOG_STRUCTURED: _log_structured,
+    S.LOG_REFLECT: _log_reflect,
+    S.REFLECT_PENDING: _reflect_pending,
+    S.DELETE_CONFIRM: _delete_confirm,
+    S.EDIT_FIELD: _edit_field,
+    S.EDIT_VALUE: _edit_value,
+    S.SETTINGS_MENU: _settings_menu,
+    S.SETTINGS_VALUE: _settings_value,
+}

@@ -1,0 +1,283 @@
+"""The engine: one incoming event -> one transaction -> replies.
+
+Per event it loads the identity, person and conversation, asks the dialogue what else it
+needs, runs the pure `step`, and writes the new state and the effects in the same
+transaction. Conversation state lives in the database, so a restart mid-dialogue resumes
+where it was, and a concurrent event for the same conversation is retried, never merged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session
+
+from bot import dialogue
+from bot.dialogue import Context, Conv, local_now
+from bot.export import Record
+from bot.model import (
+    DeleteEntry,
+    Effect,
+    FormField,
+    IdentityKey,
+    Incoming,
+    Outgoing,
+    RestoreEntry,
+    SaveEntry,
+    Snapshot,
+    UpdateEntry,
+    UpdatePerson,
+)
+from bot.schemes import Scheme, default_schemes
+from storage import repo
+from storage.db import Database
+from storage.models import Person
+
+log = logging.getLogger("cpdbot.engine")
+
+Clock = Callable[[], datetime]
+MAX_ATTEMPTS = 6
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Duplicate(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What one event produced (replies) and how it went, for logs and adapters."""
+
+    replies: tuple[Outgoing, ...]
+    duplicate: bool = False
+    attempts: int = 1
+
+
+class Engine:
+    def __init__(
+        self,
+        db: Database,
+        schemes: Mapping[str, Scheme] | None = None,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.db = db
+        self.schemes = schemes if schemes is not None else default_schemes()
+        self.clock = clock
+
+    async def handle(self, event: Incoming) -> list[Outgoing]:
+        """Handle one event off the event loop (database work runs in a worker thread)."""
+        handled = await asyncio.to_thread(self.process, event)
+        return list(handled.replies)
+
+    def handle_sync(self, event: Incoming) -> list[Outgoing]:
+        return list(self.process(event).replies)
+
+    def process(self, event: Incoming) -> Handled:
+        started = time.perf_counter()
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with self.db.transaction() as session:
+                    replies = self._handle(session, event)
+            except _Duplicate:
+                self._log(event, started, "duplicate")
+                return Handled((), duplicate=True, attempts=attempt)
+            except (repo.ConflictError, IntegrityError, OperationalError) as exc:
+                # Another event for this person committed first (or the database was busy):
+                # nothing of ours was written, so run the whole event again on fresh data.
+                if attempt == MAX_ATTEMPTS:
+                    self._log(event, started, f"gave up: {type(exc).__name__}")
+                    raise
+                time.sleep(0.005 * attempt)
+                continue
+            self._log(event, started, "ok")
+            return Handled(tuple(replies), attempts=attempt)
+        raise AssertionError("unreachable")
+
+    def record(self, key: IdentityKey, year: int | None = None) -> Record | None:
+        """A person's CPD record for the CPD year starting in `year` (default: the current one)."""
+        with self.db.transaction() as session:
+            identity = repo.find_identity(session, key)
+            if identity is None:
+                return None
+            person = session.get(Person, identity.person_id)
+            assert person is not None
+            return self._record(session, person, year)
+
+    def _record(self, session: Session, person: Person, year: int | None) -> Record:
+        assert person.id is not None
+        view = repo.person_view(person)
+        scheme = self._scheme(view.scheme_id)
+        today = local_now(self.clock(), view.timezone).date()
+        if year is not None:
+            month, day = view.year_start or (scheme.year_start_month, scheme.year_start_day)
+            today = date(year, month, day)
+        start, end = scheme.year_bounds(today, view.year_start)
+        entries = repo.entries_between(session, person.id, start, end)
+        return Record(view, scheme, start, end, tuple(entries))
+
+    def _scheme(self, scheme_id: str) -> Scheme:
+        return self.schemes.get(scheme_id) or self.schemes["generic"]
+
+    def entry_form(
+        self, key: IdentityKey, timezone_hint: str | None = None
+    ) -> tuple[FormField, ...]:
+        """The entry form (fields, categories, reflection questions) for this person's scheme."""
+        with self.db.transaction() as session:
+            _, person, _ = repo.get_or_create_identity(
+                session, key, now=self.clock(), timezone=_valid_zone(timezone_hint)
+            )
+            return dialogue.entry_form(self._scheme(person.scheme_id))
+
+    def home(self, key: IdentityKey, timezone_hint: str | None = None) -> list[Outgoing]:
+        """Progress this CPD year and recent entries, read-only (e.g. Slack App Home)."""
+        with self.db.transaction() as session:
+            now = self.clock()
+            _, person, created = repo.get_or_create_identity(
+                session, key, now=now, timezone=_valid_zone(timezone_hint)
+            )
+            assert person.id is not None
+            view = repo.person_view(person)
+            today = local_now(now, view.timezone).date()
+            start, end = self._scheme(view.scheme_id).year_bounds(today, view.year_start)
+            snap = Snapshot(
+                now=now,
+                person=view,
+                is_new=created,
+                summary=repo.year_summary(session, person.id, start, end),
+                recent=tuple(repo.recent_entries(session, person.id, dialogue.LIST_DEFAULT)),
+            )
+            return list(dialogue.home(Context(snap, self.schemes)))
+
+    def _log(self, event: Incoming, started: float, outcome: str) -> None:
+        log.info(
+            "event platform=%s kind=%s latency_ms=%.1f outcome=%s",
+            event.identity.platform,
+            event.kind,
+            (time.perf_counter() - started) * 1000,
+            outcome,
+        )
+
+    def _handle(self, session: Session, event: Incoming) -> list[Outgoing]:
+        now = self.clock()
+        if event.dedupe_key and not repo.mark_processed(
+            session, event.identity.platform, event.dedupe_key, now=now
+        ):
+            raise _Duplicate
+        identity, person, created = repo.get_or_create_identity(
+            session,
+            event.identity,
+            now=now,
+            display_name=event.display_name,
+            chat_id=event.chat_id if event.private else None,
+            timezone=_valid_zone(event.timezone_hint),
+        )
+        assert identity.id is not None and person.id is not None
+        row = repo.load_conversation(session, identity.id, now=now)
+        conv = Conv.load(row.state, row.data)
+        snap = self._snapshot(session, person, conv, event, now, created)
+        result = dialogue.step(conv, event, Context(snap, self.schemes))
+        for effect in result.effects:
+            self._apply(session, person, effect, now)
+        repo.save_conversation(
+            session, row, state=str(result.conv.state), data=result.conv.dump(), now=now
+        )
+        return list(result.replies)
+
+    def _snapshot(
+        self,
+        session: Session,
+        person: Person,
+        conv: Conv,
+        event: Incoming,
+        now: datetime,
+        created: bool,
+    ) -> Snapshot:
+        assert person.id is not None
+        view = repo.person_view(person)
+        need = dialogue.needs(conv, event)
+        snap = Snapshot(
+            now=now, person=view, is_new=created, timezone_hint=_valid_zone(event.timezone_hint)
+        )
+        entry = (
+            repo.entry_view(session, person.id, need.entry_number)
+            if need.entry_number is not None
+            else None
+        )
+        recent = tuple(repo.recent_entries(session, person.id, need.recent)) if need.recent else ()
+        summary = None
+        if need.summary:
+            scheme = self._scheme(view.scheme_id)
+            today = local_now(now, view.timezone).date()
+            start, end = scheme.year_bounds(today, view.year_start)
+            summary = repo.year_summary(session, person.id, start, end)
+        pending = repo.oldest_pending(session, person.id) if need.oldest_pending else None
+        record = (
+            self._record(session, person, need.record_year or None)
+            if need.record_year is not None
+            else None
+        )
+        return Snapshot(
+            now=snap.now,
+            person=view,
+            is_new=created,
+            entry=entry,
+            recent=recent,
+            summary=summary,
+            oldest_pending=pending,
+            timezone_hint=snap.timezone_hint,
+            record=record,
+        )
+
+    def _apply(self, session: Session, person: Person, effect: Effect, now: datetime) -> None:
+        assert person.id is not None
+        if isinstance(effect, UpdatePerson):
+            repo.update_person(session, person, dict(effect.fields))
+            return
+        if isinstance(effect, SaveEntry):
+            repo.create_entry(
+                session,
+                person,
+                number=effect.number,
+                title=effect.title,
+                activity_date=effect.activity_date,
+                minutes=effect.minutes,
+                category=effect.category,
+                structured=effect.structured,
+                source=effect.source,
+                reflections=effect.reflections,
+                now=now,
+            )
+            return
+        entry = repo.get_entry(session, person.id, effect.number)
+        if entry is None:
+            log.warning("effect %s for a missing entry", type(effect).__name__)
+            return
+        if isinstance(effect, UpdateEntry):
+            repo.update_entry(
+                session, entry, fields=dict(effect.fields), reflections=effect.reflections, now=now
+            )
+        elif isinstance(effect, DeleteEntry):
+            repo.set_deleted(session, entry, deleted=True, now=now)
+        elif isinstance(effect, RestoreEntry):
+            repo.set_deleted(session, entry, deleted=False, now=now)
+
+
+def _valid_zone(zone: str | None) -> str | None:
+    if not zone:
+        return None
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(zone)
+    except (ValueError, KeyError, OSError):
+        return None
+    return zone
