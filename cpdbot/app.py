@@ -1,0 +1,31 @@
+"""`cpdbot run`: start every configured platform adapter (console when none is)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable
+
+from adapters import console
+from bot.engine import Engine
+from cpdbot.config import Settings
+
+
+async def run(engine: Engine, settings: Settings, user: str) -> None:
+    """Serve until stopped. Each adapter module exposes `serve(engine, settings)`."""
+    services: list[Awaitable[None]] = []
+    if settings.telegram_enabled:
+        from adapters.telegram import serve as serve_telegram
+
+        services.append(serve_telegram(engine, settings))
+    if settings.slack_enabled:
+        from adapters.slack import serve as serve_slack
+
+        services.append(serve_slack(engine, settings))
+    if not services:
+        print(
+            f"No chat platform configured: starting the console bot on {engine.db.url}",
+            file=sys.stderr,
+        )
+        services.append(console.chat(engine.handle, user, sys.stdin, sys.stdout))
+    await asyncio.gather(*services)

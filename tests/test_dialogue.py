@@ -1,0 +1,1031 @@
+"""The pure dialogue: (state, event) -> (next state, replies, effects), no database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from bot.dialogue import TRANSITIONS, Context, Conv, Data, Draft, State, Undo, needs, step
+from bot.model import (
+    DeleteEntry,
+    EntryView,
+    IdentityKey,
+    Incoming,
+    Kind,
+    Needs,
+    PersonView,
+    ReflectionView,
+    RestoreEntry,
+    SaveEntry,
+    Snapshot,
+    UpdateEntry,
+    UpdatePerson,
+    YearSummary,
+)
+from bot.schemes import Scheme
+
+S = State
+ME = IdentityKey("console", "alice")
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)  # Sunday
+TODAY = date(2026, 11, 22)
+YESTERDAY = date(2026, 11, 21)
+
+
+def person(**changes: Any) -> PersonView:
+    base: dict[str, Any] = dict(
+        display_name="Alice",
+        timezone="Europe/London",
+        scheme_id="iet",
+        status_id="active",
+        date_order="DMY",
+        languages=("en",),
+        onboarded=True,
+        last_entry_number=12,
+    )
+    base.update(changes)
+    return PersonView(**base)
+
+
+ENTRY = EntryView(
+    number=7,
+    title="Webinar on arc-flash safety",
+    activity_date=date(2026, 11, 3),
+    minutes=90,
+    category="events_and_seminars",
+    structured=None,
+    source="chat",
+    deleted=False,
+    reflections=(
+        ReflectionView("key_points", "What were the key points?", "PPE ratings"),
+        ReflectionView("change", "How will you change?", None),
+    ),
+)
+
+
+def text(t: str) -> Incoming:
+    return Incoming.text_of(ME, t)
+
+
+def press(choice: str) -> Incoming:
+    return Incoming(ME, Kind.CHOICE, choice=choice)
+
+
+def draft(**fields: Any) -> Data:
+    return Data(draft=Draft(**fields))
+
+
+FULL = dict(title="Webinar", activity_date=YESTERDAY, minutes=90)
+
+
+@dataclass
+class Case:
+    name: str
+    state: State
+    event: Incoming
+    expect_state: State
+    says: str = ""
+    data: Data = field(default_factory=Data)
+    effects: tuple[type, ...] = ()
+    scheme: str = "iet"
+    snap: dict[str, Any] = field(default_factory=dict)
+    person: dict[str, Any] = field(default_factory=dict)
+
+
+SUMMARY = YearSummary(
+    start=date(2026, 1, 1),
+    end=date(2027, 1, 1),
+    minutes_by_category={"events_and_seminars": 600, "training_courses": 300},
+    entries=4,
+    pending_entries=1,
+)
+
+CASES = [
+    # onboarding
+    Case(
+        "new user's first message starts onboarding",
+        S.IDLE,
+        text("hello"),
+        S.ONBOARD_SCHEME,
+        "Which professional body",
+        person={"onboarded": False},
+    ),
+    Case(
+        "/start asks for the scheme", S.IDLE, text("/start"), S.ONBOARD_SCHEME, "Which professional"
+    ),
+    Case(
+        "scheme tapped",
+        S.ONBOARD_SCHEME,
+        press("scheme:ies"),
+        S.ONBOARD_TIMEZONE,
+        "time zone",
+        effects=(UpdatePerson,),
+    ),
+    Case(
+        "scheme typed by name",
+        S.ONBOARD_SCHEME,
+        text("STEP"),
+        S.ONBOARD_TIMEZONE,
+        "time zone",
+        effects=(UpdatePerson,),
+    ),
+    Case("unknown scheme", S.ONBOARD_SCHEME, text("ACME"), S.ONBOARD_SCHEME, "pick one"),
+    Case(
+        "zone tapped",
+        S.ONBOARD_TIMEZONE,
+        press("tz:Europe/London"),
+        S.IDLE,
+        "All set",
+        effects=(UpdatePerson,),
+    ),
+    Case(
+        "zone typed as a city",
+        S.ONBOARD_TIMEZONE,
+        text("new york"),
+        S.IDLE,
+        "America/New_York",
+        effects=(UpdatePerson,),
+    ),
+    Case(
+        "unknown zone",
+        S.ONBOARD_TIMEZONE,
+        text("Atlantis"),
+        S.ONBOARD_TIMEZONE,
+        "don't know the time zone 'Atlantis'",
+    ),
+    Case(
+        "/cancel during onboarding keeps defaults",
+        S.ONBOARD_SCHEME,
+        text("/cancel"),
+        S.IDLE,
+        "/settings changes them",
+        effects=(UpdatePerson,),
+    ),
+    *[
+        Case(
+            f"first message replayed into {target}",
+            S.ONBOARD_TIMEZONE,
+            press("tz:UTC"),
+            target,
+            "All set",
+            data=Data(pending={"kind": "command", "text": line, "command": cmd, "args": args}),
+            effects=(UpdatePerson,),
+            person={"onboarded": False},
+            snap={"entry": ENTRY, "oldest_pending": ENTRY},
+        )
+        for target, line, cmd, args in [
+            (S.LOG_TITLE, "/log", "log", ""),
+            (S.LOG_DATE, "/log 1h webinar", "log", "1h webinar"),
+            (S.LOG_HOURS, "/log webinar yesterday", "log", "webinar yesterday"),
+            (S.LOG_CATEGORY, "/log 1h webinar yesterday", "log", "1h webinar yesterday"),
+            (
+                S.LOG_REFLECT,
+                "/log 1h webinar yesterday #events",
+                "log",
+                "1h webinar yesterday #events",
+            ),
+            (S.REFLECT_PENDING, "/reflect", "reflect", ""),
+            (S.DELETE_CONFIRM, "/delete 7", "delete", "7"),
+            (S.EDIT_FIELD, "/edit 7", "edit", "7"),
+            (S.SETTINGS_MENU, "/settings", "settings", ""),
+        ]
+    ],
+    Case(
+        "first message replayed into structured question",
+        S.ONBOARD_TIMEZONE,
+        press("tz:UTC"),
+        S.LOG_STRUCTURED,
+        "structured",
+        scheme="step",
+        person={"onboarded": False},
+        data=Data(
+            pending={
+                "kind": "command",
+                "text": "/log 1h chat yesterday #other",
+                "command": "log",
+                "args": "1h chat yesterday #other",
+            }
+        ),
+        effects=(UpdatePerson,),
+    ),
+    # /log guided
+    Case("/log alone asks what you did", S.IDLE, text("/log"), S.LOG_TITLE, "What did you do?"),
+    Case(
+        "title", S.LOG_TITLE, text("Read IET wiring regs"), S.LOG_DATE, "When was it?", data=draft()
+    ),
+    Case(
+        "title with a date",
+        S.LOG_TITLE,
+        text("site visit yesterday"),
+        S.LOG_HOURS,
+        "How long",
+        data=draft(),
+    ),
+    Case(
+        "title with date and hours",
+        S.LOG_TITLE,
+        text("site visit yesterday 2h"),
+        S.LOG_CATEGORY,
+        "Which category",
+        data=draft(),
+    ),
+    Case(
+        "title with everything",
+        S.LOG_TITLE,
+        text("seminar yesterday 2h #events"),
+        S.LOG_REFLECT,
+        "Reflection 1/2",
+        data=draft(),
+    ),
+    Case(
+        "title with everything but structured",
+        S.LOG_TITLE,
+        text("chat yesterday 2h #other"),
+        S.LOG_STRUCTURED,
+        "structured",
+        data=draft(),
+        scheme="step",
+    ),
+    Case("title too long", S.LOG_TITLE, text("x" * 201), S.LOG_TITLE, "limit is 200", data=draft()),
+    Case(
+        "date typed",
+        S.LOG_DATE,
+        text("yesterday"),
+        S.LOG_HOURS,
+        "How long",
+        data=draft(title="Webinar"),
+    ),
+    Case(
+        "date tapped",
+        S.LOG_DATE,
+        press("date:2026-11-21"),
+        S.LOG_HOURS,
+        "How long",
+        data=draft(title="Webinar"),
+    ),
+    Case(
+        "date when hours known",
+        S.LOG_DATE,
+        text("3 Nov"),
+        S.LOG_CATEGORY,
+        "Which category",
+        data=draft(title="Webinar", minutes=60),
+    ),
+    Case(
+        "date when hours and category known",
+        S.LOG_DATE,
+        text("3 Nov"),
+        S.LOG_REFLECT,
+        "Reflection 1/2",
+        data=draft(title="Webinar", minutes=60, category="self_study"),
+    ),
+    Case(
+        "date when structured unknown",
+        S.LOG_DATE,
+        text("3 Nov"),
+        S.LOG_STRUCTURED,
+        "structured",
+        data=draft(title="W", minutes=60, category="other"),
+        scheme="step",
+    ),
+    Case(
+        "future date refused",
+        S.LOG_DATE,
+        text("tomorrow"),
+        S.LOG_DATE,
+        "in the future",
+        data=draft(title="Webinar"),
+    ),
+    Case(
+        "nonsense date",
+        S.LOG_DATE,
+        text("when pigs fly"),
+        S.LOG_DATE,
+        "couldn't read 'when pigs fly' as a date",
+        data=draft(title="Webinar"),
+    ),
+    Case(
+        "hours typed",
+        S.LOG_HOURS,
+        text("1h30"),
+        S.LOG_CATEGORY,
+        "Which category",
+        data=draft(title="W", activity_date=YESTERDAY),
+    ),
+    Case(
+        "hours tapped, category known",
+        S.LOG_HOURS,
+        press("min:90"),
+        S.LOG_REFLECT,
+        "Reflection 1/2",
+        data=draft(title="W", activity_date=YESTERDAY, category="self_study"),
+    ),
+    Case(
+        "hours when structured unknown",
+        S.LOG_HOURS,
+        text("2h"),
+        S.LOG_STRUCTURED,
+        "structured",
+        data=draft(title="W", activity_date=YESTERDAY, category="other"),
+        scheme="step",
+    ),
+    Case(
+        "zero hours",
+        S.LOG_HOURS,
+        text("0h"),
+        S.LOG_HOURS,
+        "not a positive duration",
+        data=draft(title="W", activity_date=YESTERDAY),
+    ),
+    Case(
+        "negative hours",
+        S.LOG_HOURS,
+        text("-2h"),
+        S.LOG_HOURS,
+        "not a positive duration",
+        data=draft(title="W", activity_date=YESTERDAY),
+    ),
+    Case(
+        "more than a day",
+        S.LOG_HOURS,
+        text("25h"),
+        S.LOG_HOURS,
+        "more than the 24 hours",
+        data=draft(title="W", activity_date=YESTERDAY),
+    ),
+    Case(
+        "hours nonsense",
+        S.LOG_HOURS,
+        text("lots"),
+        S.LOG_HOURS,
+        "Try 1.5h",
+        data=draft(title="W", activity_date=YESTERDAY),
+    ),
+    Case(
+        "category tapped",
+        S.LOG_CATEGORY,
+        press("cat:self_study"),
+        S.LOG_REFLECT,
+        "Reflection 1/2",
+        data=draft(**FULL),
+    ),
+    Case(
+        "category typed by label",
+        S.LOG_CATEGORY,
+        text("events and seminars"),
+        S.LOG_REFLECT,
+        "Reflection 1/2",
+        data=draft(**FULL),
+    ),
+    Case(
+        "category without a structured default",
+        S.LOG_CATEGORY,
+        press("cat:other"),
+        S.LOG_STRUCTURED,
+        "structured",
+        data=draft(**FULL),
+        scheme="step",
+    ),
+    Case(
+        "category with a structured default skips the question",
+        S.LOG_CATEGORY,
+        press("cat:reading"),
+        S.LOG_REFLECT,
+        "Reflection 1/2",
+        data=draft(**FULL),
+        scheme="step",
+    ),
+    Case(
+        "unknown category",
+        S.LOG_CATEGORY,
+        text("juggling"),
+        S.LOG_CATEGORY,
+        "'juggling' is not a category",
+        data=draft(**FULL),
+    ),
+    Case(
+        "structured yes",
+        S.LOG_STRUCTURED,
+        press("struct:yes"),
+        S.LOG_REFLECT,
+        "Reflection",
+        data=draft(**FULL, category="other"),
+        scheme="step",
+    ),
+    Case(
+        "structured typed",
+        S.LOG_STRUCTURED,
+        text("unstructured"),
+        S.LOG_REFLECT,
+        "Reflection",
+        data=draft(**FULL, category="other"),
+        scheme="step",
+    ),
+    Case(
+        "structured nonsense",
+        S.LOG_STRUCTURED,
+        text("maybe"),
+        S.LOG_STRUCTURED,
+        "yes",
+        data=draft(**FULL, category="other"),
+        scheme="step",
+    ),
+    Case(
+        "first reflection answered",
+        S.LOG_REFLECT,
+        text("PPE ratings matter"),
+        S.LOG_REFLECT,
+        "Reflection 2/2",
+        data=draft(**FULL, category="self_study", questions=["key_points", "change"]),
+    ),
+    Case(
+        "last reflection saves",
+        S.LOG_REFLECT,
+        text("Check labels"),
+        S.IDLE,
+        "Saved #13",
+        data=draft(
+            **FULL,
+            category="self_study",
+            questions=["key_points", "change"],
+            answers={"key_points": "x"},
+        ),
+        effects=(SaveEntry,),
+    ),
+    Case(
+        "skip the last reflection saves it pending",
+        S.LOG_REFLECT,
+        press("r:skip"),
+        S.IDLE,
+        "1 reflection left for later",
+        effects=(SaveEntry,),
+        data=draft(
+            **FULL,
+            category="self_study",
+            questions=["key_points", "change"],
+            answers={"key_points": "x"},
+        ),
+    ),
+    Case(
+        "later saves with all pending",
+        S.LOG_REFLECT,
+        text("later"),
+        S.IDLE,
+        "2 reflections left for later",
+        effects=(SaveEntry,),
+        data=draft(**FULL, category="self_study", questions=["key_points", "change"]),
+    ),
+    Case(
+        "reflection over the limit",
+        S.LOG_REFLECT,
+        text("y" * 3001),
+        S.LOG_REFLECT,
+        "3,001 characters",
+        data=draft(**FULL, category="self_study", questions=["key_points", "change"]),
+    ),
+    Case(
+        "reflection choice button",
+        S.LOG_REFLECT,
+        press("ans:0"),
+        S.LOG_REFLECT,
+        "Reflection 2/2",
+        scheme="step",
+        data=draft(
+            **FULL,
+            category="reading",
+            structured=False,
+            structured_known=True,
+            questions=["use_again", "impact"],
+        ),
+    ),
+    # quick entry
+    Case(
+        "quick entry with everything",
+        S.IDLE,
+        text("/log 1.5h webinar on arc-flash yesterday #events"),
+        S.LOG_REFLECT,
+        "Got it: 'Webinar on arc-flash' · yesterday · 1 h 30 · Events and seminars",
+    ),
+    Case("quick entry without date", S.IDLE, text("/log 2h site visit"), S.LOG_DATE, "When was it"),
+    Case(
+        "quick entry without hours",
+        S.IDLE,
+        text("/log site visit yesterday"),
+        S.LOG_HOURS,
+        "How long",
+    ),
+    Case(
+        "quick entry without a category",
+        S.IDLE,
+        text("/log 2h site visit yesterday"),
+        S.LOG_CATEGORY,
+        "Which category",
+    ),
+    Case(
+        "quick entry, category without a structured default",
+        S.IDLE,
+        text("/log 2h chat yesterday #other"),
+        S.LOG_STRUCTURED,
+        "structured",
+        scheme="step",
+    ),
+    Case(
+        "quick entry with nothing but a title",
+        S.IDLE,
+        text("/log site visit"),
+        S.LOG_DATE,
+        "When was it",
+    ),
+    Case(
+        "quick entry with zero hours asks again",
+        S.IDLE,
+        text("/log 0h webinar yesterday"),
+        S.LOG_HOURS,
+        "not a positive duration",
+    ),
+    Case(
+        "quick entry dated in the future",
+        S.IDLE,
+        text("/log 1h webinar tomorrow"),
+        S.LOG_DATE,
+        "in the future",
+    ),
+    Case(
+        "quick entry with an unknown #category",
+        S.IDLE,
+        text("/log 1h webinar yesterday #zzz"),
+        S.LOG_CATEGORY,
+        "don't know the category #zzz",
+    ),
+    Case(
+        "plain text with hours logs it",
+        S.IDLE,
+        text("1h reading BS 7671 yesterday"),
+        S.LOG_CATEGORY,
+        "Got it",
+    ),
+    Case("plain chatter gets a pointer", S.IDLE, text("hello there"), S.IDLE, "/log"),
+    Case(
+        "slash-less command words work when idle",
+        S.IDLE,
+        text("log 1h webinar yesterday"),
+        S.LOG_CATEGORY,
+        "Got it",
+    ),
+    # reflect later
+    Case(
+        "/reflect with something pending",
+        S.IDLE,
+        text("/reflect"),
+        S.REFLECT_PENDING,
+        "Reflecting on #7",
+        snap={"oldest_pending": ENTRY},
+    ),
+    Case("/reflect with nothing pending", S.IDLE, text("/reflect"), S.IDLE, "No reflections"),
+    Case(
+        "/reflect answer of the last pending",
+        S.REFLECT_PENDING,
+        text("Label the panels"),
+        S.IDLE,
+        "reflections saved for #7",
+        effects=(UpdateEntry,),
+        snap={"entry": ENTRY},
+        data=Data(target=7, draft=Draft(questions=["change"])),
+    ),
+    Case(
+        "/reflect later",
+        S.REFLECT_PENDING,
+        text("later"),
+        S.IDLE,
+        "can wait",
+        snap={"entry": ENTRY},
+        data=Data(target=7, draft=Draft(questions=["change"])),
+    ),
+    # delete
+    Case(
+        "/delete asks first",
+        S.IDLE,
+        text("/delete 7"),
+        S.DELETE_CONFIRM,
+        "Delete #7",
+        snap={"entry": ENTRY},
+    ),
+    Case(
+        "/delete of an entry that is not yours or not there",
+        S.IDLE,
+        text("/delete 99"),
+        S.IDLE,
+        "no entry #99",
+    ),
+    Case("/delete without a number", S.IDLE, text("/delete"), S.IDLE, "Which entry?"),
+    Case("/delete with junk", S.IDLE, text("/delete seven"), S.IDLE, "Which entry?"),
+    Case(
+        "delete confirmed",
+        S.DELETE_CONFIRM,
+        press("del:yes:7"),
+        S.IDLE,
+        "Deleted #7",
+        data=Data(target=7),
+        effects=(DeleteEntry,),
+    ),
+    Case("delete declined", S.DELETE_CONFIRM, text("keep"), S.IDLE, "Kept #7", data=Data(target=7)),
+    Case(
+        "delete: stale button of another entry",
+        S.DELETE_CONFIRM,
+        press("del:yes:3"),
+        S.DELETE_CONFIRM,
+        "earlier message",
+        data=Data(target=7),
+    ),
+    # undo
+    Case(
+        "undo a save",
+        S.IDLE,
+        text("/undo"),
+        S.IDLE,
+        "removed",
+        effects=(DeleteEntry,),
+        data=Data(undo=Undo(kind="saved", number=13, title="W")),
+    ),
+    Case(
+        "undo button of the last save",
+        S.IDLE,
+        press("undo:13"),
+        S.IDLE,
+        "removed",
+        effects=(DeleteEntry,),
+        data=Data(undo=Undo(kind="saved", number=13, title="W")),
+    ),
+    Case(
+        "undo button of an older save",
+        S.IDLE,
+        press("undo:12"),
+        S.IDLE,
+        "earlier action",
+        data=Data(undo=Undo(kind="saved", number=13, title="W")),
+    ),
+    Case(
+        "undo a delete",
+        S.IDLE,
+        text("/undo"),
+        S.IDLE,
+        "is back",
+        effects=(RestoreEntry,),
+        data=Data(undo=Undo(kind="deleted", number=7, title="#7")),
+    ),
+    Case(
+        "undo an edit",
+        S.IDLE,
+        text("/undo"),
+        S.IDLE,
+        "as it was",
+        effects=(UpdateEntry,),
+        data=Data(undo=Undo(kind="edited", number=7, title="W", previous={"minutes": 60})),
+    ),
+    Case("nothing to undo", S.IDLE, text("/undo"), S.IDLE, "nothing to undo"),
+    # edit
+    Case(
+        "/edit shows the entry",
+        S.IDLE,
+        text("/edit 7"),
+        S.EDIT_FIELD,
+        "Reflection 2",
+        snap={"entry": ENTRY},
+    ),
+    Case("/edit of a missing entry", S.IDLE, text("/edit 8"), S.IDLE, "no entry #8"),
+    Case(
+        "edit: field chosen",
+        S.EDIT_FIELD,
+        press("field:hours"),
+        S.EDIT_VALUE,
+        "new hours",
+        data=Data(target=7),
+        snap={"entry": ENTRY},
+    ),
+    Case(
+        "edit: field typed",
+        S.EDIT_FIELD,
+        text("reflection 2"),
+        S.EDIT_VALUE,
+        "new answer",
+        data=Data(target=7),
+        snap={"entry": ENTRY},
+    ),
+    Case(
+        "edit: done",
+        S.EDIT_FIELD,
+        press("field:done"),
+        S.IDLE,
+        "Done editing #7",
+        data=Data(target=7),
+        snap={"entry": ENTRY},
+    ),
+    Case(
+        "edit: hours changed",
+        S.EDIT_VALUE,
+        text("2h"),
+        S.EDIT_FIELD,
+        "hours 1 h 30 → 2 h",
+        data=Data(target=7, field="hours"),
+        snap={"entry": ENTRY},
+        effects=(UpdateEntry,),
+    ),
+    Case(
+        "edit: bad hours",
+        S.EDIT_VALUE,
+        text("-1h"),
+        S.EDIT_VALUE,
+        "not a positive",
+        data=Data(target=7, field="hours"),
+        snap={"entry": ENTRY},
+    ),
+    Case(
+        "edit: date in the future",
+        S.EDIT_VALUE,
+        text("next friday"),
+        S.EDIT_VALUE,
+        "in the future",
+        data=Data(target=7, field="date"),
+        snap={"entry": ENTRY},
+    ),
+    Case(
+        "edit: pending reflection answered",
+        S.EDIT_VALUE,
+        text("Label panels"),
+        S.EDIT_FIELD,
+        "reflection updated",
+        data=Data(target=7, field="r:change"),
+        snap={"entry": ENTRY},
+        effects=(UpdateEntry,),
+    ),
+    Case(
+        "edit: category",
+        S.EDIT_VALUE,
+        press("cat:self_study"),
+        S.EDIT_FIELD,
+        "Events and seminars → Self-study",
+        data=Data(target=7, field="category"),
+        snap={"entry": ENTRY},
+        effects=(UpdateEntry,),
+    ),
+    # settings
+    Case("/settings shows the menu", S.IDLE, text("/settings"), S.SETTINGS_MENU, "Time zone"),
+    Case(
+        "settings: choose time zone",
+        S.SETTINGS_MENU,
+        press("set:timezone"),
+        S.SETTINGS_VALUE,
+        "time zone",
+    ),
+    Case("settings: done", S.SETTINGS_MENU, press("set:done"), S.IDLE, "Settings saved"),
+    Case(
+        "settings: zone saved",
+        S.SETTINGS_VALUE,
+        text("Sydney"),
+        S.SETTINGS_MENU,
+        "Australia/Sydney",
+        data=Data(field="timezone"),
+        effects=(UpdatePerson,),
+    ),
+    Case(
+        "settings: status saved",
+        S.SETTINGS_VALUE,
+        press("val:not_active"),
+        S.SETTINGS_MENU,
+        "10 h a year",
+        data=Data(field="status"),
+        effects=(UpdatePerson,),
+    ),
+    Case(
+        "settings: bad status",
+        S.SETTINGS_VALUE,
+        text("emperor"),
+        S.SETTINGS_VALUE,
+        "pick one of the statuses",
+        data=Data(field="status"),
+    ),
+    Case(
+        "settings: date order",
+        S.SETTINGS_VALUE,
+        press("val:MDY"),
+        S.SETTINGS_MENU,
+        "month first",
+        data=Data(field="date_order"),
+        effects=(UpdatePerson,),
+    ),
+    # commands available everywhere
+    Case(
+        "/help mid-dialogue re-asks",
+        S.LOG_HOURS,
+        text("/help"),
+        S.LOG_HOURS,
+        "How long",
+        data=draft(title="W", activity_date=YESTERDAY),
+    ),
+    Case(
+        "/status mid-dialogue",
+        S.LOG_HOURS,
+        text("/status"),
+        S.LOG_HOURS,
+        "15 h of 30 h",
+        data=draft(title="W", activity_date=YESTERDAY),
+        snap={"summary": SUMMARY},
+    ),
+    Case(
+        "/cancel abandons the draft",
+        S.LOG_REFLECT,
+        text("/cancel"),
+        S.IDLE,
+        "Nothing was saved",
+        data=draft(**FULL, category="self_study", questions=["key_points"]),
+    ),
+    Case(
+        "bare 'cancel' works too",
+        S.LOG_HOURS,
+        text("cancel"),
+        S.IDLE,
+        "Nothing was saved",
+        data=draft(title="W", activity_date=YESTERDAY),
+    ),
+    Case("/cancel when idle", S.IDLE, text("/cancel"), S.IDLE, "Nothing to cancel"),
+    Case(
+        "/log while busy is refused",
+        S.LOG_HOURS,
+        text("/log 1h x yesterday"),
+        S.LOG_HOURS,
+        "middle of logging 'W'",
+        data=draft(title="W", activity_date=YESTERDAY),
+    ),
+    Case("unknown command", S.IDLE, text("/frobnicate"), S.IDLE, "don't know /frobnicate"),
+    Case(
+        "stale button mid-dialogue",
+        S.LOG_HOURS,
+        press("cat:self_study"),
+        S.LOG_HOURS,
+        "earlier message",
+        data=draft(title="W", activity_date=YESTERDAY),
+    ),
+    Case("stale button when idle", S.IDLE, press("cat:self_study"), S.IDLE, "earlier message"),
+    Case("over-long message", S.LOG_TITLE, text("z" * 4001), S.LOG_TITLE, "too long", data=draft()),
+]
+
+
+def make_ctx(schemes: dict[str, Scheme], case: Case) -> Context:
+    p = person(scheme_id=case.scheme, status_id=schemes[case.scheme].default_status, **case.person)
+    return Context(Snapshot(now=NOW, person=p, **case.snap), schemes)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_transition(case: Case, schemes: dict[str, Scheme]) -> None:
+    result = step(Conv(case.state, case.data), case.event, make_ctx(schemes, case))
+    said = "\n".join(r.text for r in result.replies)
+    assert result.conv.state == case.expect_state, said
+    assert case.says.lower() in said.lower()
+    assert tuple(type(e) for e in result.effects) == case.effects
+
+
+def test_cases_cover_every_transition_in_the_table(schemes: dict[str, Scheme]) -> None:
+    seen = set()
+    for case in CASES:
+        result = step(Conv(case.state, case.data), case.event, make_ctx(schemes, case))
+        seen.add((case.state, result.conv.state))
+    missing = {(a, b) for a, _, b in TRANSITIONS} - seen
+    assert not missing, f"transitions with no test: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("state", [s for s in State if s != S.IDLE])
+def test_cancel_from_every_state_returns_to_idle_and_saves_nothing(
+    state: State, schemes: dict[str, Scheme]
+) -> None:
+    data = Data(draft=Draft(**FULL, category="self_study"), target=7, field="hours")
+    ctx = make_ctx(schemes, Case("", state, text(""), S.IDLE, snap={"entry": ENTRY}))
+    result = step(Conv(state, data), text("/cancel"), ctx)
+    assert result.conv.state == S.IDLE
+    assert result.conv.data.draft is None
+    onboarding = state in (S.ONBOARD_SCHEME, S.ONBOARD_TIMEZONE)
+    assert [type(e) for e in result.effects] == ([UpdatePerson] if onboarding else [])
+
+
+def test_saved_entry_has_every_field(schemes: dict[str, Scheme]) -> None:
+    data = draft(
+        **FULL,
+        category="self_study",
+        questions=["key_points", "change"],
+        answers={"key_points": "Ratings"},
+    )
+    result = step(
+        Conv(S.LOG_REFLECT, data),
+        text("Label the panels"),
+        make_ctx(schemes, Case("", S.LOG_REFLECT, text(""), S.IDLE)),
+    )
+    (effect,) = result.effects
+    assert isinstance(effect, SaveEntry)
+    assert (effect.number, effect.title, effect.activity_date, effect.minutes, effect.category) == (
+        13,
+        "Webinar",
+        YESTERDAY,
+        90,
+        "self_study",
+    )
+    assert [(r.question_id, r.answer) for r in effect.reflections] == [
+        ("key_points", "Ratings"),
+        ("change", "Label the panels"),
+    ]
+    assert result.replies[-1].choices[0].id == "undo:13"
+
+
+def test_group_chat_gets_a_pointer_and_nothing_changes(schemes: dict[str, Scheme]) -> None:
+    conv = Conv(S.LOG_HOURS, draft(title="W", activity_date=YESTERDAY))
+    event = Incoming(ME, Kind.COMMAND, text="/status", command="status", private=False)
+    result = step(conv, event, make_ctx(schemes, Case("", S.IDLE, event, S.IDLE)))
+    assert result.conv == conv and not result.effects
+    assert "private" in result.replies[0].text
+
+
+def test_first_message_is_answered_after_onboarding(schemes: dict[str, Scheme]) -> None:
+    ctx = make_ctx(schemes, Case("", S.IDLE, text(""), S.IDLE, person={"onboarded": False}))
+    first = step(Conv(), text("/log 1h webinar yesterday"), ctx)
+    assert first.conv.state == S.ONBOARD_SCHEME
+    assert "come back to your message" in first.replies[0].text
+    second = step(first.conv, press("scheme:ies"), ctx)
+    third = step(second.conv, text("London"), ctx)
+    assert third.conv.state == S.LOG_CATEGORY
+    assert "Got it: 'Webinar' · yesterday · 1 h" in "\n".join(r.text for r in third.replies)
+
+
+def test_quick_entry_needs_at_most_four_messages_in_every_scheme(
+    schemes: dict[str, Scheme],
+) -> None:
+    for scheme in schemes.values():
+        ctx = Context(
+            Snapshot(now=NOW, person=person(scheme_id=scheme.id, status_id=scheme.default_status)),
+            schemes,
+        )
+        conv, messages = Conv(), 0
+        result = step(conv, text("/log 1.5h webinar on arc-flash safety yesterday"), ctx)
+        messages += 1
+        while result.conv.state != S.IDLE:
+            choices = result.replies[-1].choices
+            if result.conv.state in (S.LOG_CATEGORY, S.LOG_STRUCTURED):
+                event = press(choices[0].id)
+            else:
+                event = text("A thoughtful answer")
+            result = step(result.conv, event, ctx)
+            messages += 1
+        assert isinstance(result.effects[0], SaveEntry), scheme.id
+        assert messages <= 4, f"{scheme.id}: {messages} messages"
+
+
+def test_guided_flow_never_asks_what_it_knows(schemes: dict[str, Scheme]) -> None:
+    ctx = Context(Snapshot(now=NOW, person=person()), schemes)
+    result = step(Conv(), text("/log"), ctx)
+    result = step(result.conv, text("Arc-flash webinar 1.5h yesterday"), ctx)
+    asked = [r.text for r in result.replies]
+    assert result.conv.state == S.LOG_CATEGORY
+    assert not any("When was it" in a or "How long" in a for a in asked)
+
+
+def test_day_first_dates_follow_the_setting(schemes: dict[str, Scheme]) -> None:
+    data = draft(title="Webinar")
+    for order, expected in (("DMY", date(2026, 11, 3)), ("MDY", date(2026, 3, 11))):
+        ctx = Context(Snapshot(now=NOW, person=person(date_order=order)), schemes)
+        result = step(Conv(S.LOG_DATE, data), text("3/11"), ctx)
+        assert result.conv.data.draft is not None
+        assert result.conv.data.draft.activity_date == expected
+
+
+def test_local_date_decides_yesterday(schemes: dict[str, Scheme]) -> None:
+    # 23:30 UTC on the 22nd is already the 23rd in Sydney.
+    late = datetime(2026, 11, 22, 23, 30, tzinfo=UTC)
+    ctx = Context(Snapshot(now=late, person=person(timezone="Australia/Sydney")), schemes)
+    result = step(Conv(S.LOG_DATE, draft(title="W")), text("yesterday"), ctx)
+    assert result.conv.data.draft is not None
+    assert result.conv.data.draft.activity_date == date(2026, 11, 22)
+
+
+def test_needs_asks_only_for_what_a_command_shows() -> None:
+    assert needs(Conv(), text("/status")) == Needs(summary=True)
+    assert needs(Conv(), text("/list")) == Needs(recent=10)
+    assert needs(Conv(), text("/list 500")) == Needs(recent=50)
+    assert needs(Conv(), text("/edit 7")) == Needs(entry_number=7)
+    assert needs(Conv(), text("/reflect")) == Needs(oldest_pending=True)
+    assert needs(Conv(), text("/log 1h x")) == Needs()
+    assert needs(Conv(S.EDIT_VALUE, Data(target=7)), text("2h")) == Needs(entry_number=7)
+
+
+def test_status_shows_pace_and_categories(schemes: dict[str, Scheme]) -> None:
+    ctx = Context(Snapshot(now=NOW, person=person(), summary=SUMMARY), schemes)
+    said = step(Conv(), text("/status"), ctx).replies[0].text
+    assert "CPD year 2026 (IET, Professionally active): 15 h of 30 h (50%)" in said
+    assert "Behind pace" in said  # 326 of 365 days gone: 26 h 47 expected
+    assert "Events and seminars: 10 h" in said and "Training courses: 5 h" in said
+    assert "1 with reflections pending" in said
+
+
+def test_conversation_data_survives_a_round_trip_through_json() -> None:
+    conv = Conv(S.LOG_REFLECT, draft(**FULL, category="x", questions=["a"], answers={"a": None}))
+    again = Conv.load(str(conv.state), conv.dump())
+    assert again == conv
+    assert Conv.load("no_such_state", {}) == Conv()
