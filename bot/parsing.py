@@ -238,7 +238,7 @@ _UNICODE_FRACTIONS: Final = {"½": Fraction(1, 2), "¼": Fraction(1, 4), "¾": F
 def _amount(p: str) -> str:
     """A number (digits or words, 'an', 'a'), optionally 'and a half' / 'and a quarter'."""
     return (
-        rf"(?:(?P<{p}_d>{_DIGITS})|(?P<{p}_w>{_WORD_NUMBER}|an?\b))"
+        rf"(?:(?P<{p}_d>{_DIGITS})|(?P<{p}_w>{_WORD_NUMBER}|(?:a\s+)?couple\s+of|an?\b))"
         rf"(?:\s+and\s+(?:an?\s+)?(?P<{p}_f>{_FRACTION}))?"
     )
 
@@ -251,7 +251,7 @@ def _unit_gap(p: str) -> str:
 _DURATION_RE: Final = re.compile(
     rf"""
     (?<![\w.,:/\-−])
-    (?P<sign>[-−]\s*)?
+    (?P<sign>[-−](?=[\d.½¼¾]))?  # '-1h', but not the dash in 'Site visit - 4h'
     (?:
         (?P<clock>(?P<c_h>\d{{1,3}}):(?P<c_m>\d{{2}})(?:\s*(?P<c_u>{_H_UNIT}){_NOT_LETTER})?)
       | (?P<half>
@@ -262,7 +262,7 @@ _DURATION_RE: Final = re.compile(
             ){_NOT_LETTER}
         )
       | (?P<hours>
-            {_amount("h")}{_unit_gap("h")}(?P<h_u>{_H_UNIT}){_NOT_LETTER}
+            {_amount("h")}{_unit_gap("h")}(?:cpd\s++)?(?P<h_u>{_H_UNIT}){_NOT_LETTER}
             (?:(?>\s*,?\s*)and\s+(?:an?\s+)?(?P<h_f2>half|quarter){_NOT_LETTER})?
         )
         (?P<mins>
@@ -279,7 +279,7 @@ _DURATION_RE: Final = re.compile(
     """,
     _FLAGS,
 )
-_BARE_NUMBER_RE: Final = re.compile(r"(?P<sign>[-−]\s*)?(?P<n>\d+(?:[.,]\d+)?|\.\d+)")
+_BARE_NUMBER_RE: Final = re.compile(r"(?P<sign>[-−])?(?P<n>\d+(?:[.,]\d+)?|\.\d+)")
 # What may follow a spaced bare minute count ('2 hours 10'): the end of the text or punctuation.
 _BARE_MINUTES_END_RE: Final = re.compile(rf"\s*(?:$|[,;.!?)\]#{_MASK}])")
 _AGO_AFTER_RE: Final = re.compile(r"\s+(?:ago|before|earlier|back)\b", re.IGNORECASE)
@@ -420,10 +420,11 @@ def parse_duration(text: str) -> int | None:
     """Minutes in a duration phrase that is the whole ``text``, or None if it is not one.
 
     '1.5h', '1,5h', '90m', '1h30', '1:30', '1 hour 30 minutes', 'an hour and a half',
-    'half an hour', '2 hrs', '2-hour'. A bare number is hours up to 24 ('2', '1.5') and
-    minutes above ('45'). '0h' gives 0 and '-2h' gives -120, so the caller can say that the
-    time must be positive. Days, weeks and longer are not read (None): a 'day' of CPD is not
-    24 hours. The result is rounded to whole minutes, halves away from zero.
+    'half an hour', '2 hrs', '2-hour', '1.5 CPD hours'. A bare number is hours up to 24
+    ('2', '1.5') and minutes above ('45'). '0h' gives 0 and '-2h' gives -120, so the caller
+    can say that the time must be positive. Days, weeks and longer are not read (None): a
+    'day' of CPD is not 24 hours. The result is rounded to whole minutes, halves away from
+    zero.
     """
     s = " ".join(text.split())
     s = _DURATION_LEAD_RE.sub("", s).rstrip(".!?")
@@ -484,9 +485,9 @@ def _time_prefix(*, whole: bool) -> str:
 def _date_pattern(*, whole: bool) -> re.Pattern[str]:
     """The English fast-path grammar. ``whole``: the text is only a date (parse_date)."""
     # In a sentence ('quick'), be stricter so titles keep their words and numbers:
-    # no 'now', no weekday abbreviations without last/this/next ('sat the exam'),
+    # no 'now', no 'sat'/'sun' without last/this/next ('sat the exam', 'sun safety'),
     # no ordinal words except in 'the first of May', dotted/dashed d.m only with a year.
-    wd_quick = rf"(?:{_WD_FULL_RE}|(?(wd_mod){_WD_ANY_RE}|(?!)))"
+    wd_quick = rf"(?:{_WD_FULL_RE}|(?!sat\b|sun\b){_WD_ANY_RE}|(?(wd_mod){_WD_ANY_RE}|(?!)))"
     rel = _alternation([k for k in _REL_DAYS if whole or k not in ("now", "just now", "right now")])
     dm_day = (
         rf"(?:(?P<dm_d>{_DAY_NUM_RE})|(?P<dm_w>{_ORDINAL_RE}))(?:\s+of)?"
@@ -526,7 +527,8 @@ def _date_pattern(*, whole: bool) -> re.Pattern[str]:
         {_time_prefix(whole=whole)}
         (?:{core})
         {_time_suffix(whole=whole)}
-        (?![^\W_]|[/.:\-]\d)
+        (?![^\W_]|[/.:]\d|-\w)  # not inside '2026-03-03x', '21/11/2', 'Mon-Fri'
+
     """
     return re.compile(pattern, _FLAGS)
 
@@ -1057,6 +1059,8 @@ def _tidy_title(text: str, removed: Sequence[tuple[int, int]]) -> str | None:
     title = re.sub(r"\s+([,;:.!?)\]])", r"\1", title)
     title = re.sub(r"([(\[])\s+", r"\1", title)
     title = re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", title)
+    title = re.sub(r"(\s[-–—|/])(?:\s+[-–—|/])+(?=\s)", r"\1", title)  # 'a - - b'
+
     title = _trim_dangling(title)
     if not title:
         return None
