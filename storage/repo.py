@@ -114,7 +114,11 @@ def update_person(session: Session, person: Person, fields: dict[str, object]) -
 
 
 def load_conversation(session: Session, identity_id: int, *, now: datetime) -> Conversation:
-    conv = session.exec(select(Conversation).where(Conversation.identity_id == identity_id)).first()
+    # FOR UPDATE (PostgreSQL) queues a second event for the same conversation behind this
+    # one; SQLite already serialises writers (BEGIN IMMEDIATE). The version check in
+    # save_conversation stays the guarantee.
+    query = select(Conversation).where(Conversation.identity_id == identity_id)
+    conv = session.exec(query.with_for_update()).first()
     if conv is None:
         conv = Conversation(identity_id=identity_id, updated_at=now)
         session.add(conv)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import create_engine
+from sqlmodel import SQLModel
 
 from bot.engine import Engine
 from bot.model import Choice, IdentityKey, Incoming, Kind, Outgoing
 from bot.schemes import Scheme, load_schemes
-from storage.db import Database
+from storage.db import Database, normalise_url
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 # Sunday 22 November 2026, 10:00 in London (UTC in winter).
@@ -39,8 +43,78 @@ def clock() -> Clock:
     return Clock()
 
 
+# PostgreSQL: the server on this machine (see .ci/run). Each test session works in its
+# own schema of the `test` database; tables are emptied between tests.
+PG_URL = os.environ.get("CPDBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_REQUIRED = os.environ.get("CPDBOT_REQUIRE_POSTGRES", "") not in ("", "0", "false")
+_pg_state: dict[str, object] = {}
+
+
+def _postgres() -> tuple[Database | None, str]:
+    """A session-wide PostgreSQL `Database` in a fresh schema, or (None, why not)."""
+    if "db" in _pg_state or "error" in _pg_state:
+        return _pg_state.get("db"), str(_pg_state.get("error", ""))  # type: ignore[return-value]
+    schema = f"cpdbot_test_{os.getpid()}"
+    try:
+        admin = create_engine(normalise_url(PG_URL), connect_args={"connect_timeout": 3})
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        admin.dispose()
+    except Exception as exc:  # no server, no driver, refused: the PostgreSQL half is not run
+        _pg_state["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+        return None, str(_pg_state["error"])
+    sep = "&" if "?" in PG_URL else "?"
+    database = Database(f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
+    database.create_all()
+    _pg_state["db"], _pg_state["schema"] = database, schema
+    return database, ""
+
+
+def _empty(database: Database) -> None:
+    names = ", ".join(t.name for t in SQLModel.metadata.sorted_tables)
+    with database.engine.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    database = _pg_state.get("db")
+    if isinstance(database, Database):
+        with database.engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {_pg_state['schema']} CASCADE")
+        database.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if "error" in _pg_state:
+        terminalreporter.write_sep(
+            "!", f"PostgreSQL half NOT run ({PG_URL}: {_pg_state['error']})", red=True
+        )
+    elif "db" in _pg_state:
+        terminalreporter.write_line(f"PostgreSQL half run against {PG_URL}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A real, empty database: a SQLite file, then the same test on PostgreSQL."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'cpd.db'}")
+        database.create_all()
+        yield database
+        database.dispose()
+        return
+    pg, error = _postgres()
+    if pg is None:
+        if PG_REQUIRED:
+            pytest.fail(f"PostgreSQL required (CPDBOT_REQUIRE_POSTGRES) but unreachable: {error}")
+        pytest.skip(f"PostgreSQL not reachable: {error}")
+    _empty(pg)
+    yield pg
+
+
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    """A SQLite file only (for tests about SQLite itself)."""
     database = Database(f"sqlite:///{tmp_path / 'cpd.db'}")
     database.create_all()
     yield database
