@@ -82,3 +82,16 @@ async def chat(
         stdout.flush()
         with_choices = [r for r in replies if r.choices]
         shown = with_choices[-1].choices if with_choices else ()
+
+
+class ConsoleSender:
+    """`bot.model.Sender` for the console: a message the bot starts is printed on `out`."""
+
+    platform = "console"
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+
+    async def send(self, identity: IdentityKey, chat_id: str | None, reply: Outgoing) -> None:
+        self.out.write(render(reply) + "\n")
+        self.out.flush()

@@ -18,10 +18,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, Field
 
+from bot import scheduler as sched
 from bot import text as fmt
 from bot.model import (
+    AddFeed,
     Attachment,
     Choice,
+    DecideOccurrence,
     DeleteEntry,
     Effect,
     EntryView,
@@ -32,6 +35,7 @@ from bot.model import (
     Outgoing,
     PersonView,
     ReflectionView,
+    RemoveFeed,
     RestoreEntry,
     SaveEntry,
     Snapshot,
@@ -114,6 +118,8 @@ TRANSITIONS: tuple[tuple[State, str, State], ...] = (
     (S.SETTINGS_MENU, "setting chosen", S.SETTINGS_VALUE),
     (S.SETTINGS_MENU, "done", S.IDLE),
     (S.SETTINGS_VALUE, "valid value: setting saved", S.SETTINGS_MENU),
+    (S.IDLE, "calendar prompt: Log it", S.LOG_CATEGORY),
+    (S.IDLE, "calendar prompt: Log it (all-day event: hours asked)", S.LOG_HOURS),
 )
 ALLOWED = (
     {(a, b) for a, _, b in TRANSITIONS} | {(s, s) for s in State} | {(s, S.IDLE) for s in State}
@@ -154,7 +160,14 @@ SLASHLESS = {
     "settings",
     "start",
     "export",
+    "calendar",
+    "pause",
+    "resume",
 }
+MAX_FEEDS = 5
+MAX_KEYWORDS = 30
+KEYWORD_MAX = 40
+PAUSE_MAX_DAYS = 366
 SKIP_WORDS = {"skip", "pass", "-"}
 LATER_WORDS = {"later", "not now"}
 YES = {"yes", "y", "yep", "yeah", "structured", "formal", "true"}
@@ -171,7 +184,11 @@ Here is what I can do:
 /undo — undo the last save, edit or delete
 /reflect — answer reflections you left for later
 /export — your record for this CPD year as a CSV file (/export json, /export 2025)
-/settings — professional body, membership status, time zone, date order
+/calendar add <ICS address> — after a training event in your calendar ends, I ask whether
+  to log it (/calendar list, /calendar remove 1, /calendar all, /calendar keywords a, b)
+/pause until 5 January — no nudges, calendar prompts or reminders until then; /resume
+/settings — professional body, membership status, time zone, date order, monthly nudge,
+  calendar events
 /cancel — stop what we are doing; nothing half-done is kept"""
 
 
@@ -188,6 +205,7 @@ class Draft(BaseModel):
     structured: bool | None = None
     structured_known: bool = False
     source: str = "chat"
+    occurrence: int | None = None  # the calendar occurrence being logged (source calendar)
     questions: list[str] = Field(default_factory=list)
     answers: dict[str, str | None] = Field(default_factory=dict)
 
@@ -268,6 +286,20 @@ def local_now(now: datetime, zone: str) -> datetime:
 
 def needs(conv: Conv, event: Incoming) -> Needs:
     """What must be loaded for `step(conv, event, ...)`: the dialogue never reads storage."""
+    need = _needs(conv, event)
+    occurrence = _occurrence_id(event)
+    return need if occurrence is None else replace(need, occurrence=occurrence)
+
+
+def _occurrence_id(event: Incoming) -> int | None:
+    """The occurrence a calendar prompt's button ('cal:<action>:<id>') is about."""
+    if event.kind != Kind.CHOICE or not event.choice.startswith("cal:"):
+        return None
+    ident = event.choice.rpartition(":")[2]
+    return int(ident) if ident.isdigit() and len(ident) < 12 else None
+
+
+def _needs(conv: Conv, event: Incoming) -> Needs:
     data = conv.data
     if conv.state == S.ONBOARD_TIMEZONE and data.pending:
         return needs(Conv(), _event_from(event, data.pending))
@@ -286,6 +318,8 @@ def needs(conv: Conv, event: Incoming) -> Needs:
     if command == "export":
         year = _export_args(args)[1]
         return Needs(record_year=year or 0)
+    if command == "calendar":
+        return Needs(feeds=True)
     return Needs()
 
 
@@ -311,6 +345,8 @@ def _step(conv: Conv, event: Incoming, ctx: Context) -> Step:
     if not ctx.person.onboarded and conv.state not in (S.ONBOARD_SCHEME, S.ONBOARD_TIMEZONE):
         return _begin_onboarding(conv, event, ctx)
 
+    if event.kind == Kind.CHOICE and event.choice.startswith("cal:"):
+        return _calendar_choice(conv, event, ctx)
     command, args = _command_of(conv, event)
     if command:
         return _command(conv, command, args, ctx)
@@ -358,6 +394,12 @@ def _command(conv: Conv, command: str, args: str, ctx: Context) -> Step:
         return _stay(conv, ctx, _list_text(ctx))
     if command == "export":
         return _export(conv, args, ctx)
+    if command == "calendar":
+        return _calendar(conv, args, ctx)
+    if command == "pause":
+        return _pause(conv, args, ctx)
+    if command == "resume":
+        return _resume(conv, ctx)
     if command not in BUSY_COMMANDS:
         return _stay(conv, ctx, f"I don't know /{command}. /help lists what I can do.")
     if state in (S.ONBOARD_SCHEME, S.ONBOARD_TIMEZONE) and command == "start":
@@ -685,7 +727,10 @@ def _save(conv: Conv, draft: Draft, ctx: Context, replies: list[Outgoing]) -> St
         text += f" {pending} reflection{'s' if pending > 1 else ''} left for later: /reflect."
     undo = Undo(kind="saved", number=number, title=draft.title)
     reply = Outgoing(text, (Choice(f"undo:{number}", "Undo"),))
-    return Step(Conv(S.IDLE, Data(undo=undo)), (*replies, reply), (effect,))
+    effects: tuple[Effect, ...] = (effect,)
+    if draft.occurrence is not None:
+        effects += (DecideOccurrence(draft.occurrence, "logged", entry_number=number),)
+    return Step(Conv(S.IDLE, Data(undo=undo)), (*replies, reply), effects)
 
 
 def _question_text(scheme: Scheme, question_id: str) -> str:
@@ -1220,6 +1265,8 @@ SETTINGS = {
     "timezone": "Time zone",
     "date_order": "Date order",
     "studying": "Studying for a degree",
+    "nudges": "Monthly nudge",
+    "calendar": "Calendar events",
 }
 
 
@@ -1236,7 +1283,14 @@ def _settings_menu(conv: Conv, event: Incoming, ctx: Context) -> Step:
     else:
         key = _norm(event.text).replace(" ", "_")
         key = {v.lower().replace(" ", "_"): k for k, v in SETTINGS.items()}.get(key, key)
-        key = {"body": "scheme", "tz": "timezone", "time_zone": "timezone"}.get(key, key)
+        key = {
+            "body": "scheme",
+            "tz": "timezone",
+            "time_zone": "timezone",
+            "nudge": "nudges",
+            "monthly_nudges": "nudges",
+            "calendar_event": "calendar",
+        }.get(key, key)
     if key == "done":
         return Step(Conv(S.IDLE, Data(undo=conv.data.undo)), (_say("Settings saved."),))
     if key not in SETTINGS:
@@ -1286,6 +1340,19 @@ def _settings_value(conv: Conv, event: Incoming, ctx: Context) -> Step:
             return _stay(conv, ctx, "Please pick one of the date orders.")
         changes = {"date_order": order}
         said = f"Dates like 3/4 are now read {DATE_ORDERS[order]}."
+    elif key == "nudges":
+        found = _nudge_changes(value)
+        if isinstance(found, str):
+            return _stay(conv, ctx, found)
+        changes = found
+        said = "Monthly nudge: " + _nudge_label(replace(person, **cast(dict[str, Any], changes)))
+    elif key == "calendar":
+        found = _calendar_filter_changes(value)
+        if isinstance(found, str):
+            return _stay(conv, ctx, found)
+        changes = found
+        updated_person = replace(person, **cast(dict[str, Any], changes))
+        said = "Calendar events: " + _calendar_filter_label(updated_person) + "."
     else:
         yes = True if _norm(value) in YES else False if _norm(value) in NO else None
         if yes is None:
@@ -1315,8 +1382,12 @@ def _settings_prompt(ctx: Context) -> Outgoing:
         f"Time zone: {p.timezone}",
         f"Date order: {DATE_ORDERS.get(p.date_order, p.date_order)}",
         f"Studying for a degree: {'yes' if p.studying_he else 'no'}",
-        "What would you like to change?",
+        f"Monthly nudge: {_nudge_label(p)}",
+        f"Calendar events: {_calendar_filter_label(p)}",
     ]
+    if _paused_until(ctx):
+        lines.append(f"Paused until {fmt.day(p.paused_until or ctx.today)} (/resume).")
+    lines.append("What would you like to change?")
     choices = (
         *(Choice(f"set:{k}", v) for k, v in SETTINGS.items()),
         Choice("set:done", "Done"),
@@ -1343,10 +1414,392 @@ def _settings_value_prompt(key: str, ctx: Context) -> Outgoing:
             "How should I read dates like 3/4?",
             tuple(Choice(f"val:{k}", v) for k, v in DATE_ORDERS.items()),
         )
+    if key == "nudges":
+        return Outgoing(
+            f"Your monthly progress message comes {_nudge_label(ctx.person)}. Type a day of "
+            "the month and an hour to move it (e.g. '15 at 8' for the 15th at 08:00, "
+            "'31' for the last day), or pick:",
+            (
+                Choice("val:always", "Every month"),
+                Choice("val:behind", "Only when I'm behind"),
+                Choice("val:off", "Off"),
+            ),
+        )
+    if key == "calendar":
+        return Outgoing(
+            f"I ask about calendar events: {_calendar_filter_label(ctx.person)}. Type your "
+            "own keywords separated by commas, or pick:",
+            (
+                Choice("val:keywords", "Learning events (keywords)"),
+                Choice("val:all", "All events"),
+                Choice("val:default", "Default keywords"),
+            ),
+        )
     return Outgoing(
         "Are you studying for a Masters or other higher-education qualification?",
         (Choice("val:yes", "Yes"), Choice("val:no", "No")),
     )
+
+
+# ---------------------------------------------------------------- calendar
+
+
+def _default_keywords() -> tuple[str, ...]:
+    from bot.calendar import DEFAULT_KEYWORDS
+
+    return tuple(DEFAULT_KEYWORDS)
+
+
+def _calendar_filter_label(person: PersonView) -> str:
+    if person.calendar_all_events:
+        return "all events"
+    words = sched.keywords_of(person.calendar_keywords, _default_keywords())
+    shown = ", ".join(words[:8]) + (", …" if len(words) > 8 else "")
+    mine = "your keywords" if person.calendar_keywords is not None else "keywords"
+    return f"learning events ({mine}: {shown}; or #cpd in the event)"
+
+
+def _calendar_usage(ctx: Context) -> str:
+    return (
+        "Connect a calendar and I'll ask, soon after a training event ends, whether to log "
+        "it — title, date and hours already filled in.\n"
+        "/calendar add <ICS address> — e.g. Google Calendar's 'Secret address in iCal "
+        "format', or an Outlook published calendar (ICS link)\n"
+        "/calendar list — your calendars; /calendar remove 1 — disconnect one\n"
+        "/calendar all — ask about every event; /calendar keywords training, course — "
+        "only events with these words (or #cpd)\n"
+        f"Now: {_calendar_filter_label(ctx.person)}."
+    )
+
+
+def _with_effects(conv: Conv, ctx: Context, text: str, effects: tuple[Effect, ...]) -> Step:
+    """Say something (the current question asked again if we are mid-dialogue) and apply
+    `effects`; the conversation stays where it was."""
+    stayed = _stay(conv, ctx, text)
+    return Step(stayed.conv, stayed.replies, effects)
+
+
+def _calendar(conv: Conv, args: str, ctx: Context) -> Step:
+    word, _, rest = args.strip().partition(" ")
+    word = word.lower()
+    rest = rest.strip()
+    if word.startswith(("http://", "https://", "webcal://")):
+        word, rest = "add", args.strip()
+    if word in ("", "help"):
+        return _stay(conv, ctx, _calendar_usage(ctx))
+    if word == "add":
+        return _calendar_add(conv, rest, ctx)
+    if word == "list":
+        return _stay(conv, ctx, _calendar_list(ctx))
+    if word in ("remove", "delete", "rm"):
+        return _calendar_remove(conv, rest, ctx)
+    if word in ("all", "keywords", "keyword", "default"):
+        value = {"all": "all", "default": "default"}.get(word, rest or "keywords")
+        found = _calendar_filter_changes(value)
+        if isinstance(found, str):
+            return _stay(conv, ctx, found)
+        person = replace(ctx.person, **cast(dict[str, Any], found))
+        return _with_effects(
+            conv,
+            ctx,
+            f"Calendar events: I'll ask about {_calendar_filter_label(person)}.",
+            (UpdatePerson(found),),
+        )
+    return _stay(conv, ctx, _calendar_usage(ctx))
+
+
+def _owner_emails(url: str, extra: str) -> tuple[str, ...]:
+    """Whose calendar it is (to skip events they declined): an address typed after the URL,
+    or the calendar id of a Google secret address (/calendar/ical/<email>/private-…)."""
+    from urllib.parse import unquote, urlsplit
+
+    found: list[str] = []
+    for word in extra.replace(",", " ").split():
+        if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", word):
+            found.append(word.lower())
+    try:
+        parts = urlsplit(url).path.split("/")
+    except ValueError:
+        parts = []
+    if "ical" in parts:
+        candidate = unquote(parts[parts.index("ical") + 1]) if parts[-1:] != ["ical"] else ""
+        if re.fullmatch(r"[^@\s/]+@[^@\s/]+\.[^@\s/]+", candidate):
+            found.append(candidate.lower())
+    return tuple(dict.fromkeys(found))
+
+
+def _calendar_add(conv: Conv, rest: str, ctx: Context) -> Step:
+    from bot.calendar import FeedError, validate_feed_url
+
+    url, _, extra = rest.partition(" ")
+    if not url:
+        return _stay(
+            conv,
+            ctx,
+            "Send the calendar's ICS address after /calendar add — in Google Calendar: "
+            "Settings → your calendar → 'Secret address in iCal format'.",
+        )
+    try:
+        clean = validate_feed_url(url, allow_private=ctx.snap.allow_private_feeds)
+    except FeedError as exc:
+        return _stay(conv, ctx, f"I can't use that calendar address: {exc}")
+    feeds = ctx.snap.feeds
+    same = next((f for f in feeds if f.url == clean), None)
+    if same is not None:
+        return _stay(conv, ctx, f"That calendar is already connected (number {same.number}).")
+    if len(feeds) >= MAX_FEEDS:
+        return _stay(
+            conv,
+            ctx,
+            f"You have {len(feeds)} calendars connected, the most I follow. "
+            "/calendar remove N first.",
+        )
+    text = (
+        f"Connected calendar {len(feeds) + 1} ({sched.mask_url(clean)}). I'll check it every "
+        "few minutes and, soon after an event ends, ask whether to log it — for "
+        f"{_calendar_filter_label(ctx.person)}. The address is a secret: I never show it "
+        "in full. /calendar list shows your calendars."
+    )
+    effect = AddFeed(clean, _owner_emails(clean, extra))
+    return _with_effects(conv, ctx, text, (effect,))
+
+
+def _calendar_list(ctx: Context) -> str:
+    feeds = ctx.snap.feeds
+    if not feeds:
+        return "No calendar connected. " + _calendar_usage(ctx)
+    lines = ["Your calendars:"]
+    for f in feeds:
+        if f.failures:
+            state = f"can't be read just now ({f.failures} failed attempt(s) in a row)"
+        elif f.last_ok_at is not None:
+            local = local_now(f.last_ok_at, ctx.person.timezone)
+            state = f"last read {fmt.day(local.date(), ctx.today)} {local:%H:%M}"
+        else:
+            state = "not read yet"
+        lines.append(f"{f.number}. {sched.mask_url(f.url)} — {state}")
+    lines.append(f"I ask about {_calendar_filter_label(ctx.person)}.")
+    lines.append("/calendar remove N disconnects one.")
+    return "\n".join(lines)
+
+
+def _calendar_remove(conv: Conv, rest: str, ctx: Context) -> Step:
+    number = _entry_number(rest)
+    feeds = ctx.snap.feeds
+    feed = next((f for f in feeds if f.number == number), None)
+    if feed is None:
+        if not feeds:
+            return _stay(conv, ctx, "No calendar is connected.")
+        return _stay(
+            conv, ctx, f"Which one? /calendar remove 1 to {len(feeds)} (/calendar list shows them)."
+        )
+    text = f"Disconnected calendar {feed.number} ({sched.mask_url(feed.url)})."
+    return _with_effects(conv, ctx, text, (RemoveFeed(feed.feed_id),))
+
+
+def _calendar_filter_changes(value: str) -> dict[str, object] | str:
+    word = _norm(value)
+    if word in ("all", "all events", "every event"):
+        return {"calendar_all_events": True}
+    if word in ("keywords", "learning", "learning events", "learning events (keywords)"):
+        return {"calendar_all_events": False}
+    if word in ("default", "default keywords", "defaults", "reset"):
+        return {"calendar_all_events": False, "calendar_keywords": None}
+    words = [w.strip().lstrip("#").lower() for w in value.split(",")]
+    words = list(dict.fromkeys(" ".join(w.split()) for w in words if w.strip()))
+    if not words:
+        return "Type keywords separated by commas, e.g. training, course, webinar."
+    if len(words) > MAX_KEYWORDS or any(len(w) > KEYWORD_MAX for w in words):
+        return (
+            f"Up to {MAX_KEYWORDS} keywords of up to {KEYWORD_MAX} characters each, "
+            "separated by commas."
+        )
+    return {"calendar_all_events": False, "calendar_keywords": ", ".join(words)}
+
+
+def _calendar_choice(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    """A button of a calendar prompt: Log it / Not CPD / Later (any state, any time)."""
+    action = event.choice.split(":")[1] if event.choice.count(":") == 2 else ""
+    occ = ctx.snap.occurrence
+    if action not in ("log", "no", "later") or occ is None:
+        return _stay(
+            conv, ctx, "I no longer have that calendar event (was its calendar disconnected?)."
+        )
+    title = f"'{occ.title}'"
+    if occ.decision == "logged":
+        text = f"{title} is already logged as #{occ.entry_number}."
+        if action == "no" and occ.entry_number:
+            text += f" /delete {occ.entry_number} removes it if it wasn't CPD."
+        return _stay(conv, ctx, text)
+    if action == "no":
+        if occ.decision == "not_cpd":
+            return _stay(conv, ctx, f"Already noted: {title} is not CPD.")
+        return _with_effects(
+            conv,
+            ctx,
+            f"OK, {title} is not CPD; I won't ask about it again.",
+            (DecideOccurrence(occ.id, "not_cpd"),),
+        )
+    if action == "later":
+        if occ.decision == "later":
+            return _stay(conv, ctx, f"I'll ask about {title} again later, once.")
+        if occ.decision == "reasked":
+            return _stay(
+                conv, ctx, f"I've asked about {title} again already. /log it whenever you like."
+            )
+        at = sched.later_time(ctx.person.timezone, ctx.snap.now)
+        when = sched.describe_later(ctx.person.timezone, ctx.snap.now, at)
+        return _with_effects(
+            conv,
+            ctx,
+            f"OK, I'll ask about {title} again {when}.",
+            (DecideOccurrence(occ.id, "later", remind_at=at),),
+        )
+    if conv.state != S.IDLE:
+        return _stay(
+            conv,
+            ctx,
+            f"We're in the middle of {_doing(conv)}. Finish it (or /cancel), then press "
+            f"Log it again for {title}.",
+        )
+    day = min(local_now(occ.start, ctx.person.timezone).date(), ctx.today)
+    draft = Draft(
+        title=_tidy(occ.title)[:TITLE_MAX] or "Calendar event",
+        activity_date=day,
+        minutes=occ.minutes,
+        source="calendar",
+        occurrence=occ.id,
+    )
+    intro = _say("Logging " + _understood(draft, ctx) + ".")
+    return _advance(Conv(S.IDLE, Data(draft=draft, undo=conv.data.undo)), ctx, [intro])
+
+
+# ---------------------------------------------------------------- pause, nudges
+
+
+_WEEKDAY_RE = re.compile(
+    r"\b(mon|tues?|wed(nes)?|thu(rs?)?|fri|sat(ur)?|sun)(day)?\b", re.IGNORECASE
+)
+
+
+def _paused_until(ctx: Context) -> date | None:
+    until = ctx.person.paused_until
+    return until if until is not None and until > ctx.today else None
+
+
+def _future_date(text: str, ctx: Context) -> date | None:
+    """A date after today: '5 January' is the next 5 January, 'Friday' the next Friday."""
+    kwargs: dict[str, Any] = {"date_order": ctx.date_order, "languages": ctx.person.languages}
+    day = parse_date(text, today=ctx.today, **kwargs)
+    if day is None or day > ctx.today:
+        return day
+    ahead = parse_date(text, today=ctx.today + timedelta(days=365), **kwargs)
+    if ahead is not None and ahead > ctx.today and (ahead.month, ahead.day) == (day.month, day.day):
+        return ahead
+    if _WEEKDAY_RE.search(text) and (ctx.today - day).days < 7:
+        return day + timedelta(days=7)
+    return day
+
+
+def _pause(conv: Conv, args: str, ctx: Context) -> Step:
+    text = re.sub(r"^(until|till|til|to)\b\s*", "", args.strip(), flags=re.IGNORECASE)
+    if not text:
+        now = _paused_until(ctx)
+        state = f"You're paused until {fmt.day(now)}. " if now else ""
+        return _stay(
+            conv,
+            ctx,
+            f"{state}Until when? e.g. /pause until 5 January — no monthly nudges, calendar "
+            "prompts or reminders before that day. /resume starts them again.",
+        )
+    until = _future_date(text, ctx)
+    if until is None:
+        return _stay(
+            conv, ctx, f"I couldn't read '{_clip(text)}' as a date. Try /pause until 5 January."
+        )
+    if until <= ctx.today:
+        return _stay(conv, ctx, f"{fmt.day(until)} has passed. Pick a day ahead, e.g. 5 January.")
+    if (until - ctx.today).days > PAUSE_MAX_DAYS:
+        return _stay(conv, ctx, "I pause for up to a year. Pick a nearer day.")
+    text = (
+        f"Paused until {fmt.day(until)}: no monthly nudges, calendar prompts or reminders "
+        "before then. /resume starts them again sooner."
+    )
+    return _with_effects(conv, ctx, text, (UpdatePerson({"paused_until": until}),))
+
+
+def _resume(conv: Conv, ctx: Context) -> Step:
+    if _paused_until(ctx) is None:
+        return _stay(conv, ctx, "You're not paused: nudges and calendar prompts are on.")
+    return _with_effects(
+        conv,
+        ctx,
+        "Welcome back: monthly nudges, calendar prompts and reminders are on again.",
+        (UpdatePerson({"paused_until": None}),),
+    )
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _nudge_label(person: PersonView) -> str:
+    if not person.nudges_enabled:
+        return "off"
+    day = "the last day" if person.nudge_day >= 31 else f"the {_ordinal(person.nudge_day)}"
+    mode = "only when you're behind" if person.nudge_mode == "behind" else "every month"
+    return f"{day} at {person.nudge_hour:02d}:00, {mode}"
+
+
+_HOUR_RE = re.compile(
+    r"(?:\bat\s+|\bhour\s+)?\b(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<ampm>am|pm)\b"
+    r"|\b(?:at|hour)\s+(?P<h2>\d{1,2})(?::(?P<m2>\d{2}))?\b"
+    r"|\b(?P<h3>\d{1,2}):(?P<m3>\d{2})\b",
+    re.IGNORECASE,
+)
+_DAY_RE = re.compile(r"\b(?:day\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)?\b", re.IGNORECASE)
+
+
+def _nudge_changes(value: str) -> dict[str, object] | str:
+    """Monthly nudge settings from a choice (always, behind, off) or text ('15 at 8')."""
+    word = _norm(value).replace("’", "'")
+    if word in ("off", "never", "stop", "no", "none"):
+        return {"nudges_enabled": False}
+    if word in ("always", "on", "every month", "monthly", "yes"):
+        return {"nudges_enabled": True, "nudge_mode": "always"}
+    if "behind" in word:
+        return {"nudges_enabled": True, "nudge_mode": "behind"}
+    changes: dict[str, object] = {"nudges_enabled": True}
+    rest = word
+    hour_match = _HOUR_RE.search(word)
+    if hour_match:
+        h = hour_match.group("h") or hour_match.group("h2") or hour_match.group("h3")
+        m = hour_match.group("m") or hour_match.group("m2") or hour_match.group("m3")
+        hour = int(h)
+        ampm = (hour_match.group("ampm") or "").lower()
+        if ampm and not 1 <= hour <= 12:
+            return "Hours look like 8, 8am, 18 or 18:00."
+        if ampm:
+            hour = hour % 12 + (12 if ampm == "pm" else 0)
+        if m not in (None, "00"):
+            return "I send it on the hour: pick a whole hour such as 08:00."
+        if not 0 <= hour <= 23:
+            return "The hour is 0 to 23 (e.g. 8 or 18)."
+        changes["nudge_hour"] = hour
+        rest = word[: hour_match.start()] + " " + word[hour_match.end() :]
+    day_match = _DAY_RE.search(rest)
+    if day_match:
+        day = int(day_match.group("d"))
+        if not 1 <= day <= 31:
+            return "The day of the month is 1 to 31 (31: the last day of every month)."
+        changes["nudge_day"] = day
+    if len(changes) == 1:
+        return (
+            "Type a day of the month and an hour, e.g. '15 at 8' (the 15th at 08:00), "
+            "or choose every month, only when behind, or off."
+        )
+    return changes
 
 
 # ---------------------------------------------------------------- status and list

@@ -22,12 +22,15 @@ from bot import dialogue
 from bot.dialogue import Context, Conv, local_now
 from bot.export import Record
 from bot.model import (
+    AddFeed,
+    DecideOccurrence,
     DeleteEntry,
     Effect,
     FormField,
     IdentityKey,
     Incoming,
     Outgoing,
+    RemoveFeed,
     RestoreEntry,
     SaveEntry,
     Snapshot,
@@ -35,7 +38,7 @@ from bot.model import (
     UpdatePerson,
 )
 from bot.schemes import Scheme, default_schemes
-from storage import repo
+from storage import feeds, repo
 from storage.db import Database
 from storage.models import Person
 
@@ -68,10 +71,14 @@ class Engine:
         db: Database,
         schemes: Mapping[str, Scheme] | None = None,
         clock: Clock = utcnow,
+        *,
+        allow_private_feeds: bool = False,
     ) -> None:
         self.db = db
         self.schemes = schemes if schemes is not None else default_schemes()
         self.clock = clock
+        # CALENDAR_ALLOW_PRIVATE_NETWORKS: calendar URLs on private addresses are accepted.
+        self.allow_private_feeds = allow_private_feeds
 
     async def handle(self, event: Incoming) -> list[Outgoing]:
         """Handle one event off the event loop (database work runs in a worker thread)."""
@@ -235,12 +242,38 @@ class Engine:
             oldest_pending=pending,
             timezone_hint=snap.timezone_hint,
             record=record,
+            feeds=tuple(feeds.feed_views(session, person.id)) if need.feeds else (),
+            occurrence=(
+                feeds.occurrence_view(session, person.id, need.occurrence)
+                if need.occurrence is not None
+                else None
+            ),
+            allow_private_feeds=self.allow_private_feeds,
         )
 
     def _apply(self, session: Session, person: Person, effect: Effect, now: datetime) -> None:
         assert person.id is not None
         if isinstance(effect, UpdatePerson):
             repo.update_person(session, person, dict(effect.fields))
+            return
+        if isinstance(effect, AddFeed):
+            feeds.add_feed(
+                session, person.id, effect.url, owner_emails=effect.owner_emails, now=now
+            )
+            return
+        if isinstance(effect, RemoveFeed):
+            feeds.remove_feed(session, person.id, effect.feed_id)
+            return
+        if isinstance(effect, DecideOccurrence):
+            feeds.decide(
+                session,
+                person.id,
+                effect.occurrence_id,
+                decision=effect.decision,
+                now=now,
+                remind_at=effect.remind_at,
+                entry_number=effect.entry_number,
+            )
             return
         if isinstance(effect, SaveEntry):
             repo.create_entry(

@@ -121,6 +121,16 @@ class PersonView:
     last_entry_number: int
     studying_he: bool = False
     year_start: tuple[int, int] | None = None
+    # Scheduled messages: monthly nudge (day of month, local hour, on/off, always|behind),
+    # a pause (nothing scheduled is sent before that local date), calendar event filter.
+    nudge_day: int = 1
+    nudge_hour: int = 9
+    nudges_enabled: bool = True
+    nudge_mode: str = "always"
+    paused_until: date | None = None
+    calendar_keywords: str | None = None  # comma-separated; None: the default keywords
+    calendar_all_events: bool = False
+    joined: datetime | None = None  # when the person first wrote (nothing due before is sent)
 
 
 @dataclass(frozen=True)
@@ -161,6 +171,30 @@ class YearSummary:
 
 
 @dataclass(frozen=True)
+class FeedView:
+    """A connected calendar feed, as /calendar list shows it (never the full secret URL)."""
+
+    number: int  # 1-based position in the person's list
+    feed_id: int
+    url: str
+    last_ok_at: datetime | None
+    failures: int
+
+
+@dataclass(frozen=True)
+class OccurrenceView:
+    """A calendar occurrence the bot asked about (the buttons of the prompt carry its id)."""
+
+    id: int
+    title: str
+    start: datetime  # aware, UTC
+    end: datetime
+    minutes: int | None  # None: all-day or implausible as CPD hours, so the dialogue asks
+    decision: str  # prompted | later | reasked | logged | not_cpd
+    entry_number: int | None = None
+
+
+@dataclass(frozen=True)
 class Needs:
     """What the dialogue needs loaded before it can take a step (it never reads the DB)."""
 
@@ -169,6 +203,8 @@ class Needs:
     summary: bool = False
     oldest_pending: bool = False
     record_year: int | None = None  # 0: the current CPD year
+    feeds: bool = False
+    occurrence: int | None = None  # an occurrence id carried by a calendar prompt's button
 
 
 @dataclass(frozen=True)
@@ -184,6 +220,9 @@ class Snapshot:
     oldest_pending: EntryView | None = None
     timezone_hint: str | None = None
     record: Record | None = None
+    feeds: tuple[FeedView, ...] = ()
+    occurrence: OccurrenceView | None = None  # None also when it is not this person's
+    allow_private_feeds: bool = False  # operator setting CALENDAR_ALLOW_PRIVATE_NETWORKS
 
 
 # Effects: what the engine must write, in the same transaction as the new state.
@@ -223,7 +262,37 @@ class UpdatePerson:
     fields: dict[str, object]
 
 
-Effect = SaveEntry | UpdateEntry | DeleteEntry | RestoreEntry | UpdatePerson
+@dataclass(frozen=True)
+class AddFeed:
+    url: str
+    owner_emails: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RemoveFeed:
+    feed_id: int
+
+
+@dataclass(frozen=True)
+class DecideOccurrence:
+    """The person's answer to a calendar prompt (later: ask again at `remind_at`)."""
+
+    occurrence_id: int
+    decision: str  # later | logged | not_cpd
+    remind_at: datetime | None = None
+    entry_number: int | None = None
+
+
+Effect = (
+    SaveEntry
+    | UpdateEntry
+    | DeleteEntry
+    | RestoreEntry
+    | UpdatePerson
+    | AddFeed
+    | RemoveFeed
+    | DecideOccurrence
+)
 
 
 # Outbound messages started by the bot (scheduler): each adapter provides a Sender.

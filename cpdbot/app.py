@@ -1,4 +1,5 @@
-"""`cpdbot run`: start every configured platform adapter (console when none is)."""
+"""`cpdbot run`: start every configured platform adapter (console when none is), and the
+scheduler (calendar prompts, nudges, summaries) beside them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Awaitable
 
 from adapters import console
 from bot.engine import Engine
+from cpdbot import scheduling
 from cpdbot.config import Settings
 
 
@@ -22,10 +24,15 @@ async def run(engine: Engine, settings: Settings, user: str) -> None:
         from adapters.slack import serve as serve_slack
 
         services.append(serve_slack(engine, settings))
+    console_out = None
     if not services:
         print(
             f"No chat platform configured: starting the console bot on {engine.db.url}",
             file=sys.stderr,
         )
         services.append(console.chat(engine.handle, user, sys.stdin, sys.stdout))
-    await asyncio.gather(*services)
+        console_out = sys.stdout
+    async with scheduling.running(
+        engine.db, engine.schemes, settings, engine.clock, console_out=console_out
+    ):
+        await asyncio.gather(*services)

@@ -1,4 +1,4 @@
-"""`cpdbot` command line: run, chat, export, db."""
+"""`cpdbot` command line: run, chat, export, import, db."""
 
 from __future__ import annotations
 
@@ -8,19 +8,18 @@ import getpass
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters import console
+from bot import records
 from bot.engine import Engine
-from bot.export import to_csv, to_json
 from bot.model import IdentityKey
 from bot.parsing import warm_up
 from bot.schemes import SchemeError, load_schemes
 from cpdbot import app
 from cpdbot.config import Settings
 from storage.db import Database
-
-EXPORTERS = {"json": to_json, "csv": to_csv}
 
 
 def _settings() -> Settings:
@@ -35,7 +34,7 @@ def _database(url: str | None, settings: Settings) -> Database:
 
 def _engine(db: Database, settings: Settings) -> Engine:
     schemes = load_schemes(settings.cpdbot_schemes_dir)
-    return Engine(db, schemes)
+    return Engine(db, schemes, allow_private_feeds=settings.calendar_allow_private_networks)
 
 
 def _default_user() -> str:
@@ -65,20 +64,73 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     db = _database(args.db, settings)
     engine = _engine(db, settings)
-    if args.format not in EXPORTERS:
-        print(f"The {args.format} format is not available yet; use json or csv.", file=sys.stderr)
-        return 2
-    record = engine.record(IdentityKey.parse(args.user), args.year)
-    if record is None:
+    report = records.report_for(engine, IdentityKey.parse(args.user), args.year)
+    if report is None:
         print(f"No user {args.user!r} in {db.url}.", file=sys.stderr)
         return 1
-    data = EXPORTERS[args.format](record)
+    record = report.record
+    _, data, _ = records.render(report, args.format)
     if args.out:
         Path(args.out).write_bytes(data)
         print(f"Wrote {len(record.entries)} entries to {args.out}", file=sys.stderr)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    db = _database(args.db, settings)
+    engine = _engine(db, settings)
+    try:
+        data = Path(args.file).read_bytes()
+        added, skipped = records.import_file(
+            db,
+            IdentityKey.parse(args.user),
+            data,
+            dict(engine.schemes),
+            now=engine.clock(),
+            scheme_id=args.scheme,
+        )
+    except OSError as exc:
+        print(f"Cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    except records.RecordImportError as exc:
+        print(f"Cannot import {args.file}: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"Imported {added} entr{'y' if added == 1 else 'ies'} for {args.user}; "
+        f"skipped {skipped} already recorded."
+    )
+    return 0
+
+
+def _instant(text: str) -> datetime:
+    """An ISO-8601 instant for --at; without an offset it is UTC."""
+    try:
+        at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO-8601 date-time: {text!r} (e.g. 2026-12-01T09:00:00+00:00)"
+        ) from exc
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
+    from cpdbot import scheduling
+
+    db = _database(args.db, settings)
+    schemes = load_schemes(settings.cpdbot_schemes_dir)
+    at = args.at or datetime.now(UTC)
+    report = asyncio.run(scheduling.tick(db, schemes, settings, at, print_all=args.print_all))
+    for sent in report.sent:
+        print(scheduling.format_sent(sent))
+    sys.stdout.flush()
+    print(
+        f"tick {at.isoformat()}: {len(report.sent)} sent, {report.enqueued} newly due, "
+        f"{report.polled} calendar(s) read, {report.retried} to retry, {report.failed} failed",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -111,6 +163,25 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--format", required=True, choices=["csv", "md", "pdf", "json"])
     export.add_argument("--out", help="file to write (default: stdout)")
     export.set_defaults(func=cmd_export)
+
+    imp = sub.add_parser("import", help="restore entries from a cpdbot export (json or csv)")
+    imp.add_argument("--user", required=True, help="console NAME, telegram:ID or slack:TEAM:USER")
+    imp.add_argument("--db", help="database URL")
+    imp.add_argument("--scheme", help="scheme id for a new user (default: the file's, or generic)")
+    imp.add_argument("file", help="a file written by `cpdbot export --format json|csv`")
+    imp.set_defaults(func=cmd_import)
+
+    tick = sub.add_parser("tick", help="run every scheduled job once and print what was sent")
+    tick.add_argument("--db", help="database URL")
+    tick.add_argument(
+        "--at", type=_instant, help="as if at this ISO-8601 instant (default: now; no offset: UTC)"
+    )
+    tick.add_argument(
+        "--print-all",
+        action="store_true",
+        help="print (and record as sent) messages for platforms with no token configured",
+    )
+    tick.set_defaults(func=cmd_tick)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = None
     telegram_webhook_port: int = 8443
+    # Address the webhook endpoint binds to (plain HTTP, behind a TLS-terminating proxy).
+    telegram_webhook_listen: str = "127.0.0.1"
 
     slack_bot_token: str | None = None
     slack_app_token: str | None = None
@@ -27,6 +29,11 @@ class Settings(BaseSettings):
     slack_http_port: int = Field(default=3000)
     slack_http_host: str = "0.0.0.0"
     slack_api_url: str | None = None
+
+    # Calendar feeds on private, loopback or link-local addresses (self-hosting, tests).
+    calendar_allow_private_networks: bool = False
+    # How often each connected calendar is read (minutes).
+    calendar_poll_minutes: int = Field(default=10, ge=1)
 
     @property
     def telegram_enabled(self) -> bool:

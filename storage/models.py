@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -43,7 +52,10 @@ class Person(SQLModel, table=True):
     nudge_hour: int = 9
     nudges_enabled: bool = True
     nudge_mode: str = Field(default="always", max_length=16)
-    paused_until: date | None = None
+    paused_until: date | None = None  # nothing scheduled is sent before this local date
+    # Calendar prompts: learning keywords (comma-separated; None: the defaults) or all events.
+    calendar_keywords: str | None = Field(default=None, max_length=1000)
+    calendar_all_events: bool = False
     last_entry_number: int = 0
     created_at: datetime = _utc()
 
@@ -137,3 +149,169 @@ class InboxUpdate(SQLModel, table=True):
     payload: str = Field(sa_column=Column(Text, nullable=False))
     received_at: datetime = _utc()
     done_at: datetime | None = _utc(nullable=True)
+
+
+class CalendarFeed(SQLModel, table=True):
+    """An ICS feed a person connected; polled for events that just ended.
+
+    `body` keeps the last feed body (zlib) so a 304 Not Modified can still be read for
+    events that ended since. `failures` counts consecutive failed polls.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _fk("person.id")
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    owner_emails: str = Field(default="", max_length=500)  # comma-separated, lower-case
+    etag: str | None = Field(default=None, max_length=500)
+    last_modified: str | None = Field(default=None, max_length=100)
+    body: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    last_polled_at: datetime | None = _utc(nullable=True)
+    last_ok_at: datetime | None = _utc(nullable=True)
+    failures: int = 0
+    failure_reported: bool = False
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _utc()
+
+
+class SeenOccurrence(SQLModel, table=True):
+    """One calendar occurrence (feed, UID, recurrence id) already prompted: never twice.
+
+    decision: prompted | later | reasked | logged | not_cpd.
+    """
+
+    __table_args__ = (UniqueConstraint("feed_id", "uid", "recurrence_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = _fk("calendarfeed.id")
+    uid: str = Field(max_length=500)
+    recurrence_id: str = Field(default="", max_length=64)
+    title: str = Field(max_length=200)
+    start: datetime = _utc()
+    end: datetime = _utc()
+    minutes: int | None = None  # None: all-day or not a plausible CPD duration (ask)
+    decision: str = Field(default="prompted", max_length=16)
+    remind_at: datetime | None = _utc(nullable=True)  # "Later": when to ask again
+    entry_number: int | None = None
+    created_at: datetime = _utc()
+    decided_at: datetime | None = _utc(nullable=True)
+
+
+class Outbox(SQLModel, table=True):
+    """A message the bot starts, stored before it is sent; the unique key sends it once.
+
+    state: pending -> claimed -> sent, or failed (gave up / unreachable) or expired (its
+    grace window passed before it could be sent). A claim older than the claim timeout
+    is taken over by the next sender (a crash between claim and send is retried).
+    """
+
+    __table_args__ = (
+        UniqueConstraint("person_id", "kind", "key"),
+        Index("ix_outbox_state_due", "state", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _fk("person.id", index=False)
+    identity_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("identity.id", ondelete="SET NULL"), nullable=True),
+    )
+    kind: str = Field(max_length=16)
+    key: str = Field(max_length=200)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    due_at: datetime = _utc()
+    expires_at: datetime | None = _utc(nullable=True)
+    state: str = Field(default="pending", max_length=16)
+    claimed_at: datetime | None = _utc(nullable=True)
+    claimed_by: str | None = Field(default=None, max_length=100)
+    sent_at: datetime | None = _utc(nullable=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _utc()
+
+
+# ---------------------------------------------------------------- the plan (issue 6)
+
+
+class Role(SQLModel, table=True):
+    """A person's professional role, as they describe it in their plan."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("person.id", ondelete="CASCADE"), nullable=False, unique=True
+        )
+    )
+    text: str = Field(max_length=300)
+    updated_at: datetime = _utc()
+
+
+class Responsibility(SQLModel, table=True):
+    """One key responsibility of the person's role (STEP: the top 5-7), in their order."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _fk("person.id")
+    text: str = Field(max_length=300)
+    position: int
+
+
+class Objective(SQLModel, table=True):
+    """A development objective; `number` is the short id the person sees (O1, O2, ...).
+
+    area: technical | ethics | business | management | personal. status: open | done.
+    """
+
+    __table_args__ = (UniqueConstraint("person_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _fk("person.id")
+    number: int
+    title: str = Field(max_length=200)
+    area: str = Field(max_length=16)
+    target_date: date | None = None
+    status: str = Field(default="open", max_length=8)
+    created_at: datetime = _utc()
+    done_at: datetime | None = _utc(nullable=True)
+
+
+class EntryObjective(SQLModel, table=True):
+    """An entry linked to an objective it served."""
+
+    __table_args__ = (UniqueConstraint("entry_id", "objective_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = _fk("entry.id")
+    objective_id: int = _fk("objective.id")
+
+
+class EntryTag(SQLModel, table=True):
+    """A competence tag on an entry, e.g. UK-SPEC 'A' to 'E'."""
+
+    __table_args__ = (UniqueConstraint("entry_id", "tag"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = _fk("entry.id")
+    tag: str = Field(max_length=16)
+
+
+class StatusPeriodRow(SQLModel, table=True):
+    """A membership status held for part of the time (e.g. parental leave), days included."""
+
+    __tablename__ = "status_period"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _fk("person.id")
+    status_id: str = Field(max_length=64)
+    start: date
+    end: date
+
+
+class GapNoteRow(SQLModel, table=True):
+    """The person's explanation for a stretch without CPD (days included)."""
+
+    __tablename__ = "gap_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _fk("person.id")
+    start: date
+    end: date
+    text: str = Field(max_length=500)

@@ -30,6 +30,8 @@ PERSON_FIELDS = {
     "nudges_enabled",
     "nudge_mode",
     "paused_until",
+    "calendar_keywords",
+    "calendar_all_events",
 }
 ENTRY_FIELDS = {"title", "activity_date", "minutes", "category", "structured", "evidence_url"}
 
@@ -100,6 +102,14 @@ def person_view(person: Person) -> PersonView:
         last_entry_number=person.last_entry_number,
         studying_he=person.studying_he,
         year_start=year_start,
+        nudge_day=person.nudge_day,
+        nudge_hour=person.nudge_hour,
+        nudges_enabled=person.nudges_enabled,
+        nudge_mode=person.nudge_mode,
+        paused_until=person.paused_until,
+        calendar_keywords=person.calendar_keywords,
+        calendar_all_events=person.calendar_all_events,
+        joined=person.created_at,
     )
 
 

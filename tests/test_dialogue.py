@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -10,14 +10,19 @@ import pytest
 
 from bot.dialogue import TRANSITIONS, Context, Conv, Data, Draft, State, Undo, needs, step
 from bot.model import (
+    AddFeed,
+    DecideOccurrence,
     DeleteEntry,
     EntryView,
+    FeedView,
     IdentityKey,
     Incoming,
     Kind,
     Needs,
+    OccurrenceView,
     PersonView,
     ReflectionView,
+    RemoveFeed,
     RestoreEntry,
     SaveEntry,
     Snapshot,
@@ -78,6 +83,28 @@ def draft(**fields: Any) -> Data:
 
 
 FULL = dict(title="Webinar", activity_date=YESTERDAY, minutes=90)
+# A calendar occurrence the bot asked about: 'IET webinar: AI safety', today 08:30-10:00 UTC.
+OCC = OccurrenceView(
+    id=5,
+    title="IET webinar: AI safety",
+    start=datetime(2026, 11, 22, 8, 30, tzinfo=UTC),
+    end=datetime(2026, 11, 22, 10, 0, tzinfo=UTC),
+    minutes=90,
+    decision="prompted",
+)
+ALL_DAY = OccurrenceView(
+    id=6,
+    title="Annual conference",
+    start=datetime(2026, 11, 21, 0, 0, tzinfo=UTC),
+    end=datetime(2026, 11, 22, 0, 0, tzinfo=UTC),
+    minutes=None,
+    decision="prompted",
+)
+FEEDS = (
+    FeedView(1, 31, "https://calendar.google.com/calendar/ical/a%40b.com/private-x/basic.ics",
+             NOW, 0),
+    FeedView(2, 32, "https://outlook.office365.com/owa/calendar/x/reachcalendar.ics", None, 2),
+)  # fmt: skip
 
 
 @dataclass
@@ -869,6 +896,295 @@ CASES = [
     ),
     Case("stale button when idle", S.IDLE, press("cat:self_study"), S.IDLE, "earlier message"),
     Case("over-long message", S.LOG_TITLE, text("z" * 4001), S.LOG_TITLE, "too long", data=draft()),
+    # calendar prompt buttons
+    Case(
+        "calendar Log it: title, date and hours filled, category asked",
+        S.IDLE,
+        press("cal:log:5"),
+        S.LOG_CATEGORY,
+        "Logging 'IET webinar: AI safety' · today · 1 h 30",
+        snap={"occurrence": OCC},
+    ),
+    Case(
+        "calendar Log it for an all-day event asks the hours",
+        S.IDLE,
+        press("cal:log:6"),
+        S.LOG_HOURS,
+        "How long",
+        snap={"occurrence": ALL_DAY},
+    ),
+    Case(
+        "calendar Log it mid-dialogue waits",
+        S.LOG_HOURS,
+        press("cal:log:5"),
+        S.LOG_HOURS,
+        "press Log it again",
+        data=draft(title="W", activity_date=YESTERDAY),
+        snap={"occurrence": OCC},
+    ),
+    Case(
+        "calendar Not CPD is recorded",
+        S.IDLE,
+        press("cal:no:5"),
+        S.IDLE,
+        "not CPD; I won't ask",
+        effects=(DecideOccurrence,),
+        snap={"occurrence": OCC},
+    ),
+    Case(
+        "calendar Not CPD mid-dialogue keeps the dialogue",
+        S.LOG_HOURS,
+        press("cal:no:5"),
+        S.LOG_HOURS,
+        "How long",
+        data=draft(title="W", activity_date=YESTERDAY),
+        effects=(DecideOccurrence,),
+        snap={"occurrence": OCC},
+    ),
+    Case(
+        "calendar Later asks again this evening",
+        S.IDLE,
+        press("cal:later:5"),
+        S.IDLE,
+        "again this evening at 19:00",
+        effects=(DecideOccurrence,),
+        snap={"occurrence": OCC},
+    ),
+    Case(
+        "calendar Later pressed twice",
+        S.IDLE,
+        press("cal:later:5"),
+        S.IDLE,
+        "again later, once",
+        snap={"occurrence": replace(OCC, decision="later")},
+    ),
+    Case(
+        "calendar Later after the re-ask",
+        S.IDLE,
+        press("cal:later:5"),
+        S.IDLE,
+        "asked about",
+        snap={"occurrence": replace(OCC, decision="reasked")},
+    ),
+    Case(
+        "calendar Log it when already logged",
+        S.IDLE,
+        press("cal:log:5"),
+        S.IDLE,
+        "already logged as #13",
+        snap={"occurrence": replace(OCC, decision="logged", entry_number=13)},
+    ),
+    Case(
+        "calendar Not CPD twice",
+        S.IDLE,
+        press("cal:no:5"),
+        S.IDLE,
+        "Already noted",
+        snap={"occurrence": replace(OCC, decision="not_cpd")},
+    ),
+    Case(
+        "calendar button for an event that is not yours (or gone)",
+        S.IDLE,
+        press("cal:log:999"),
+        S.IDLE,
+        "no longer have that calendar event",
+    ),
+    Case(
+        "saving a calendar entry records the decision",
+        S.LOG_REFLECT,
+        text("Alignment basics"),
+        S.IDLE,
+        "Saved #13",
+        data=draft(
+            **FULL,
+            category="events_and_seminars",
+            source="calendar",
+            occurrence=5,
+            questions=["key_points", "change"],
+            answers={"key_points": "x"},
+        ),
+        effects=(SaveEntry, DecideOccurrence),
+    ),
+    # /calendar
+    Case("/calendar explains itself", S.IDLE, text("/calendar"), S.IDLE, "/calendar add"),
+    Case(
+        "/calendar add connects a feed without echoing its secret path",
+        S.IDLE,
+        text(
+            "/calendar add https://calendar.google.com/calendar/ical/a%40b.com/private-s3cr3t/basic.ics"
+        ),
+        S.IDLE,
+        "Connected calendar 1 (calendar.google.com/…)",
+        effects=(AddFeed,),
+    ),
+    Case(
+        "/calendar add refuses a private address",
+        S.IDLE,
+        text("/calendar add http://192.168.1.10/cal.ics"),
+        S.IDLE,
+        "can't use that calendar address",
+    ),
+    Case(
+        "/calendar add refuses a non-http address",
+        S.IDLE,
+        text("/calendar add ftp://example.com/cal.ics"),
+        S.IDLE,
+        "can't use that calendar address",
+    ),
+    Case(
+        "/calendar add twice",
+        S.IDLE,
+        text("/calendar add " + FEEDS[0].url),
+        S.IDLE,
+        "already connected (number 1)",
+        snap={"feeds": FEEDS},
+    ),
+    Case(
+        "/calendar list masks the addresses",
+        S.IDLE,
+        text("/calendar list"),
+        S.IDLE,
+        "2. outlook.office365.com/… — can't be read just now",
+        snap={"feeds": FEEDS},
+    ),
+    Case(
+        "/calendar remove",
+        S.IDLE,
+        text("/calendar remove 2"),
+        S.IDLE,
+        "Disconnected calendar 2",
+        effects=(RemoveFeed,),
+        snap={"feeds": FEEDS},
+    ),
+    Case(
+        "/calendar remove a number not in the list",
+        S.IDLE,
+        text("/calendar remove 7"),
+        S.IDLE,
+        "/calendar remove 1 to 2",
+        snap={"feeds": FEEDS},
+    ),
+    Case(
+        "/calendar all",
+        S.IDLE,
+        text("/calendar all"),
+        S.IDLE,
+        "all events",
+        effects=(UpdatePerson,),
+    ),
+    Case(
+        "/calendar keywords",
+        S.IDLE,
+        text("/calendar keywords Training, #Masterclass ,  site visit"),
+        S.IDLE,
+        "your keywords: training, masterclass, site visit",
+        effects=(UpdatePerson,),
+    ),
+    Case(
+        "/calendar mid-dialogue asks the question again",
+        S.LOG_HOURS,
+        text("/calendar list"),
+        S.LOG_HOURS,
+        "How long",
+        data=draft(title="W", activity_date=YESTERDAY),
+    ),
+    # /pause and /resume
+    Case(
+        "/pause until a date without a year is the next one",
+        S.IDLE,
+        text("/pause until 5 January"),
+        S.IDLE,
+        "Paused until Tue 5 Jan 2027",
+        effects=(UpdatePerson,),
+    ),
+    Case(
+        "/pause until a weekday is the next one",
+        S.IDLE,
+        text("/pause until Friday"),
+        S.IDLE,
+        "Paused until Fri 27 Nov",
+        effects=(UpdatePerson,),
+    ),
+    Case("/pause alone asks until when", S.IDLE, text("/pause"), S.IDLE, "Until when?"),
+    Case(
+        "/pause until a past date",
+        S.IDLE,
+        text("/pause until 2026-01-05"),
+        S.IDLE,
+        "has passed",
+    ),
+    Case("/pause nonsense", S.IDLE, text("/pause until never"), S.IDLE, "couldn't read 'never'"),
+    Case("/pause beyond a year", S.IDLE, text("/pause until 2028-06-01"), S.IDLE, "up to a year"),
+    Case(
+        "/resume when paused",
+        S.IDLE,
+        text("/resume"),
+        S.IDLE,
+        "Welcome back",
+        effects=(UpdatePerson,),
+        person={"paused_until": date(2027, 1, 5)},
+    ),
+    Case("/resume when not paused", S.IDLE, text("/resume"), S.IDLE, "not paused"),
+    # settings: monthly nudge and calendar events
+    Case(
+        "nudge day and hour typed",
+        S.SETTINGS_VALUE,
+        text("15th at 8am"),
+        S.SETTINGS_MENU,
+        "Monthly nudge: the 15th at 08:00, every month",
+        data=Data(field="nudges"),
+        effects=(UpdatePerson,),
+    ),
+    Case(
+        "nudge only when behind",
+        S.SETTINGS_VALUE,
+        press("val:behind"),
+        S.SETTINGS_MENU,
+        "only when you're behind",
+        data=Data(field="nudges"),
+        effects=(UpdatePerson,),
+    ),
+    Case(
+        "nudge off",
+        S.SETTINGS_VALUE,
+        press("val:off"),
+        S.SETTINGS_MENU,
+        "Monthly nudge: off",
+        data=Data(field="nudges"),
+        effects=(UpdatePerson,),
+    ),
+    Case(
+        "nudge at half past refused",
+        S.SETTINGS_VALUE,
+        text("1 at 8:30"),
+        S.SETTINGS_VALUE,
+        "whole hour",
+        data=Data(field="nudges"),
+    ),
+    Case(
+        "nudge nonsense",
+        S.SETTINGS_VALUE,
+        text("whenever"),
+        S.SETTINGS_VALUE,
+        "day of the month and an hour",
+        data=Data(field="nudges"),
+    ),
+    Case(
+        "calendar events: all",
+        S.SETTINGS_VALUE,
+        press("val:all"),
+        S.SETTINGS_MENU,
+        "Calendar events: all events",
+        data=Data(field="calendar"),
+        effects=(UpdatePerson,),
+    ),
+    Case(
+        "monthly nudge chosen in the settings menu",
+        S.SETTINGS_MENU,
+        press("set:nudges"),
+        S.SETTINGS_VALUE,
+        "the 1st at 09:00, every month",
+    ),
 ]
 
 
@@ -1029,3 +1345,26 @@ def test_conversation_data_survives_a_round_trip_through_json() -> None:
     again = Conv.load(str(conv.state), conv.dump())
     assert again == conv
     assert Conv.load("no_such_state", {}) == Conv()
+
+
+def test_needs_loads_the_feeds_and_the_occurrence_a_button_names() -> None:
+    assert needs(Conv(), text("/calendar list")) == Needs(feeds=True)
+    assert needs(Conv(), press("cal:later:42")) == Needs(occurrence=42)
+    assert needs(Conv(S.EDIT_VALUE, Data(target=7)), press("cal:no:5")) == Needs(
+        entry_number=7, occurrence=5
+    )
+    assert needs(Conv(), press("cal:log:x")) == Needs()
+
+
+def test_calendar_owner_comes_from_a_google_address_or_the_message(
+    schemes: dict[str, Scheme],
+) -> None:
+    ctx = make_ctx(schemes, Case("", S.IDLE, text(""), S.IDLE))
+    google = "https://calendar.google.com/calendar/ical/Ann.Lee%40example.org/private-z/basic.ics"
+    (effect,) = step(Conv(), text(f"/calendar add {google}"), ctx).effects
+    assert isinstance(effect, AddFeed) and effect.owner_emails == ("ann.lee@example.org",)
+    outlook = "https://outlook.office365.com/owa/calendar/abc/def/reachcalendar.ics"
+    (effect,) = step(Conv(), text(f"/calendar add {outlook} me@work.example"), ctx).effects
+    assert isinstance(effect, AddFeed) and effect.owner_emails == ("me@work.example",)
+    said = step(Conv(), text(f"/calendar add {google}"), ctx).replies[0].text
+    assert "private-z" not in said and "example.org" not in said

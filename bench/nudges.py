@@ -1,0 +1,265 @@
+"""Scheduler benchmark: the monthly nudge for many people, and the send loop's pace.
+
+    python bench/nudges.py [--users 100000] [--entries 500000] [--messages 900] [--rate 30]
+
+1. Decide and enqueue: a SQLite file with USERS onboarded people (six time zones, five
+   schemes) and ENTRIES entries (a tenth with a reflection pending) is generated in
+   bulk; then `Jobs.plan_monthly` runs at 2 December 12:00 UTC, when every one of them
+   is inside the grace window of their 1 December 09:00 local nudge. Prints the time to
+   decide and enqueue them all (target: under 30 s), the same run again (nothing new),
+   and a run at an instant when nothing is due (what each minute costs).
+2. Send: MESSAGES outbox rows for as many Telegram chats, sent by `Jobs.send_due`
+   through a fake Sender that takes 40 ms per call and counts sends per sliding second
+   (limit: RATE messages/s). Prints the throughput against the limit (target: within 5 %),
+   the busiest second, and whether any message was lost or sent twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.jobs import Jobs, RateLimit
+from bot.model import IdentityKey, Outgoing
+from bot.schemes import default_schemes
+from storage import outbox
+from storage.db import Database
+
+ZONES = (
+    "Europe/London",
+    "America/New_York",
+    "Australia/Sydney",
+    "Europe/Berlin",
+    "Asia/Singapore",
+    "America/Los_Angeles",
+)
+SCHEMES = ("iet", "ies", "generic", "ipem", "step")
+DUE_FOR_ALL = datetime(2026, 12, 2, 12, tzinfo=UTC)  # every zone past 1 Dec 09:00, < 3 days
+QUIET = datetime(2026, 12, 12, 12, tzinfo=UTC)  # nobody's nudge is due
+
+
+def _ts(moment: datetime) -> str:
+    """A datetime as SQLAlchemy stores it in SQLite (naive UTC)."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def generate(path: Path, users: int, entries: int) -> None:
+    """Bulk-insert people, identities, entries and reflections with plain sqlite3."""
+    schemes = default_schemes()
+    categories = {s: [c.id for c in schemes[s].categories] for s in SCHEMES}
+    statuses = {s: schemes[s].default_status for s in SCHEMES}
+    rng = random.Random(7)
+    created = _ts(datetime(2026, 1, 2, tzinfo=UTC))
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=OFF")
+    people = []
+    for i in range(1, users + 1):
+        scheme = SCHEMES[i % len(SCHEMES)]
+        people.append(
+            (i, f"user{i}", ZONES[i % len(ZONES)], scheme, statuses[scheme], "DMY", "en",
+             0, 1, 9, 1, "always" if i % 4 else "behind", 0, 0, 1, created)
+        )  # fmt: skip
+    con.executemany(
+        "INSERT INTO person (id, display_name, timezone, scheme_id, status_id, date_order, "
+        "languages, studying_he, nudge_day, nudge_hour, nudges_enabled, nudge_mode, "
+        "calendar_all_events, last_entry_number, onboarded, created_at) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        people,
+    )
+    con.executemany(
+        "INSERT INTO identity (id, person_id, platform, workspace, user_id, unreachable, "
+        "created_at) VALUES (?,?,?,?,?,?,?)",
+        ((i, i, "console", "", f"user{i}", 0, created) for i in range(1, users + 1)),
+    )
+    numbers: Counter[int] = Counter()
+    entry_rows = []
+    reflection_rows = []
+    start = date(2026, 1, 1)
+    for e in range(1, entries + 1):
+        pid = rng.randint(1, users)
+        numbers[pid] += 1
+        scheme = SCHEMES[pid % len(SCHEMES)]
+        day = start + timedelta(days=rng.randint(0, 329))
+        entry_rows.append(
+            (e, pid, numbers[pid], "Webinar", day.isoformat(), rng.choice((30, 60, 90, 120)),
+             rng.choice(categories[scheme]), "chat", created, created)
+        )  # fmt: skip
+        pending = rng.random() < 0.1
+        reflection_rows.append(
+            (e, e, "key_points", "Key points?", None if pending else "Useful", None)
+        )
+    con.executemany(
+        "INSERT INTO entry (id, person_id, number, title, activity_date, minutes, category, "
+        "source, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        entry_rows,
+    )
+    con.executemany(
+        "INSERT INTO reflection (id, entry_id, question_id, question, answer, answered_at) "
+        "VALUES (?,?,?,?,?,?)",
+        reflection_rows,
+    )
+    con.executemany(
+        "UPDATE person SET last_entry_number = ? WHERE id = ?",
+        ((n, pid) for pid, n in numbers.items()),
+    )
+    con.commit()
+    con.execute("ANALYZE")
+    con.close()
+
+
+def bench_plan(users: int, entries: int, folder: Path) -> None:
+    path = folder / "nudges.db"
+    db = Database(f"sqlite:///{path}")
+    db.create_all()
+    t0 = time.perf_counter()
+    generate(path, users, entries)
+    print(f"generated {users:,} people, {entries:,} entries in {time.perf_counter() - t0:.1f} s")
+    jobs = Jobs(db, default_schemes(), lambda: DUE_FOR_ALL, senders={})
+    held: list[float] = []
+    plain = db.transaction
+
+    @contextmanager
+    def timed() -> Iterator[Any]:
+        start = time.perf_counter()
+        with plain() as session:
+            yield session
+        held.append(time.perf_counter() - start)
+
+    db.transaction = timed  # type: ignore[method-assign]
+    t0 = time.perf_counter()
+    new = jobs.plan_monthly(DUE_FOR_ALL)
+    first = time.perf_counter() - t0
+    longest = max(held)
+    t0 = time.perf_counter()
+    again = jobs.plan_monthly(DUE_FOR_ALL)
+    second = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    quiet = jobs.plan_monthly(QUIET)
+    idle = time.perf_counter() - t0
+    with db.transaction() as s:
+        rows = outbox.counts(s)
+    behind_mode = users // 4
+    print(
+        f"monthly nudge, all {users:,} due at once: {first:.1f} s to decide and enqueue "
+        f"{new:,} messages; {rows.get('skipped', 0):,} of the {behind_mode:,} in 'only when "
+        "behind' mode are on pace (decision recorded, nothing to send)"
+    )
+    print(
+        f"longest transaction (SQLite write lock held): {longest:.2f} s, of {len(held)} "
+        f"(chat messages wait at most this long)"
+    )
+    print(f"same instant again: {second:.1f} s, {again} new (target: 0)")
+    print(f"an instant when nothing is due: {idle:.1f} s, {quiet} new")
+    db.dispose()
+
+
+class PacedFake:
+    """A Telegram-like Sender: 40 ms a call; counts what it receives."""
+
+    platform = "telegram"
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.received: Counter[str] = Counter()
+
+    async def send(self, identity: IdentityKey, chat_id: str | None, reply: Outgoing) -> None:
+        self.times.append(time.monotonic())
+        self.received[reply.text] += 1
+        await asyncio.sleep(0.04)
+
+
+def busiest_second(times: list[float]) -> int:
+    times = sorted(times)
+    return max(bisect_left(times, t + 1.0) - i for i, t in enumerate(times))
+
+
+def bench_send(messages: int, rate: float, folder: Path) -> None:
+    db = Database(f"sqlite:///{folder / 'send.db'}")
+    db.create_all()
+    now = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    con = sqlite3.connect(folder / "send.db")
+    created = _ts(now)
+    con.executemany(
+        "INSERT INTO person (id, display_name, timezone, scheme_id, status_id, date_order, "
+        "languages, studying_he, nudge_day, nudge_hour, nudges_enabled, nudge_mode, "
+        "calendar_all_events, last_entry_number, onboarded, created_at) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        ((i, "", "UTC", "iet", "active", "DMY", "en", 0, 1, 9, 1, "always", 0, 0, 1, created)
+         for i in range(1, messages + 1)),
+    )  # fmt: skip
+    con.executemany(
+        "INSERT INTO identity (id, person_id, platform, workspace, user_id, chat_id, "
+        "unreachable, created_at) VALUES (?,?,?,?,?,?,?,?)",
+        ((i, i, "telegram", "", str(1000 + i), str(1000 + i), 0, created)
+         for i in range(1, messages + 1)),
+    )  # fmt: skip
+    con.commit()
+    con.close()
+    with db.transaction() as s:
+        outbox.enqueue(
+            s,
+            [
+                outbox.NewMessage(i, i, "nudge", "2026-12", {"text": f"m{i}"}, now)
+                for i in range(1, messages + 1)
+            ],
+            now=now,
+        )
+    fake = PacedFake()
+    jobs = Jobs(
+        db,
+        default_schemes(),
+        lambda: now,
+        senders={"telegram": fake},
+        limits={"telegram": RateLimit(per_second=rate, per_recipient=1.0)},
+    )
+    t0 = time.monotonic()
+    report = asyncio.run(jobs.send_due(now))
+    elapsed = time.monotonic() - t0
+    span = fake.times[-1] - fake.times[0] if len(fake.times) > 1 else 0.0
+    throughput = (len(fake.times) - 1) / span if span else 0.0
+    with db.transaction() as s:
+        states = outbox.counts(s)
+    lost = messages - len(fake.received)
+    doubled = sum(1 for n in fake.received.values() if n > 1)
+    print(
+        f"send loop: {len(report.sent):,} messages in {elapsed:.1f} s; "
+        f"{throughput:.2f} messages/s against a limit of {rate:g}/s "
+        f"({(throughput - rate) / rate:+.1%}); busiest second: {busiest_second(fake.times)}"
+    )
+    print(f"lost: {lost}, sent twice: {doubled}, outbox states: {dict(states)}")
+    db.dispose()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--users", type=int, default=100_000)
+    p.add_argument("--entries", type=int, default=500_000)
+    p.add_argument("--messages", type=int, default=900)
+    p.add_argument("--rate", type=float, default=30.0)
+    p.add_argument("--skip-plan", action="store_true")
+    p.add_argument("--skip-send", action="store_true")
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        if not args.skip_plan:
+            bench_plan(args.users, args.entries, Path(tmp))
+        if not args.skip_send:
+            bench_send(args.messages, args.rate, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()

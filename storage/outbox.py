@@ -1,0 +1,342 @@
+"""Outbox queries: scheduled messages stored before they are sent, each under a unique key.
+
+Like `repo`, these functions flush but never commit: the caller owns the transaction.
+
+Exactly once, in storage terms: `enqueue` inserts (person, kind, key) or does nothing if
+that key exists; `claim` moves due rows to `claimed` with a conditional UPDATE, so of two
+workers only one gets a row; `mark_sent` records the send. A claim older than the claim
+timeout may be taken over (the worker died between claim and send).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from storage.models import Conversation, Identity, Outbox, Person
+
+PENDING, CLAIMED, SENT, FAILED, EXPIRED = "pending", "claimed", "sent", "failed", "expired"
+# A decision recorded with nothing to send (e.g. on pace in "only when behind" mode): the
+# key is taken, so the same decision is not taken again every minute.
+SKIPPED = "skipped"
+INSERT_CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    person_id: int
+    identity_id: int | None
+    kind: str
+    key: str
+    payload: dict[str, Any]
+    due_at: datetime
+    expires_at: datetime | None = None
+    state: str = PENDING
+    note: str | None = None  # why it was skipped
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed row with where to send it."""
+
+    id: int
+    person_id: int
+    identity_id: int
+    kind: str
+    key: str
+    payload: dict[str, Any]
+    attempts: int
+    platform: str
+    workspace: str
+    user_id: str
+    chat_id: str | None
+    timezone: str = "UTC"
+    paused_until: date | None = None
+
+
+def _row(msg: NewMessage, now: datetime) -> dict[str, Any]:
+    return {
+        "person_id": msg.person_id,
+        "identity_id": msg.identity_id,
+        "kind": msg.kind,
+        "key": msg.key[:200],
+        "payload": msg.payload,
+        "due_at": msg.due_at,
+        "expires_at": msg.expires_at,
+        "state": msg.state,
+        "attempts": 0,
+        "last_error": msg.note,
+        "created_at": now,
+    }
+
+
+def enqueue(session: Session, messages: Sequence[NewMessage], *, now: datetime) -> int:
+    """Insert each message unless its (person, kind, key) exists: INSERT ... ON CONFLICT
+    DO NOTHING. Returns how many new rows are to be sent (skipped decisions not counted)."""
+    if not messages:
+        return 0
+    bind = session.get_bind()
+    dialect = bind.dialect.name
+    inserted = 0
+    for i in range(0, len(messages), INSERT_CHUNK):
+        rows = [_row(m, now) for m in messages[i : i + INSERT_CHUNK]]
+        if dialect == "sqlite":
+            stmt: Any = sqlite.insert(Outbox).on_conflict_do_nothing(
+                index_elements=["person_id", "kind", "key"]
+            )
+        elif dialect == "postgresql":
+            stmt = postgresql.insert(Outbox).on_conflict_do_nothing(
+                index_elements=["person_id", "kind", "key"]
+            )
+        else:  # pragma: no cover - other databases: one savepoint per row
+            inserted += _enqueue_portable(session, rows)
+            continue
+        # INSERT ... ON CONFLICT DO NOTHING RETURNING, as a Core executemany (one compiled
+        # statement, batched by SQLAlchemy): only the new rows come back.
+        result = session.connection().execute(stmt.returning(col(Outbox.state)), rows)
+        inserted += sum(1 for (state,) in result.all() if state == PENDING)
+    session.flush()
+    return inserted
+
+
+def _enqueue_portable(session: Session, rows: list[dict[str, Any]]) -> int:  # pragma: no cover
+    from sqlalchemy.exc import IntegrityError
+
+    inserted = 0
+    for row in rows:
+        try:
+            with session.begin_nested():
+                session.add(Outbox(**row))
+                session.flush()
+        except IntegrityError:
+            continue
+        inserted += 1
+    return inserted
+
+
+def existing_keys(
+    session: Session, kinds: Iterable[str], keys: Iterable[str]
+) -> set[tuple[int, str]]:
+    """(person id, key) of rows already enqueued with one of these kinds and keys."""
+    key_list = sorted(set(keys))
+    if not key_list:
+        return set()
+    rows = session.execute(
+        select(col(Outbox.person_id), col(Outbox.key)).where(
+            col(Outbox.kind).in_(list(kinds)), col(Outbox.key).in_(key_list)
+        )
+    ).all()
+    return {(int(p), str(k)) for p, k in rows}
+
+
+def preferred_identities(
+    session: Session, person_ids: Iterable[int] | None = None
+) -> dict[int, int]:
+    """person id -> the reachable identity to write to: the one they used most recently."""
+    query = (
+        select(col(Identity.person_id), col(Identity.id), col(Conversation.updated_at))
+        .outerjoin(Conversation, col(Conversation.identity_id) == col(Identity.id))
+        .where(col(Identity.unreachable).is_(False))
+    )
+    wanted = None if person_ids is None else set(person_ids)
+    if wanted is not None and len(wanted) <= 5000:
+        query = query.where(col(Identity.person_id).in_(sorted(wanted)))
+    best: dict[int, tuple[datetime | None, int]] = {}
+    for person_id, identity_id, updated in session.execute(query).all():
+        if wanted is not None and person_id not in wanted:
+            continue
+        current = best.get(person_id)
+        if current is None or _later((updated, identity_id), current):
+            best[person_id] = (updated, identity_id)
+    return {p: i for p, (_, i) in best.items()}
+
+
+def _later(a: tuple[datetime | None, int], b: tuple[datetime | None, int]) -> bool:
+    if (a[0] is None) != (b[0] is None):
+        return a[0] is not None
+    if a[0] is not None and b[0] is not None and a[0] != b[0]:
+        return a[0] > b[0]
+    return a[1] > b[1]
+
+
+def _claimable(now: datetime, stale_before: datetime, max_attempts: int) -> Any:
+    return and_(
+        col(Outbox.attempts) < max_attempts,
+        or_(col(Outbox.expires_at).is_(None), col(Outbox.expires_at) >= now),
+        or_(
+            and_(col(Outbox.state) == PENDING, col(Outbox.due_at) <= now),
+            and_(col(Outbox.state) == CLAIMED, col(Outbox.claimed_at) < stale_before),
+        ),
+    )
+
+
+def claim(
+    session: Session,
+    *,
+    worker: str,
+    now: datetime,
+    stale_before: datetime,
+    platforms: Iterable[str],
+    limit: int,
+    max_attempts: int,
+) -> list[Claimed]:
+    """Claim up to `limit` due rows for `worker` (pending, or claimed before `stale_before`).
+
+    The UPDATE re-checks the state, so a row another worker claimed first is not taken:
+    on PostgreSQL the second UPDATE waits for the first to commit and then matches
+    nothing; SQLite runs one writer at a time. Rows come back oldest due first.
+    """
+    candidates = [
+        int(i)
+        for (i,) in session.execute(
+            select(col(Outbox.id))
+            .join(Identity, col(Identity.id) == col(Outbox.identity_id))
+            .where(
+                _claimable(now, stale_before, max_attempts),
+                col(Identity.platform).in_(list(platforms)),
+            )
+            .order_by(col(Outbox.due_at), col(Outbox.id))
+            .limit(limit)
+        ).all()
+    ]
+    if not candidates:
+        return []
+    session.execute(
+        update(Outbox)
+        .where(col(Outbox.id).in_(candidates), _claimable(now, stale_before, max_attempts))
+        .values(state=CLAIMED, claimed_by=worker, claimed_at=now, attempts=Outbox.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    rows = session.execute(
+        select(Outbox, Identity, col(Person.timezone), col(Person.paused_until))
+        .join(Identity, col(Identity.id) == col(Outbox.identity_id))
+        .join(Person, col(Person.id) == col(Outbox.person_id))
+        .where(
+            col(Outbox.id).in_(candidates),
+            col(Outbox.state) == CLAIMED,
+            col(Outbox.claimed_by) == worker,
+            col(Outbox.claimed_at) == now,
+        )
+        .order_by(col(Outbox.due_at), col(Outbox.id))
+    ).all()
+    return [
+        Claimed(
+            id=int(o.id or 0),
+            person_id=o.person_id,
+            identity_id=int(ident.id or 0),
+            kind=o.kind,
+            key=o.key,
+            payload=dict(o.payload),
+            attempts=o.attempts,
+            platform=ident.platform,
+            workspace=ident.workspace,
+            user_id=ident.user_id,
+            chat_id=ident.chat_id,
+            timezone=zone,
+            paused_until=paused_until,
+        )
+        for o, ident, zone, paused_until in rows
+    ]
+
+
+def _finish(session: Session, row_id: int, worker: str, **values: Any) -> bool:
+    result = session.execute(
+        update(Outbox)
+        .where(
+            col(Outbox.id) == row_id,
+            col(Outbox.state) == CLAIMED,
+            col(Outbox.claimed_by) == worker,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+
+def mark_sent(session: Session, row_id: int, *, worker: str, now: datetime) -> bool:
+    """Record the send; False if the claim was taken over meanwhile (sent twice)."""
+    return _finish(session, row_id, worker, state=SENT, sent_at=now, last_error=None)
+
+
+def mark_retry(
+    session: Session, row_id: int, *, worker: str, retry_at: datetime, error: str
+) -> bool:
+    return _finish(
+        session, row_id, worker, state=PENDING, due_at=retry_at, claimed_by=None,
+        claimed_at=None, last_error=error[:500],
+    )  # fmt: skip
+
+
+def mark_skipped(session: Session, row_id: int, *, worker: str, note: str) -> bool:
+    return _finish(session, row_id, worker, state=SKIPPED, last_error=note[:500])
+
+
+def mark_failed(session: Session, row_id: int, *, worker: str, error: str) -> bool:
+    return _finish(session, row_id, worker, state=FAILED, last_error=error[:500])
+
+
+def mark_unreachable(session: Session, identity_id: int) -> None:
+    session.execute(
+        update(Identity)
+        .where(col(Identity.id) == identity_id)
+        .values(unreachable=True)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def expire(session: Session, *, now: datetime, stale_before: datetime, max_attempts: int) -> int:
+    """Rows that can no longer be sent: past their grace window, or claimed and abandoned
+    too often. Returns how many were closed."""
+    expired = session.execute(
+        update(Outbox)
+        .where(
+            col(Outbox.state).in_([PENDING, CLAIMED]),
+            col(Outbox.expires_at).is_not(None),
+            col(Outbox.expires_at) < now,
+            or_(col(Outbox.state) == PENDING, col(Outbox.claimed_at) < stale_before),
+        )
+        .values(state=EXPIRED)
+        .execution_options(synchronize_session=False)
+    )
+    failed = session.execute(
+        update(Outbox)
+        .where(
+            or_(
+                and_(col(Outbox.state) == CLAIMED, col(Outbox.claimed_at) < stale_before),
+                col(Outbox.state) == PENDING,
+            ),
+            or_(col(Outbox.attempts) >= max_attempts, col(Outbox.identity_id).is_(None)),
+        )
+        .values(state=FAILED, last_error=func.coalesce(Outbox.last_error, "gave up"))
+        .execution_options(synchronize_session=False)
+    )
+    return int(expired.rowcount) + int(failed.rowcount)  # type: ignore[attr-defined]
+
+
+def waiting_by_platform(
+    session: Session, *, now: datetime, exclude: Iterable[str] = ()
+) -> dict[str, int]:
+    """Pending rows due by `now`, per platform of their identity (those not excluded)."""
+    rows = session.execute(
+        select(col(Identity.platform), func.count())
+        .join(Outbox, col(Outbox.identity_id) == col(Identity.id))
+        .where(
+            col(Outbox.state) == PENDING,
+            col(Outbox.due_at) <= now,
+            col(Identity.platform).not_in(list(exclude)),
+        )
+        .group_by(col(Identity.platform))
+    ).all()
+    return {str(p): int(n) for p, n in rows}
+
+
+def counts(session: Session) -> dict[str, int]:
+    """Rows per state (for logs and benchmarks)."""
+    rows = session.execute(select(col(Outbox.state), func.count()).group_by(Outbox.state)).all()
+    return {str(s): int(n) for s, n in rows}
