@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from datetime import date
@@ -51,6 +52,12 @@ class Question(_Frozen):
     required: bool = False
     # Optional short answers offered as buttons (e.g. "Yes" / "No" / "Not sure").
     choices: tuple[str, ...] = ()
+    # A few words naming the question in lists and records ("learning outcomes").
+    short: str = Field(default="", max_length=60)
+
+    @property
+    def name(self) -> str:
+        return self.short or self.text
 
 
 class Balance(_Frozen):
@@ -60,6 +67,42 @@ class Balance(_Frozen):
     min_categories_when_studying: int | None = Field(default=None, ge=1)
     # A category counts towards the balance only with at least this share of the total.
     min_share: float = Field(default=0.0, ge=0, le=1)
+
+
+class PerEntryCheck(_Frozen):
+    """Questions every activity must have answered, checked as one named requirement."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    label: str = Field(min_length=1, max_length=100)
+    questions: tuple[str, ...] = Field(min_length=1)
+
+
+class Checks(_Frozen):
+    """The scheme's extra requirements that `bot.assess` checks; each is off unless set."""
+
+    # Named groups of questions answered on every activity (e.g. IES: both elements).
+    per_entry: tuple[PerEntryCheck, ...] = ()
+    # At least one activity on ethics in each CPD year (STEP).
+    ethics_activity: bool = False
+    # (least, most) key responsibilities listed in the plan (STEP: the top 5-7) ...
+    responsibilities: tuple[int, int] | None = None
+    # ... one of which must be this (STEP: "ethical behaviour"), recognised by the regular
+    # expression `responsibility_match` (case-insensitive; default: the text itself).
+    responsibility_required: str = ""
+    responsibility_match: str = ""
+    # At least this many learning methods (categories) used in the year (IPEM/HCPC).
+    min_methods: int | None = Field(default=None, ge=1)
+    # Activities this many days apart or more (counting from the year start and to today)
+    # leave a gap that needs an explanation (IPEM/HCPC: 3 months, 92 days).
+    gap_days: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _check_pattern(self) -> Checks:
+        try:
+            re.compile(self.responsibility_match)
+        except re.error as exc:
+            raise ValueError(f"responsibility_match is not a regular expression: {exc}") from exc
+        return self
 
 
 class Scheme(_Frozen):
@@ -81,6 +124,7 @@ class Scheme(_Frozen):
     ask: int = Field(default=2, ge=1, le=3)
     balance: Balance | None = None
     audit_notes: tuple[str, ...] = ()
+    checks: Checks = Checks()
 
     @model_validator(mode="after")
     def _check_refs(self) -> Scheme:
@@ -99,6 +143,11 @@ class Scheme(_Frozen):
             raise ValueError(f"alias(es) used by two categories: {', '.join(shared)}")
         if self.default_status not in {s.id for s in self.statuses}:
             raise ValueError(f"default_status {self.default_status!r} is not one of the statuses")
+        known = {q.id for q in self.questions}
+        for check in self.checks.per_entry:
+            unknown = sorted(set(check.questions) - known)
+            if unknown:
+                raise ValueError(f"checks.per_entry {check.id!r}: unknown question(s) {unknown}")
         if sum(q.required for q in self.questions) > self.ask:
             raise ValueError("more required questions than `ask` allows")
         return self

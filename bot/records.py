@@ -1,0 +1,277 @@
+"""A person's record as files, and back: the full report (record, plan, assessment),
+rendering it in each export format, `/export all`, and importing an export again.
+
+These read or write the database (one `Database.transaction()` each), so the CLI, the
+engine and the scheduler can call them; the pure parts are `assess`, `report`, `chart`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from bot import export
+from bot.assess import Assessment, assess
+from bot.dialogue import local_now
+from bot.engine import Engine
+from bot.export import Record
+from bot.model import EntryView, IdentityKey
+from bot.plan import Plan, StatusPeriod
+from bot.schemes import Scheme
+from storage import plan as plan_repo
+from storage import repo, rights
+from storage.db import Database
+from storage.models import Entry, Person
+
+FORMATS = ("pdf", "md", "csv", "json")
+MIME = {
+    "pdf": "application/pdf",
+    "md": "text/markdown",
+    "csv": "text/csv",
+    "json": "application/json",
+    "zip": "application/zip",
+}
+
+
+@dataclass(frozen=True)
+class Report:
+    """One CPD year of one person, with everything needed to assess and print it."""
+
+    record: Record
+    plan: Plan
+    periods: tuple[StatusPeriod, ...]
+    today: date
+
+    @cached_property
+    def assessment(self) -> Assessment:
+        return assess(self.record, today=self.today, periods=self.periods, plan=self.plan)
+
+
+def load_report(session: Session, person_id: int, record: Record, today: date) -> Report:
+    """The plan and status periods for `record`, read in the caller's transaction."""
+    return Report(
+        record,
+        plan_repo.load_plan(session, person_id),
+        tuple(plan_repo.status_periods(session, person_id, record.start, record.end)),
+        today,
+    )
+
+
+def report_for(engine: Engine, key: IdentityKey, year: int | None = None) -> Report | None:
+    """The report for the CPD year starting in `year` (default: the current one)."""
+    record = engine.record(key, year)
+    if record is None:
+        return None
+    with engine.db.transaction() as session:
+        identity = repo.find_identity(session, key)
+        if identity is None:
+            return None
+        today = local_now(engine.clock(), record.person.timezone).date()
+        return load_report(session, identity.person_id, record, today)
+
+
+def render(report: Report, kind: str, *, chart: bool = True) -> tuple[str, bytes, str]:
+    """(file name, content, MIME type) of the report as pdf, md, csv or json."""
+    record = report.record
+    name = f"cpd-{record.label.replace('/', '-')}.{kind}"
+    if kind == "json":
+        return name, export.to_json(record), MIME[kind]
+    if kind == "csv":
+        return name, export.to_csv(record), MIME[kind]
+    from bot import report as printable
+
+    assessment = report.assessment
+    if kind == "md":
+        return name, printable.to_markdown(record, assessment, report.plan), MIME[kind]
+    if kind == "pdf":
+        png = None
+        if chart:
+            from bot.chart import progress_png
+
+            png = progress_png(record, assessment.target_minutes, today=report.today)
+        return name, printable.to_pdf(record, assessment, report.plan, png), MIME[kind]
+    raise ValueError(f"unknown export format {kind!r} (use one of {', '.join(FORMATS)})")
+
+
+# ---------------------------------------------------------------- /export all
+
+
+def export_all(
+    db: Database, key: IdentityKey, schemes: Mapping[str, Scheme], *, now: datetime
+) -> bytes | None:
+    """A ZIP of everything held about the person (None if unknown).
+
+    data.json: every row of every table that belongs to them (settings, identities,
+    entries including deleted ones, reflections, plan, feeds, conversations, outbox);
+    record.json / record.csv: all live entries of every year, re-importable.
+    """
+    with db.transaction() as session:
+        identity = repo.find_identity(session, key)
+        if identity is None:
+            return None
+        person = session.get(Person, identity.person_id)
+        assert person is not None and person.id is not None
+        data = rights.person_data(session, person.id)
+        view = repo.person_view(person)
+        entries = repo.entries_between(session, person.id, date.min, date.max)
+    scheme = schemes.get(view.scheme_id) or schemes["generic"]
+    first = min((e.activity_date for e in entries), default=now.date())
+    last = max((e.activity_date for e in entries), default=now.date())
+    start = scheme.year_bounds(first, view.year_start)[0]
+    end = scheme.year_bounds(last, view.year_start)[1]
+    record = Record(view, scheme, start, end, tuple(entries))
+    manifest = {
+        "format": "cpdbot-everything",
+        "version": 1,
+        "exported_at": now.isoformat(),
+        "identity": {"platform": key.platform, "workspace": key.workspace, "user": key.user_id},
+        "tables": data,
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+        archive.writestr("record.json", export.to_json(record))
+        archive.writestr("record.csv", export.to_csv(record))
+        archive.writestr(
+            "README.txt",
+            "Everything cpdbot holds about you.\n"
+            "data.json: every stored row, table by table.\n"
+            "record.json, record.csv: all your entries; `cpdbot import` reads either back.\n",
+        )
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------- import
+
+
+class RecordImportError(ValueError):
+    """An import that cannot be done (bad file); the message says why."""
+
+
+def read_entries(data: bytes, scheme: Scheme) -> list[EntryView]:
+    """Entries from a `cpdbot export` file, JSON or CSV (told apart by content)."""
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    try:
+        return export.read_json(data) if head == b"{" else export.read_csv(data, scheme)
+    except export.ExportError as exc:
+        raise RecordImportError(str(exc)) from exc
+
+
+def person_header(data: bytes) -> dict[str, Any]:
+    """The person section of a JSON export ({} for CSV or none)."""
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"{":
+        return {}
+    try:
+        payload = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    person = payload.get("person") if isinstance(payload, dict) else None
+    return person if isinstance(person, dict) else {}
+
+
+def _same(e: EntryView | Entry) -> tuple[date, str, int, str]:
+    return (e.activity_date, e.title, e.minutes, e.category)
+
+
+def import_entries(
+    db: Database,
+    key: IdentityKey,
+    entries: Sequence[EntryView],
+    *,
+    now: datetime,
+    person_fields: dict[str, object] | None = None,
+) -> tuple[int, int]:
+    """Add `entries` to the person's record, skipping ones already there: (added, skipped).
+
+    An entry is already there when a live entry has the same date, title, minutes and
+    category (each existing entry matches one imported entry at most, so two identical
+    activities on one day stay two). Added entries get new numbers; reflections come
+    with them. The person is created if new, with `person_fields` (e.g. scheme) applied.
+    """
+    added = skipped = 0
+    with db.transaction() as session:
+        _, person, created = repo.get_or_create_identity(session, key, now=now)
+        assert person.id is not None
+        if created and person_fields:
+            repo.update_person(session, person, person_fields)
+        existing = repo.entries_between(session, person.id, date.min, date.max)
+        available = Counter(_same(e) for e in existing)
+        number = person.last_entry_number
+        for e in sorted(entries, key=lambda x: (x.activity_date, x.number)):
+            if e.deleted:
+                continue
+            if available[_same(e)] > 0:
+                available[_same(e)] -= 1
+                skipped += 1
+                continue
+            number += 1
+            repo.create_entry(
+                session,
+                person,
+                number=number,
+                title=e.title[:200],
+                activity_date=e.activity_date,
+                minutes=e.minutes,
+                category=e.category,
+                structured=e.structured,
+                source=(e.source or "import")[:16],
+                reflections=e.reflections,
+                now=now,
+            )
+            added += 1
+    return added, skipped
+
+
+def import_file(
+    db: Database,
+    key: IdentityKey,
+    data: bytes,
+    schemes: Mapping[str, Scheme],
+    *,
+    now: datetime,
+    scheme_id: str | None = None,
+) -> tuple[int, int]:
+    """Import a `cpdbot export` file (JSON or CSV) for the person: (added, skipped).
+
+    A new person takes the file's scheme, status, time zone and name (JSON), or
+    `scheme_id`; CSV category labels are read with the person's scheme.
+    """
+    header = person_header(data)
+    with db.transaction() as session:
+        identity = repo.find_identity(session, key)
+        current = session.get(Person, identity.person_id) if identity is not None else None
+        current_scheme = current.scheme_id if current is not None else None
+    if current_scheme is not None:  # an existing person: their own scheme reads the file
+        entries = read_entries(data, schemes.get(current_scheme) or schemes["generic"])
+        return import_entries(db, key, entries, now=now)
+    wanted = scheme_id or str(header.get("scheme") or "") or "generic"
+    if wanted not in schemes:
+        raise RecordImportError(f"unknown scheme {wanted!r} (known: {', '.join(sorted(schemes))})")
+    chosen = schemes[wanted]
+    entries = read_entries(data, chosen)
+    fields: dict[str, object] = {"scheme_id": wanted, "onboarded": True}
+    status = str(header.get("status") or "")
+    fields["status_id"] = status if chosen.status(status).id == status else chosen.default_status
+    if isinstance(header.get("timezone"), str) and _is_zone(header["timezone"]):
+        fields["timezone"] = header["timezone"]
+    if isinstance(header.get("name"), str) and header["name"]:
+        fields["display_name"] = header["name"][:200]
+    return import_entries(db, key, entries, now=now, person_fields=fields)
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError, OSError):
+        return False
+    return len(name) <= 64
