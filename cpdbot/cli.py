@@ -19,6 +19,8 @@ from bot.parsing import warm_up
 from bot.schemes import SchemeError, load_schemes
 from cpdbot import app
 from cpdbot.config import Settings
+from storage import migrate
+from storage.backup import backup_sqlite
 from storage.db import Database
 
 
@@ -27,8 +29,9 @@ def _settings() -> Settings:
 
 
 def _database(url: str | None, settings: Settings) -> Database:
+    """The database, its schema checked: created in an empty one, refused when outdated."""
     db = Database(url or settings.database_url)
-    db.create_all()
+    migrate.ensure_current(db)
     return db
 
 
@@ -134,9 +137,45 @@ def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
-    db = _database(args.db, settings)
-    print(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+def _shown(db: Database) -> str:
+    return db.engine.url.render_as_string(hide_password=True)
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    db = Database(args.db or settings.database_url)
+    before = migrate.current(db)
+    migrate.upgrade(db)
+    after = migrate.current(db)
+    change = "already up to date" if before == after else f"{before or 'empty'} -> {after}"
+    print(f"{_shown(db)}: schema {after} ({change})")
+    return 0
+
+
+def cmd_db_current(args: argparse.Namespace, settings: Settings) -> int:
+    db = Database(args.db or settings.database_url)
+    at, latest = migrate.current(db), migrate.head()
+    state = "up to date"
+    if at != latest:
+        state = f"this cpdbot expects {latest}: run `cpdbot db upgrade`"
+    print(f"{_shown(db)}: schema {at or 'none'} ({state})")
+    return 0 if at == latest else 1
+
+
+def cmd_db_backup(args: argparse.Namespace, settings: Settings) -> int:
+    db = Database(args.db or settings.database_url)
+    if not db.is_sqlite:
+        print(
+            "cpdbot db backup copies SQLite files; for PostgreSQL use pg_dump "
+            "(see the README's deployment guide).",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        size = backup_sqlite(db, Path(args.file))
+    except (ValueError, OSError) as exc:
+        print(f"Backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"Backed up {_shown(db)} to {args.file} ({size:,} bytes)")
     return 0
 
 
@@ -185,9 +224,16 @@ def parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
-    upgrade = db_sub.add_parser("upgrade", help="create or upgrade the tables")
+    upgrade = db_sub.add_parser("upgrade", help="apply the schema migrations")
     upgrade.add_argument("--db", help="database URL")
-    upgrade.set_defaults(func=cmd_db)
+    upgrade.set_defaults(func=cmd_db_upgrade)
+    current = db_sub.add_parser("current", help="the schema revision (exit 1 if outdated)")
+    current.add_argument("--db", help="database URL")
+    current.set_defaults(func=cmd_db_current)
+    backup = db_sub.add_parser("backup", help="copy a SQLite database while the bot runs")
+    backup.add_argument("file", help="the backup file to write")
+    backup.add_argument("--db", help="database URL")
+    backup.set_defaults(func=cmd_db_backup)
     return p
 
 
@@ -203,6 +249,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args, settings))
     except SchemeError as exc:
         print(f"Scheme error: {exc}", file=sys.stderr)
+        return 2
+    except migrate.SchemaError as exc:
+        print(f"Database schema: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
