@@ -6,16 +6,21 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
 from bot.engine import Engine
 from bot.model import Choice, IdentityKey, Incoming, Kind, Outgoing
 from bot.schemes import Scheme, load_schemes
+from storage import migrate
 from storage.db import Database, normalise_url
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -65,8 +70,7 @@ def _postgres() -> tuple[Database | None, str]:
         _pg_state["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
         return None, str(_pg_state["error"])
     sep = "&" if "?" in PG_URL else "?"
-    database = Database(f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
-    database.create_all()
+    database = prepare(Database(f"{PG_URL}{sep}options=-csearch_path%3D{schema}"))
     _pg_state["db"], _pg_state["schema"] = database, schema
     return database, ""
 
@@ -94,12 +98,39 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"PostgreSQL half run against {PG_URL}")
 
 
+@cache
+def _head() -> str:
+    return migrate.head()
+
+
+def prepare(database: Database) -> Database:
+    """Create the tables the fast way and record them as migrated to the latest revision.
+
+    Honest because tests/test_migrations.py proves the migrations build this same schema.
+    """
+    database.create_all()
+    with database.engine.begin() as conn:
+        MigrationContext.configure(conn).stamp(_scripts(), _head())
+    return database
+
+
+@cache
+def _scripts() -> ScriptDirectory:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(migrate.MIGRATIONS))
+    return ScriptDirectory.from_config(config)
+
+
+def new_sqlite(path: Path) -> Database:
+    """A new SQLite database file, ready for the bot and the CLI."""
+    return prepare(Database(f"sqlite:///{path}"))
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """A real, empty database: a SQLite file, then the same test on PostgreSQL."""
     if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'cpd.db'}")
-        database.create_all()
+        database = new_sqlite(tmp_path / "cpd.db")
         yield database
         database.dispose()
         return
@@ -115,8 +146,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 @pytest.fixture
 def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     """A SQLite file only (for tests about SQLite itself)."""
-    database = Database(f"sqlite:///{tmp_path / 'cpd.db'}")
-    database.create_all()
+    database = new_sqlite(tmp_path / "cpd.db")
     yield database
     database.dispose()
 

@@ -25,7 +25,7 @@ from bot.model import IdentityKey
 from bot.schemes import Scheme
 from storage.db import Database
 from storage.models import CalendarFeed, Entry, SeenOccurrence
-from tests.conftest import SHARED, Chat, Clock
+from tests.conftest import SHARED, Chat, Clock, new_sqlite
 from tests.scheduling import make_jobs, tick, user
 
 ICS = SHARED / "fixtures" / "ics"
@@ -398,8 +398,7 @@ def test_paused_people_are_not_prompted_and_removed_feeds_forget_their_events(
 def test_cpdbot_tick_polls_a_feed_and_prints_the_prompt(
     tmp_path: Path, schemes: dict[str, Scheme], feeds: FeedServer
 ) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'cal.db'}")
-    db.create_all()
+    db = new_sqlite(tmp_path / "cal.db")
     clock = Clock(utc(2019, 2, 20))
     chat = user(Engine(db, schemes, clock, allow_private_feeds=True), "ann")
     connect(chat, feeds.serve("/c.ics", "google_public_feed_machbar.ics"))

@@ -24,7 +24,7 @@ from bot.schemes import Scheme
 from storage import outbox
 from storage.db import Database
 from storage.models import Identity
-from tests.conftest import Chat, Clock
+from tests.conftest import Chat, Clock, new_sqlite
 from tests.scheduling import make_jobs, outbox_rows, person_of, run_tick, tick, user
 
 NINE = datetime(2026, 12, 1, 9, tzinfo=UTC)  # 09:00 in London: the December nudge is due
@@ -262,8 +262,7 @@ def test_two_concurrent_ticks_on_one_sqlite_file_send_each_message_once(
     tmp_path: Path, schemes: dict[str, Scheme]
 ) -> None:
     path = tmp_path / "shared.db"
-    db = Database(f"sqlite:///{path}")
-    db.create_all()
+    db = new_sqlite(path)
     clock = Clock(datetime(2026, 11, 20, tzinfo=UTC))
     engine = Engine(db, schemes, clock)
     names = [f"user{i:02d}" for i in range(40)]
@@ -287,8 +286,7 @@ def test_two_concurrent_ticks_on_one_sqlite_file_send_each_message_once(
 def test_tick_prints_what_it_sent_and_leaves_unconfigured_platforms_pending(
     tmp_path: Path, schemes: dict[str, Scheme]
 ) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'cpd.db'}")
-    db.create_all()
+    db = new_sqlite(tmp_path / "cpd.db")
     clock = Clock(datetime(2026, 11, 20, tzinfo=UTC))
     engine = Engine(db, schemes, clock)
     user(engine, "ann")
