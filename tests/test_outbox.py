@@ -258,18 +258,17 @@ def finish(proc: subprocess.Popen[str]) -> tuple[str, str]:
 HEADER = re.compile(r"^--- to (\S+) \[(\w+) (\S+)\]$", re.M)
 
 
-def test_two_concurrent_ticks_on_one_sqlite_file_send_each_message_once(
-    tmp_path: Path, schemes: dict[str, Scheme]
+def test_two_concurrent_ticks_on_one_database_send_each_message_once(
+    db: Database, schemes: dict[str, Scheme]
 ) -> None:
-    path = tmp_path / "shared.db"
-    db = new_sqlite(path)
+    """Two scheduler processes (cron on two machines) on one SQLite file or PostgreSQL."""
     clock = Clock(datetime(2026, 11, 20, tzinfo=UTC))
     engine = Engine(db, schemes, clock)
     names = [f"user{i:02d}" for i in range(40)]
     for i, name in enumerate(names):
         user(engine, name, ["Europe/London", "Europe/Dublin"][i % 2])
     db.dispose()
-    url = f"sqlite:///{path}"
+    url = db.url
     for at in ("2026-12-01T09:00:00+00:00", "2027-01-01T09:00:00Z"):
         procs = [cpdbot("tick", "--at", at, "--db", url) for _ in range(2)]
         outputs = [finish(p)[0] for p in procs]
