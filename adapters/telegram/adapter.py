@@ -1,0 +1,340 @@
+"""The Telegram adapter: inbox first, then one queue per chat, the engine, and the replies.
+
+Every update, from long polling or the webhook, goes through `accept`: it is written to
+the inbox table (raw JSON) before Telegram is told it arrived, then handled in its chat's
+queue. Handling marks the inbox row done; rows left unfinished by a crash are replayed
+by the next `start`, and the engine's dedupe key (the update id) makes a replay safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
+from typing import Any, TypeVar
+
+from telegram import BotCommand, LinkPreviewOptions, Message, ReplyParameters, Update, User
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.ext import ExtBot
+
+from adapters.telegram import translate
+from adapters.telegram.inbox import Inbox
+from adapters.telegram.ordering import ChatQueues
+from adapters.telegram.translate import DocumentPart, Keyboard, TextPart
+from bot.engine import Engine
+from bot.model import Outgoing
+
+log = logging.getLogger("cpdbot.telegram")
+
+PLATFORM = translate.PLATFORM
+DRAIN_TIMEOUT = 10.0  # seconds given to in-flight updates on shutdown
+START_RETRY = 1.0  # seconds before retrying getMe at start; doubles up to MAX_START_RETRY
+MAX_START_RETRY = 30.0
+DB_THREADS = 8  # PostgreSQL: events of different chats run in parallel transactions
+SORRY = (
+    "Sorry, something went wrong on my side and I could not take that in. "
+    "Nothing was changed: please send it again."
+)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+Bot = ExtBot[Any]
+T = TypeVar("T")
+
+
+class TelegramAdapter:
+    """Turns updates into engine events and replies; `async with` starts and stops it."""
+
+    def __init__(self, engine: Engine, bot: Bot, *, drain_timeout: float = DRAIN_TIMEOUT) -> None:
+        self.engine = engine
+        self.bot = bot
+        self.queues: ChatQueues[tuple[str, Update | None]] = ChatQueues(self._process)
+        self.keyboards = Keyboards()
+        self.drain_timeout = drain_timeout
+        self._me: User | None = None
+        # Where database work runs. SQLite is in-process and takes one writer at a time: a
+        # turn is a few ms of CPU, and handing it to a thread only adds GIL hand-offs (each
+        # SQLite call gives the GIL away and waits to get it back), which halved throughput
+        # in bench/telegram.py. So on SQLite it runs on the event loop, one turn at a time;
+        # on PostgreSQL a thread pool overlaps the network round trips.
+        self._executor = (
+            None
+            if engine.db.is_sqlite
+            else ThreadPoolExecutor(DB_THREADS, thread_name_prefix="telegram-db")
+        )
+        self.inbox = Inbox(engine.db, engine.clock, PLATFORM, self._db)
+
+    async def _db(self, work: Callable[..., T], *args: Any) -> T:
+        """Run blocking database work (inbox, engine): inline on SQLite, else in a thread."""
+        if self._executor is None:
+            return work(*args)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work, *args)
+
+    @property
+    def me(self) -> User:
+        if self._me is None:
+            raise RuntimeError("the adapter is not started")
+        return self._me
+
+    async def __aenter__(self) -> TelegramAdapter:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """getMe, the command menu, and the replay of updates a crash left unhandled.
+
+        Network trouble at start (the bot started before the network) is waited out;
+        an invalid token is not.
+        """
+        try:
+            await self._initialize()
+        except BaseException:
+            await self.bot.shutdown()
+            if self._executor is not None:
+                self._executor.shutdown(wait=False)
+            raise
+        self._me = self.bot.bot
+        commands = [BotCommand(name, about) for name, about in translate.COMMANDS]
+        try:
+            await self.bot.set_my_commands(commands)
+        except TelegramError as exc:  # the menu is a convenience: run without it
+            log.warning("setMyCommands failed: %s", exc)
+        rows = await self.inbox.replay()
+        if rows:
+            log.info("replaying %d telegram update(s) left unhandled", len(rows))
+        for _, payload in rows:
+            self._dispatch(json.loads(payload))
+
+    async def _initialize(self) -> None:
+        delay = START_RETRY
+        while True:
+            try:
+                await self.bot.initialize()
+                return
+            except InvalidToken:
+                # PTB's message quotes the token: keep it out of logs and tracebacks.
+                raise InvalidToken(
+                    "Telegram rejected TELEGRAM_BOT_TOKEN (mistyped, or revoked in BotFather?)"
+                ) from None
+            except NetworkError as exc:
+                log.warning("telegram: cannot reach the Bot API (%s); retry in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_START_RETRY)
+
+    async def stop(self) -> None:
+        """Let in-flight updates finish (briefly), then close; the rest are replayed later."""
+        try:
+            await asyncio.wait_for(self.queues.join(), self.drain_timeout)
+        except TimeoutError:
+            log.warning("stopping with %d telegram update(s) in flight", self.queues.pending)
+        finally:
+            await self.queues.close()
+            await self.inbox.flush()
+            await self.bot.shutdown()
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
+
+    # ------------------------------------------------------------ intake
+
+    async def accept(
+        self, payloads: Sequence[Mapping[str, Any]], raw: Sequence[str] | None = None
+    ) -> int:
+        """Record updates durably, then queue the new ones; returns how many were new.
+
+        Call it before confirming the updates to Telegram (before the next getUpdates, or
+        before answering the webhook request). A repeated update id is recorded once.
+        `raw`: the updates' JSON as received, stored as is (else `payloads` are serialised).
+        """
+        texts = raw if raw is not None else [json.dumps(p, ensure_ascii=False) for p in payloads]
+        items = [(str(p["update_id"]), text) for p, text in zip(payloads, texts, strict=True)]
+        fresh = set(await self.inbox.record(items))
+        new = len(fresh)
+        for payload in payloads:
+            key = str(payload["update_id"])
+            if key in fresh:
+                fresh.discard(key)  # a batch may hold the same update twice: queue it once
+                self._dispatch(payload)
+        return new
+
+    def _dispatch(self, payload: Mapping[str, Any]) -> None:
+        key = str(payload["update_id"])
+        try:
+            update = Update.de_json(dict(payload), self.bot)
+        except Exception:  # not an update this library can read: record it as handled
+            log.exception("telegram update %s could not be read", key)
+            self.queues.submit(0, (key, None))
+            return
+        self.queues.submit(translate.chat_key(update), (key, update))
+
+    # ------------------------------------------------------------ handling
+
+    async def _process(self, item: tuple[str, Update | None]) -> None:
+        key, update = item
+        try:
+            if update is not None:
+                await self._handle(update)
+        except Forbidden as exc:
+            log.info("telegram update %s: the user blocked the bot (%s)", key, exc)
+        except TelegramError as exc:
+            log.warning("telegram update %s: %s", key, exc)
+        except Exception:
+            log.exception("telegram update %s failed", key)
+        # Only an orderly end (or a failure already reported) reaches here; a cancelled
+        # task (shutdown, crash) leaves the row unfinished for the next start to replay.
+        self.inbox.finish(key)
+
+    async def _handle(self, update: Update) -> None:
+        route = translate.to_route(update, self.me)
+        if route.query_id is not None:
+            await _quietly(self.bot.answer_callback_query(route.query_id, route.query_text))
+        if route.keyboard is not None:
+            await self._retire_pressed(route.keyboard)
+        if route.event is not None:
+            try:
+                handled = await self._db(self.engine.process, route.event)
+                replies = list(handled.replies)
+            except Exception:
+                log.exception("engine failed on telegram update %s", update.update_id)
+                replies = [Outgoing(SORRY)]
+        elif route.notice is not None:
+            replies = [Outgoing(route.notice)]
+        else:
+            return
+        if route.chat_id is None or not replies:
+            return
+        link = None if route.private or not self.me.username else f"https://t.me/{self.me.username}"
+        shown: list[int] = []
+        for reply in replies:
+            sent = await send_reply(
+                self.bot, route.chat_id, reply, reply_to=route.reply_to, link=link
+            )
+            shown += [m.message_id for m in sent if _has_buttons(m)]
+        if shown:
+            await self._retire_older(route.chat_id, shown)
+
+    async def _retire_pressed(self, board: Keyboard) -> None:
+        """Take the buttons off the message that was pressed, showing what was chosen."""
+        if not self.keyboards.retire(board.chat_id, board.message_id):
+            return  # already retired: a second press that raced the first
+        text = translate.pressed_text(board)
+        if text is not None:
+            await _quietly(
+                self.bot.edit_message_text(
+                    text,
+                    chat_id=board.chat_id,
+                    message_id=board.message_id,
+                    link_preview_options=NO_PREVIEW,
+                )
+            )
+        else:
+            await _quietly(
+                self.bot.edit_message_reply_markup(
+                    chat_id=board.chat_id, message_id=board.message_id, reply_markup=None
+                )
+            )
+
+    async def _retire_older(self, chat_id: int, shown: list[int]) -> None:
+        """New buttons were shown: remove the buttons of earlier turns in this chat."""
+        for message_id in self.keyboards.replace(chat_id, shown):
+            await _quietly(
+                self.bot.edit_message_reply_markup(
+                    chat_id=chat_id, message_id=message_id, reply_markup=None
+                )
+            )
+
+
+async def _quietly(call: Awaitable[object]) -> None:
+    """Answers and edits are best effort: an old query or message must not stop a reply."""
+    try:
+        await call
+    except BadRequest as exc:
+        log.debug("telegram: %s", exc)
+
+
+def _has_buttons(message: Message) -> bool:
+    markup = message.reply_markup
+    return markup is not None and any(
+        b.callback_data is not None for row in markup.inline_keyboard for b in row
+    )
+
+
+class Keyboards:
+    """Which of the bot's messages still have live buttons, per chat (in memory, bounded).
+
+    The buttons of a turn stay until they are pressed or a later turn shows new buttons;
+    so a person sees working buttons only on the latest question. After a restart older
+    buttons may survive: pressing one reaches the dialogue, which says it is stale.
+    """
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._live: OrderedDict[int, list[int]] = OrderedDict()
+        self._retired: OrderedDict[tuple[int, int], None] = OrderedDict()
+
+    def retire(self, chat_id: int, message_id: int) -> bool:
+        """Note that a message's buttons are removed; False if that was done already."""
+        key = (chat_id, message_id)
+        if key in self._retired:
+            return False
+        self._retired[key] = None
+        if len(self._retired) > self.limit:
+            self._retired.popitem(last=False)
+        live = self._live.get(chat_id)
+        if live and message_id in live:
+            live.remove(message_id)
+        return True
+
+    def replace(self, chat_id: int, shown: list[int]) -> list[int]:
+        """`shown` are the chat's live buttons now; returns earlier ones still to remove."""
+        older = [m for m in self._live.pop(chat_id, []) if m not in shown]
+        self._live[chat_id] = list(shown)
+        if len(self._live) > self.limit:
+            self._live.popitem(last=False)
+        return [m for m in older if self.retire(chat_id, m)]
+
+
+async def send_reply(
+    bot: Bot,
+    chat_id: int,
+    reply: Outgoing,
+    *,
+    reply_to: int | None = None,
+    link: str | None = None,
+    paced: bool = False,
+) -> list[Message]:
+    """Send one engine reply: text parts (buttons on the last), then the attachment."""
+    sent: list[Message] = []
+    quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+    for part in translate.render(reply, private_link=link):
+        if isinstance(part, TextPart):
+            message = await bot.send_message(
+                chat_id,
+                part.text,
+                reply_markup=part.markup,
+                reply_parameters=quote,
+                link_preview_options=NO_PREVIEW,
+                rate_limit_args=paced or None,
+            )
+        elif isinstance(part, DocumentPart):
+            message = await bot.send_document(
+                chat_id,
+                part.attachment.content,
+                filename=part.attachment.filename,
+                caption=part.caption,
+                reply_parameters=quote,
+                rate_limit_args=paced or None,
+            )
+        sent.append(message)
+        quote = None  # only the first message quotes the one it answers
+    return sent

@@ -1,0 +1,102 @@
+"""The adapter's side of the inbox table: writes batched into as few transactions as possible.
+
+`record` is awaited (an update must be durable before Telegram hears it arrived); `finish`
+is not (losing it in a crash only means the update is replayed, and the engine's dedupe key
+turns the replay into a no-op). Whatever is waiting when the writer gets to run goes in one
+transaction, so under load many webhook requests share one commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from storage import inbox as store
+from storage.db import Database
+
+log = logging.getLogger("cpdbot.telegram")
+
+T = TypeVar("T")
+Run = Callable[..., Awaitable[Any]]  # runs a blocking function in the database thread(s)
+
+KEEP_DONE = timedelta(days=2)  # Telegram re-sends an unconfirmed update for up to 24 h
+PRUNE_EVERY = 1000  # handled updates between two prunes
+
+
+class Inbox:
+    def __init__(
+        self, db: Database, clock: Callable[[], datetime], platform: str, run: Run
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.platform = platform
+        self._run = run
+        self._records: list[tuple[Sequence[tuple[str, str]], asyncio.Future[list[str]]]] = []
+        self._done: list[str] = []
+        self._finished = 0
+        self._writer: asyncio.Task[None] | None = None
+
+    async def record(self, items: Sequence[tuple[str, str]]) -> list[str]:
+        """Store (update id, JSON) pairs durably; returns the ids not seen before."""
+        future: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
+        self._records.append((items, future))
+        self._kick()
+        return await future
+
+    def finish(self, key: str) -> None:
+        """Mark an update handled (written with the next batch)."""
+        self._done.append(key)
+        self._kick()
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is written."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
+
+    async def replay(self) -> list[tuple[str, str]]:
+        """Prune old handled updates; return the unfinished ones, oldest first."""
+        result: list[tuple[str, str]] = await self._run(self._replay)
+        return result
+
+    def _kick(self) -> None:
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_all(), name="telegram-inbox")
+
+    async def _write_all(self) -> None:
+        while self._records or self._done:
+            records, self._records = self._records, []
+            done, self._done = self._done, []
+            items = [item for batch, _ in records for item in batch]
+            try:
+                fresh = set(await self._run(self._write, items, done))
+            except Exception as exc:
+                log.exception("telegram inbox: writing %d update(s) failed", len(items))
+                for _, future in records:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for batch, future in records:
+                mine = list(dict.fromkeys(k for k, _ in batch if k in fresh))
+                fresh.difference_update(mine)  # the same update in two requests: one wins
+                if not future.done():
+                    future.set_result(mine)
+
+    def _write(self, items: list[tuple[str, str]], done: list[str]) -> list[str]:
+        now = self.clock()
+        with self.db.transaction() as session:
+            fresh = store.record(session, self.platform, items, now=now) if items else []
+            store.finish(session, self.platform, done, now=now)
+            before = self._finished // PRUNE_EVERY
+            self._finished += len(done)
+            if self._finished // PRUNE_EVERY != before:
+                store.prune(session, self.platform, done_before=now - KEEP_DONE)
+        return fresh
+
+    def _replay(self) -> list[tuple[str, str]]:
+        now = self.clock()
+        with self.db.transaction() as session:
+            store.prune(session, self.platform, done_before=now - KEEP_DONE)
+            return store.unfinished(session, self.platform)

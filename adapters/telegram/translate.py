@@ -1,0 +1,302 @@
+"""Telegram updates -> engine events (`to_route`), engine replies -> Telegram messages (`render`).
+
+Pure functions over python-telegram-bot's types: no network, no database, no CPD logic.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    User,
+)
+from telegram.constants import ChatType, MessageEntityType
+
+from bot.model import Attachment, Choice, IdentityKey, Incoming, Kind, Outgoing
+
+log = logging.getLogger("cpdbot.telegram")
+
+PLATFORM = "telegram"
+TEXT_LIMIT = 4096  # sendMessage text, in UTF-16 code units
+CAPTION_LIMIT = 1024  # sendDocument caption
+CALLBACK_DATA_LIMIT = 64  # bytes
+ROW_BUTTONS = 3  # buttons per row when every label is short
+SHORT_LABEL = 12  # characters
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+
+# The command menu (setMyCommands). Descriptions are what a person sees in the "/" menu.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("log", "Record a CPD activity"),
+    ("status", "Hours this CPD year against your target"),
+    ("list", "Your recent entries"),
+    ("edit", "Change an entry, e.g. /edit 12"),
+    ("delete", "Delete an entry, e.g. /delete 12"),
+    ("undo", "Undo the last save, edit or delete"),
+    ("reflect", "Answer reflections left for later"),
+    ("export", "Your record as a file"),
+    ("settings", "Professional body, status, time zone"),
+    ("help", "What I can do"),
+    ("cancel", "Stop what we are doing"),
+)
+
+# Replies the adapter gives itself, for things that never reach the dialogue.
+NOT_TEXT = (
+    "I can only read text and button presses, so I did not keep that. "
+    "To record an activity, type it, e.g. /log 1h webinar on risk assessment yesterday"
+)
+EDITED = (
+    "I read each message once, as it arrives, so that edit was not applied. "
+    "Send the correction as a new message, or use /edit to change a saved entry."
+)
+BUTTON_GONE = "That button is no longer active."
+PRIVATE_LINK = "Message me privately"
+PRESSED = "\n\n✓ {label}"
+
+
+@dataclass(frozen=True)
+class Keyboard:
+    """The message whose inline keyboard was pressed, to be edited so it cannot be pressed again."""
+
+    chat_id: int
+    message_id: int
+    text: str | None  # the message text, if known (None: only the buttons are removed)
+    pressed: str | None  # label of the pressed button, shown under the text
+
+
+@dataclass(frozen=True)
+class Route:
+    """What one update asks of the adapter (all optional: an empty Route means ignore)."""
+
+    chat_id: int | None = None  # where replies go
+    event: Incoming | None = None  # for the engine
+    notice: str | None = None  # the adapter's own reply (the update never reaches the engine)
+    query_id: str | None = None  # callback query to answer (every one is answered)
+    query_text: str | None = None  # short notice shown with the answer
+    keyboard: Keyboard | None = None
+    reply_to: int | None = None  # in a group: the message the reply answers
+    private: bool = True
+
+
+@dataclass(frozen=True)
+class TextPart:
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+
+
+@dataclass(frozen=True)
+class DocumentPart:
+    attachment: Attachment
+    caption: str | None = None
+
+
+Part = TextPart | DocumentPart
+
+
+def chat_key(update: Update) -> int:
+    """Updates with the same key are handled one at a time, in order (one chat = one queue)."""
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return 0
+
+
+def to_route(update: Update, me: User) -> Route:
+    """Translate one update. `me` is the bot (getMe), to recognise its @name and its messages."""
+    key = str(update.update_id)
+    if update.callback_query is not None:
+        return _callback(update.callback_query, key)
+    if update.edited_message is not None:
+        message = update.edited_message
+        if message.chat.type == ChatType.PRIVATE and _from_person(message):
+            return Route(chat_id=message.chat.id, notice=EDITED)
+        return Route()
+    if update.message is not None:
+        return _message(update.message, me, key)
+    return Route()
+
+
+def _from_person(message: Message) -> bool:
+    return message.from_user is not None and not message.from_user.is_bot
+
+
+def _message(message: Message, me: User, key: str) -> Route:
+    user = message.from_user
+    if user is None or user.is_bot:
+        return Route()
+    chat = message.chat
+    identity = IdentityKey(PLATFORM, str(user.id))
+    text = message.text
+    if chat.type != ChatType.PRIVATE:
+        if text is None or not _addressed(message, text, me):
+            return Route()
+        event = Incoming.text_of(
+            identity, text, private=False, display_name=user.full_name, dedupe_key=key
+        )
+        return Route(chat_id=chat.id, event=event, reply_to=message.message_id, private=False)
+    if text is None:
+        if message.effective_attachment is None:
+            return Route()  # a service message (pin, timer change, ...): nothing was said
+        return Route(chat_id=chat.id, notice=NOT_TEXT)
+    event = Incoming.text_of(
+        identity,
+        _without_leading_mention(text, me),
+        chat_id=str(chat.id),
+        display_name=user.full_name,
+        dedupe_key=key,
+    )
+    return Route(chat_id=chat.id, event=event)
+
+
+def _addressed(message: Message, text: str, me: User) -> bool:
+    """In a group: a /command (bare or @this_bot), an @mention of the bot, or a reply to it."""
+    name = (me.username or "").casefold()
+    stripped = text.strip()
+    if stripped.startswith("/") and len(stripped) > 1:
+        head = stripped[1:].split(maxsplit=1)[0]
+        _, at, target = head.partition("@")
+        return not at or target.casefold() == name
+    mentions = message.parse_entities([MessageEntityType.MENTION]).values()
+    if name and any(m.casefold() == f"@{name}" for m in mentions):
+        return True
+    replied = message.reply_to_message
+    return bool(replied and replied.from_user and replied.from_user.id == me.id)
+
+
+def _without_leading_mention(text: str, me: User) -> str:
+    """'@this_bot /log 1h x' -> '/log 1h x' (people address the bot out of habit)."""
+    if not me.username:
+        return text
+    mention = f"@{me.username}"
+    stripped = text.lstrip()
+    if stripped[: len(mention)].casefold() == mention.casefold():
+        rest = stripped[len(mention) :]
+        if not rest or rest[0].isspace():
+            return rest.strip() or text
+    return text
+
+
+def _callback(query: CallbackQuery, key: str) -> Route:
+    message = query.message
+    if message is None or query.data is None:
+        # From an inline-mode message or a game: never one of this bot's keyboards.
+        return Route(query_id=query.id, query_text=BUTTON_GONE)
+    chat = message.chat
+    private = chat.type == ChatType.PRIVATE
+    user = query.from_user
+    event = Incoming(
+        IdentityKey(PLATFORM, str(user.id)),
+        Kind.CHOICE,
+        choice=query.data,
+        private=private,
+        chat_id=str(chat.id) if private else None,
+        display_name=user.full_name,
+        dedupe_key=key,
+    )
+    text = message.text if isinstance(message, Message) else None
+    keyboard = Keyboard(chat.id, message.message_id, text, _label_of(message, query.data))
+    return Route(
+        chat_id=chat.id, event=event, query_id=query.id, keyboard=keyboard, private=private
+    )
+
+
+def _label_of(message: object, data: str) -> str | None:
+    """The label of the pressed button, read back from the message (display only)."""
+    markup = message.reply_markup if isinstance(message, Message) else None
+    if markup is None:
+        return None
+    for row in markup.inline_keyboard:
+        for button in row:
+            if button.callback_data == data:
+                return button.text
+    return None
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def utf16_len(text: str) -> int:
+    """Telegram counts message length in UTF-16 code units (an emoji can count as two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fit(text: str, limit: int) -> int:
+    """The number of characters of `text` that fit in `limit` UTF-16 code units."""
+    units = 0
+    for i, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return i
+    return len(text)
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Split at paragraph, then line, then word boundaries into parts Telegram accepts."""
+    parts: list[str] = []
+    rest = text.strip()
+    while utf16_len(rest) > limit:
+        cut = _fit(rest, limit)
+        window = rest[:cut]
+        at = -1
+        for sep in ("\n\n", "\n", " "):
+            at = window.rfind(sep)
+            if at > cut // 2:
+                break
+        if at <= cut // 2:
+            at = cut  # one very long word: cut it
+        parts.append(rest[:at].rstrip())
+        rest = rest[at:].strip()
+    if rest:
+        parts.append(rest)
+    return parts
+
+
+def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
+    """Choices as inline buttons carrying the choice id: short labels three to a row."""
+    buttons: list[InlineKeyboardButton] = []
+    for choice in choices:
+        if len(choice.id.encode()) > CALLBACK_DATA_LIMIT:
+            log.error("choice id longer than 64 bytes, button left out: %r", choice.id)
+            continue
+        buttons.append(InlineKeyboardButton(choice.label, callback_data=choice.id))
+    if not buttons:
+        return None
+    short = all(len(b.text) <= SHORT_LABEL for b in buttons)
+    per_row = ROW_BUTTONS if short else 1
+    return InlineKeyboardMarkup([buttons[i : i + per_row] for i in range(0, len(buttons), per_row)])
+
+
+def render(reply: Outgoing, *, private_link: str | None = None) -> list[Part]:
+    """One reply as Telegram messages: text split to fit, buttons under the last part, a file.
+
+    `private_link` (a t.me URL) adds a button to open a private chat: used for group replies.
+    """
+    markup = keyboard(reply.choices)
+    if markup is None and private_link:
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(PRIVATE_LINK, url=private_link)]])
+    attachment = reply.attachment
+    if attachment is not None and markup is None and utf16_len(reply.text) <= CAPTION_LIMIT:
+        return [DocumentPart(attachment, reply.text.strip() or None)]
+    texts = split_text(reply.text)
+    if not texts and markup is not None:
+        texts = ["Choose one:"]
+    parts: list[Part] = [TextPart(t) for t in texts]
+    if markup is not None:
+        parts[-1] = TextPart(texts[-1], markup)
+    if attachment is not None:
+        parts.append(DocumentPart(attachment))
+    return parts
+
+
+def pressed_text(board: Keyboard) -> str | None:
+    """The keyboard message's new text: its old text plus the pressed label (None: too long)."""
+    if board.text is None or board.pressed is None:
+        return None
+    text = board.text + PRESSED.format(label=board.pressed)
+    return text if utf16_len(text) <= TEXT_LIMIT else None

@@ -1,0 +1,100 @@
+"""Webhook mode: a small aiohttp endpoint that records each update before answering 200.
+
+python-telegram-bot's own webhook server answers Telegram and then queues the update in
+memory; this one answers only after the update is in the inbox table, checks the secret
+token itself, and leaves ordering to the adapter's per-chat queues.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import re
+import socket
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from adapters.telegram.adapter import TelegramAdapter
+from adapters.telegram.translate import ALLOWED_UPDATES
+
+log = logging.getLogger("cpdbot.telegram")
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts
+MAX_BODY = 1024 * 1024  # an update is a few kB; Telegram's own limit on a message is 4096 chars
+MAX_CONNECTIONS = 40
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    url: str  # the public HTTPS URL Telegram calls (behind a TLS-terminating proxy)
+    secret: str
+    listen: str = "127.0.0.1"
+    port: int = 8443
+
+    def __post_init__(self) -> None:
+        if not SECRET_PATTERN.fullmatch(self.secret):
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
+            )
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path or "/"
+
+
+def make_app(adapter: TelegramAdapter, config: WebhookConfig) -> web.Application:
+    """The aiohttp application: one POST route at the webhook URL's path."""
+    expected = config.secret.encode()
+
+    async def receive(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, expected):
+            log.warning("telegram webhook: refused a request without the right secret")
+            return web.Response(status=403, text="forbidden")
+        body = await request.text()
+        try:
+            payload: Any = json.loads(body)
+        except ValueError:
+            return web.Response(status=400, text="not JSON")
+        if not isinstance(payload, dict) or type(payload.get("update_id")) is not int:
+            return web.Response(status=400, text="not a Telegram update")
+        await adapter.accept([payload], [body])  # durable before Telegram hears 200
+        return web.Response(status=200)
+
+    app = web.Application(client_max_size=MAX_BODY)
+    app.router.add_post(config.path, receive)
+    return app
+
+
+async def run_webhook(
+    adapter: TelegramAdapter, config: WebhookConfig, *, sock: socket.socket | None = None
+) -> None:
+    """Serve the endpoint and register it with Telegram; runs until cancelled.
+
+    `sock`: an already bound socket to serve on instead of `listen:port` (tests, systemd).
+    """
+    runner = web.AppRunner(make_app(adapter, config), access_log=None, handle_signals=False)
+    await runner.setup()
+    site: web.BaseSite = (
+        web.SockSite(runner, sock)
+        if sock is not None
+        else web.TCPSite(runner, config.listen, config.port)
+    )
+    try:
+        await site.start()
+        await adapter.bot.set_webhook(
+            config.url,
+            secret_token=config.secret,
+            allowed_updates=list(ALLOWED_UPDATES),
+            max_connections=MAX_CONNECTIONS,
+        )
+        log.info("telegram webhook listening on %s for %s", site.name, config.url)
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
