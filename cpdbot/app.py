@@ -32,6 +32,10 @@ async def run(engine: Engine, settings: Settings, user: str) -> None:
         )
         services.append(console.chat(engine.handle, user, sys.stdin, sys.stdout))
         console_out = sys.stdout
+    if not settings.scheduler_enabled:
+        # Another worker, or cron with `cpdbot tick`, runs the scheduler.
+        await asyncio.gather(*services)
+        return
     async with scheduling.running(
         engine.db, engine.schemes, settings, engine.clock, console_out=console_out
     ):

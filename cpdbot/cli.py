@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -17,7 +16,7 @@ from bot.engine import Engine
 from bot.model import IdentityKey
 from bot.parsing import warm_up
 from bot.schemes import SchemeError, load_schemes
-from cpdbot import app
+from cpdbot import app, logs
 from cpdbot.config import Settings
 from storage import migrate
 from storage.backup import backup_sqlite
@@ -241,11 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         settings = _settings()
-        logging.basicConfig(
-            level=settings.log_level.upper(),
-            stream=sys.stderr,
-            format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        )
+        logs.setup(settings.log_level, settings.log_format)
         return int(args.func(args, settings))
     except SchemeError as exc:
         print(f"Scheme error: {exc}", file=sys.stderr)

@@ -14,6 +14,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     cpdbot_schemes_dir: Path | None = None
     log_level: str = "WARNING"
+    log_format: str = "text"  # text (key=value) or json: one line per handled event
+    scheduler_enabled: bool = True
 
     telegram_bot_token: str | None = None
     telegram_base_url: str | None = None

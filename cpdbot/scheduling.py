@@ -11,6 +11,7 @@ from typing import IO
 import httpx
 
 from adapters.console import ConsoleSender, render
+from bot import health
 from bot.calendar import new_client
 from bot.jobs import Jobs, Sent, TickReport, start_scheduler
 from bot.model import IdentityKey, Outgoing, Sender
@@ -88,9 +89,11 @@ async def running(
     ):
         jobs = _jobs(db, schemes, settings, senders, http, clock)
         scheduler = start_scheduler(jobs)
+        health.register_scheduler(scheduler)
         try:
             yield jobs
         finally:
+            health.register_scheduler(None)
             scheduler.shutdown(wait=False)
 
 

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from adapters.health import healthz
 from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.translate import ALLOWED_UPDATES
 
@@ -49,7 +50,7 @@ class WebhookConfig:
 
 
 def make_app(adapter: TelegramAdapter, config: WebhookConfig) -> web.Application:
-    """The aiohttp application: one POST route at the webhook URL's path."""
+    """The aiohttp application: POST at the webhook URL's path, and GET /healthz."""
     expected = config.secret.encode()
 
     async def receive(request: web.Request) -> web.Response:
@@ -69,6 +70,7 @@ def make_app(adapter: TelegramAdapter, config: WebhookConfig) -> web.Application
 
     app = web.Application(client_max_size=MAX_BODY)
     app.router.add_post(config.path, receive)
+    app.router.add_get("/healthz", healthz(adapter.engine))
     return app
 
 
