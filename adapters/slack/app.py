@@ -1,0 +1,431 @@
+"""The Slack app: bolt listeners that ack at once and translate, then run the engine.
+
+Every listener acknowledges before any slow work (the one exception is a modal submission,
+whose ack must carry the field errors, so the engine runs first — a few milliseconds).
+The work after the ack runs in asyncio tasks, one chain per person so their messages are
+handled in the order they arrived; `idle()` waits for all of it (tests, shutdown).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, date
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from adapters.health import healthz
+from adapters.slack import blocks, translate
+from adapters.slack.sender import SlackSender, make_client
+from adapters.slack.translate import Profile
+from bot.engine import Engine
+from bot.model import IdentityKey, Incoming, Outgoing
+
+log = logging.getLogger("cpdbot.slack")
+
+EVENTS_PATH = "/slack/events"
+PROFILE_TTL = 600.0  # seconds a users.info answer (time zone, name) is reused
+PROFILE_FAILED_TTL = 30.0  # ...and how long to go without one after users.info failed
+PROFILES_MAX = 10_000  # beyond this, expired answers are dropped
+# At most this many people's work runs at once; the rest waits its turn without using the
+# event loop, so a flood of events leaves the loop free to ack new requests within
+# milliseconds (bench/slack.py), and the database and Web API see bounded concurrency.
+WORK_SLOTS = 8
+# Engine steps run on this many threads of their own. Each step is CPU-bound Python holding
+# the GIL, and SQLite takes one writer at a time anyway: more threads would only slow
+# the event loop (and so the acks) without handling more events.
+ENGINE_THREADS = 2
+SORRY = (
+    "Sorry, something went wrong on my side and nothing was changed. Please try again in a moment."
+)
+ANSWERED_IN_DM = "I've answered in our direct messages, where your CPD record stays private."
+
+Work = Callable[[], Awaitable[None]]
+T = TypeVar("T")
+
+
+class SlackBot:
+    """One Slack workspace's bot (bot token), served over HTTP or Socket Mode.
+
+    Construct it inside a running event loop (it opens an aiohttp session); `close()` it.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        token: str,
+        signing_secret: str = "",
+        api_url: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.session = aiohttp.ClientSession()
+        self.client = make_client(token, api_url, self.session)
+        self.sender = SlackSender(self.client)
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=signing_secret,
+            # Listeners return as soon as they have acked and started their work, so bolt
+            # answers right then, with no polling for the ack.
+            process_before_response=True,
+            logger=logging.getLogger("cpdbot.slack.bolt"),
+            name="cpdbot",
+        )
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(WORK_SLOTS)
+        self._engine_threads = ThreadPoolExecutor(ENGINE_THREADS, "cpdbot-slack-engine")
+        self._tails: dict[IdentityKey, asyncio.Task[None]] = {}
+        self._profiles: dict[IdentityKey, tuple[float, Profile]] = {}
+        self._register()
+
+    def _register(self) -> None:
+        app = self.app
+        app.event("message")(self._on_message)
+        app.event("app_mention")(self._on_mention)
+        app.event("app_home_opened")(self._on_home_opened)
+        app.command(re.compile(r"^/"))(self._on_command)
+        app.action(blocks.CHOICE_ACTION_RE)(self._on_press)
+        app.view(blocks.ENTRY_MODAL)(self._on_submit)
+        # Anything else interactive (a button or form not made by this bot) is acked and
+        # ignored, so Slack shows no error; bolt runs only the first matching listener.
+        app.action(re.compile(r".*"))(_ack_only)
+        app.view(re.compile(r".*"))(_ack_only)
+
+    # ------------------------------------------------------------ running
+
+    def web_app(self) -> web.Application:
+        """The HTTP mode's aiohttp application: Slack's requests (Events API, interactivity,
+        slash commands) at POST /slack/events, and GET /healthz for load balancers."""
+
+        async def handle(request: web.Request) -> web.Response:
+            bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+            return await to_aiohttp_response(bolt_response)
+
+        web_app = web.Application()
+        web_app.router.add_post(EVENTS_PATH, handle)
+        web_app.router.add_get("/healthz", healthz(self.engine))
+        return web_app
+
+    async def start_http(self, host: str, port: int) -> tuple[web.AppRunner, int]:
+        """Listen on host:port (0: any free port); returns the runner and the bound port."""
+        runner = web.AppRunner(self.web_app(), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = runner.addresses[0][1] if runner.addresses else port  # the port 0 became
+        return runner, int(bound)
+
+    async def idle(self) -> None:
+        """Wait until the work started by every request so far (and what it started) is done."""
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
+
+    async def settled(self, key: IdentityKey) -> None:
+        """Wait until the work started so far for this person is done."""
+        while (task := self._tails.get(key)) is not None:
+            await asyncio.wait([task])
+
+    async def close(self, grace: float = 5.0) -> None:
+        try:
+            await asyncio.wait_for(self.idle(), grace)
+        except TimeoutError:
+            log.warning("slack: %d task(s) still running at shutdown", len(self._tasks))
+            for task in list(self._tasks):
+                task.cancel()
+        await self.session.close()
+        self._engine_threads.shutdown(wait=False)
+
+    def _spawn(self, key: IdentityKey | None, work: Work) -> None:
+        """Run `work` after the ack; with a key, after that person's earlier work (in order)
+        and in one of the work slots. Without a key (opening a modal, whose trigger expires
+        in 3 s) it starts at once."""
+        previous = self._tails.get(key) if key is not None else None
+        task = asyncio.create_task(
+            self._run_after(previous, work, self._slots if key is not None else None)
+        )
+        self._tasks.add(task)
+        if key is not None:
+            self._tails[key] = task
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._tasks.discard(finished)
+            if key is not None and self._tails.get(key) is finished:
+                del self._tails[key]
+
+        task.add_done_callback(done)
+
+    @staticmethod
+    async def _run_after(
+        previous: asyncio.Task[None] | None, work: Work, slots: asyncio.Semaphore | None
+    ) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        try:
+            if slots is None:
+                await work()
+            else:
+                async with slots:
+                    await work()
+        except Exception:
+            log.exception("slack: work after the ack failed")
+
+    # ------------------------------------------------------------ helpers
+
+    async def profile(self, key: IdentityKey) -> Profile:
+        """The person's name and Slack time zone (users.info), reused for a few minutes."""
+        now = time.monotonic()
+        cached = self._profiles.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        ttl = PROFILE_TTL
+        try:
+            response = await self.client.users_info(user=key.user_id)
+            profile = Profile.of(response.get("user") or {})
+        except SlackApiError as exc:
+            log.info("slack: users.info %s failed: %s", key.user_id, exc)
+            profile, ttl = Profile(), PROFILE_FAILED_TTL
+        if len(self._profiles) >= PROFILES_MAX:
+            self._profiles = {k: v for k, v in self._profiles.items() if v[0] > now}
+        self._profiles[key] = (now + ttl, profile)
+        return profile
+
+    async def _step(self, event: Incoming) -> tuple[list[Outgoing], bool]:
+        """Run the engine (off the loop): the replies, and whether it was a repeat."""
+        handled = await self._in_thread(self.engine.process, event)
+        return list(handled.replies), handled.duplicate
+
+    async def _in_thread(self, func: Callable[..., T], *args: Any) -> T:
+        """Run engine work (database, parsing) on the engine threads, off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._engine_threads, func, *args)
+
+    async def _deliver(self, channel: str, replies: Sequence[Outgoing]) -> None:
+        for reply in replies:
+            await self.sender.post(channel, reply)
+
+    async def _step_and_deliver(self, event: Incoming, channel: str) -> None:
+        """Handle an event whose replies go to the person's DM (a repeat has none)."""
+        try:
+            replies, _ = await self._step(event)
+        except Exception:
+            log.exception("slack: the engine failed on a %s event", event.kind)
+            replies = [Outgoing(SORRY)]
+        await self._deliver(channel, replies)
+
+    async def _respond(self, response_url: str, text: str) -> None:
+        """An ephemeral note (only the person sees it) where they used the slash command."""
+        webhook = AsyncWebhookClient(response_url, session=self.session, logger=log)
+        await webhook.send(text=text, response_type="ephemeral", replace_original=False)
+
+    def _today(self, zone: str | None) -> date:
+        now = self.engine.clock()
+        try:
+            return now.astimezone(ZoneInfo(zone) if zone else UTC).date()
+        except (KeyError, ValueError):
+            return now.astimezone(UTC).date()
+
+    async def _open_modal(self, key: IdentityKey, trigger_id: str) -> None:
+        profile = await self.profile(key)
+        fields = await self._in_thread(self.engine.entry_form, key, profile.tz)
+        view = blocks.entry_modal(fields, self._today(profile.tz))
+        await self.client.views_open(trigger_id=trigger_id, view=view)
+
+    async def _publish_home(self, key: IdentityKey) -> None:
+        profile = await self.profile(key)
+        replies = await self._in_thread(self.engine.home, key, profile.tz)
+        await self.client.views_publish(user_id=key.user_id, view=blocks.home_view(replies))
+
+    @staticmethod
+    def _key(context: AsyncBoltContext, user_id: str | None) -> IdentityKey | None:
+        team = context.team_id or context.enterprise_id
+        if not team or not user_id:
+            return None
+        return translate.identity(team, user_id)
+
+    # ------------------------------------------------------------ listeners
+
+    async def _on_message(
+        self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        # Only a person's own messages in their DM with the bot: edits, bot posts, joins and
+        # channel chatter (if message.channels is ever subscribed) are not for the dialogue.
+        key = self._key(context, event.get("user"))
+        if key is None or not translate.is_direct_message(event):
+            return
+        event_id = body.get("event_id")
+
+        async def work() -> None:
+            channel = await self.sender.dm_channel(key, str(event["channel"]))
+            incoming = translate.direct_message(event, key, await self.profile(key), event_id)
+            await self._step_and_deliver(incoming, channel)
+
+        self._spawn(key, work)
+
+    async def _on_mention(
+        self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        key = self._key(context, event.get("user"))
+        if key is None:
+            return
+        event_id = body.get("event_id")
+
+        async def work() -> None:
+            profile = await self.profile(key)
+            incoming = translate.mention(event, key, profile, event_id, context.bot_user_id)
+            replies, _ = await self._step(incoming)
+            # Not private: the dialogue only points to the DM. Shown to this person alone.
+            for reply in replies:
+                text, rendered = blocks.message(Outgoing(reply.text))
+                await self.client.chat_postEphemeral(
+                    channel=str(event["channel"]),
+                    user=key.user_id,
+                    text=text,
+                    blocks=rendered,
+                    thread_ts=event.get("thread_ts"),
+                )
+
+        self._spawn(key, work)
+
+    async def _on_home_opened(
+        self, ack: AsyncAck, event: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        key = self._key(context, event.get("user"))
+        if key is None or event.get("tab") != "home":
+            return
+        self._spawn(key, lambda: self._publish_home(key))
+
+    async def _on_command(
+        self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        key = self._key(context, body.get("user_id"))
+        if key is None:
+            return
+        trigger_id = str(body.get("trigger_id") or "")
+        if not str(body.get("text") or "").strip():
+            # `/cpd` alone: the entry form. Its trigger expires in 3 s, so it does not
+            # queue behind this person's other work.
+            self._spawn(None, lambda: self._open_modal(key, trigger_id))
+            return
+
+        async def work() -> None:
+            incoming = translate.slash_command(body, key, await self.profile(key))
+            if incoming is None:
+                return
+            dm = await self.sender.dm_channel(key)
+            await self._step_and_deliver(replace(incoming, chat_id=dm), dm)
+            response_url = body.get("response_url")
+            if body.get("channel_id") != dm and response_url:
+                await self._respond(str(response_url), ANSWERED_IN_DM)
+
+        self._spawn(key, work)
+
+    async def _on_press(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        key = self._key(context, (body.get("user") or {}).get("id"))
+        if key is None:
+            return
+        container = body.get("container") or {}
+        value = str(action.get("value") or "")
+        in_view = container.get("type") == "view"
+        if in_view and value == "cmd:log" and body.get("trigger_id"):
+            # App Home's "Log CPD" opens the form rather than starting a chat in the DM.
+            trigger_id = str(body["trigger_id"])
+            self._spawn(None, lambda: self._open_modal(key, trigger_id))
+            return
+
+        async def work() -> None:
+            channel = container.get("channel_id") if container.get("type") == "message" else None
+            dm = await self.sender.dm_channel(key, channel if _is_dm(channel) else None)
+            dedupe = translate.press_key(body, key.workspace)
+            incoming = translate.choice(value, key, await self.profile(key), dedupe, dm)
+            try:
+                replies, duplicate = await self._step(incoming)
+            except Exception:
+                log.exception("slack: the engine failed on a button press")
+                await self._deliver(dm, [Outgoing(SORRY)])
+                return
+            if duplicate:
+                return  # this message's buttons were already pressed
+            if container.get("type") == "message":
+                await self._mark_pressed(body, action)
+            await self._deliver(dm, replies)
+            if in_view:
+                await self._publish_home(key)
+
+        self._spawn(key, work)
+
+    async def _mark_pressed(self, body: Mapping[str, Any], action: Mapping[str, Any]) -> None:
+        """Replace the message's buttons by the choice made, so they cannot be pressed again."""
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        label = str((action.get("text") or {}).get("text") or action.get("value") or "")
+        try:
+            await self.client.chat_update(
+                channel=str(container.get("channel_id")),
+                ts=str(container.get("message_ts")),
+                text=str(message.get("text") or label),
+                blocks=blocks.pressed(message.get("blocks") or [], label),
+            )
+        except SlackApiError as exc:
+            log.info("slack: chat.update after a press failed: %s", exc)
+
+    async def _on_submit(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        context: AsyncBoltContext,
+    ) -> None:
+        key = self._key(context, (body.get("user") or {}).get("id"))
+        if key is None:
+            await ack()
+            return
+        profile = await self.profile(key)  # normally cached when the form was opened
+        incoming = translate.form(view, key, profile, body.get("trigger_id"))
+        try:
+            replies, _ = await self._step(incoming)
+        except Exception:
+            log.exception("slack: the engine failed on a form")
+            await ack(response_action="errors", errors=blocks.form_errors(view, {"": SORRY}))
+            return
+        errors = next((r.errors for r in replies if r.errors), None)
+        if errors:
+            await ack(response_action="errors", errors=blocks.form_errors(view, errors))
+            return
+        await ack()  # closes the modal
+
+        async def work() -> None:
+            await self._deliver(await self.sender.dm_channel(key), replies)
+            await self._publish_home(key)
+
+        if replies:
+            self._spawn(key, work)
+
+
+async def _ack_only(ack: AsyncAck) -> None:
+    await ack()
+
+
+def _is_dm(channel: object) -> bool:
+    return isinstance(channel, str) and channel.startswith("D")

@@ -1,0 +1,80 @@
+"""`serve(engine, settings)`: run the Slack app in Socket Mode or HTTP mode until cancelled."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack.app import EVENTS_PATH, SlackBot
+from bot.engine import Engine
+from cpdbot.config import Settings
+
+log = logging.getLogger("cpdbot.slack")
+
+
+class SlackConfigError(RuntimeError):
+    """The Slack settings cannot work (missing secret, token rejected)."""
+
+
+async def serve(engine: Engine, settings: Settings) -> None:
+    """Socket Mode when SLACK_APP_TOKEN is set, else HTTP on SLACK_HTTP_PORT at /slack/events."""
+    token = settings.slack_bot_token
+    if not token:
+        raise SlackConfigError("SLACK_BOT_TOKEN is not set.")
+    socket_mode = bool(settings.slack_app_token)
+    if not socket_mode and not settings.slack_signing_secret:
+        raise SlackConfigError(
+            "SLACK_SIGNING_SECRET is required in HTTP mode (it verifies that requests come "
+            "from Slack). Set it, or set SLACK_APP_TOKEN to use Socket Mode instead."
+        )
+    bot = SlackBot(
+        engine,
+        token=token,
+        signing_secret=settings.slack_signing_secret or "",
+        api_url=settings.slack_api_url,
+    )
+    try:
+        try:
+            me = await bot.client.auth_test()
+        except SlackApiError as exc:
+            raise SlackConfigError(f"Slack rejected SLACK_BOT_TOKEN: {exc}") from exc
+        _say(f"Slack: signed in as {me.get('user')} in {me.get('team')}")
+        if socket_mode:
+            await _socket_mode(bot, str(settings.slack_app_token))
+        else:
+            await _http(bot, settings.slack_http_host, settings.slack_http_port)
+    finally:
+        await bot.close()
+
+
+async def _socket_mode(bot: SlackBot, app_token: str) -> None:
+    # The Socket Mode client retries a failed connection forever (right for a network
+    # outage); a wrong app token should stop the start instead, so check it once first.
+    try:
+        await bot.client.apps_connections_open(app_token=app_token)
+    except SlackApiError as exc:
+        raise SlackConfigError(f"Slack rejected SLACK_APP_TOKEN: {exc}") from exc
+    handler = AsyncSocketModeHandler(bot.app, app_token, web_client=bot.client)
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    _say("Slack: Socket Mode connected")
+    try:
+        await asyncio.Event().wait()  # until cancelled
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]
+
+
+async def _http(bot: SlackBot, host: str, port: int) -> None:
+    runner, bound = await bot.start_http(host, port)
+    _say(f"Slack: HTTP mode, listening on http://{host}:{bound}{EVENTS_PATH}")
+    try:
+        await asyncio.Event().wait()  # until cancelled
+    finally:
+        await runner.cleanup()
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
