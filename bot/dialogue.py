@@ -22,27 +22,52 @@ from bot import scheduler as sched
 from bot import text as fmt
 from bot.model import (
     AddFeed,
+    AddGapNote,
+    AddObjective,
+    AddResponsibility,
+    AddStatusPeriod,
     Attachment,
     Choice,
     DecideOccurrence,
     DeleteEntry,
+    DeleteObjective,
     Effect,
     EntryView,
+    FileRequest,
+    ForgetPerson,
     FormField,
     Incoming,
     Kind,
+    LinkEntry,
     Needs,
     Outgoing,
     PersonView,
     ReflectionView,
     RemoveFeed,
+    RemoveResponsibility,
     RestoreEntry,
     SaveEntry,
+    SetEntryTags,
+    SetObjectiveDone,
+    SetRole,
     Snapshot,
     UpdateEntry,
     UpdatePerson,
 )
 from bot.parsing import DateOrder, parse_date, parse_duration, parse_quick
+from bot.plan import (
+    AREAS,
+    UKSPEC_TAGS,
+    GapNote,
+    ObjectiveView,
+    Plan,
+    PlanError,
+    StatusPeriod,
+    normalise_tag,
+    parse_area,
+    review,
+    review_text,
+)
 from bot.schemes import Category, Question, Scheme
 
 
@@ -62,10 +87,18 @@ class State(StrEnum):
     EDIT_VALUE = "edit_value"
     SETTINGS_MENU = "settings_menu"
     SETTINGS_VALUE = "settings_value"
+    PLAN_MENU = "plan_menu"
+    PLAN_VALUE = "plan_value"
+    PLAN_AREA = "plan_area"
+    PLAN_TARGET = "plan_target"
+    PLAN_STATUS = "plan_status"
+    PLAN_PERIOD = "plan_period"
+    FORGET_CONFIRM = "forget_confirm"
 
 
 S = State
 LOG_STATES = (S.LOG_TITLE, S.LOG_DATE, S.LOG_HOURS, S.LOG_CATEGORY, S.LOG_STRUCTURED, S.LOG_REFLECT)
+PLAN_STATES = (S.PLAN_MENU, S.PLAN_VALUE, S.PLAN_AREA, S.PLAN_TARGET, S.PLAN_STATUS, S.PLAN_PERIOD)
 
 # Every transition the dialogue can make: (from, trigger, to). Staying in the same state
 # (a bad answer re-asked, /help, /status, /list) is always allowed and not listed.
@@ -84,6 +117,7 @@ TRANSITIONS: tuple[tuple[State, str, State], ...] = (
     (S.ONBOARD_TIMEZONE, "time zone chosen, replaying the first message", S.DELETE_CONFIRM),
     (S.ONBOARD_TIMEZONE, "time zone chosen, replaying the first message", S.EDIT_FIELD),
     (S.ONBOARD_TIMEZONE, "time zone chosen, replaying the first message", S.SETTINGS_MENU),
+    (S.ONBOARD_TIMEZONE, "time zone chosen, replaying the first message", S.PLAN_MENU),
     (S.IDLE, "/log (nothing parsed)", S.LOG_TITLE),
     (S.IDLE, "/log line without a date", S.LOG_DATE),
     (S.IDLE, "/log line without hours", S.LOG_HOURS),
@@ -120,6 +154,18 @@ TRANSITIONS: tuple[tuple[State, str, State], ...] = (
     (S.SETTINGS_VALUE, "valid value: setting saved", S.SETTINGS_MENU),
     (S.IDLE, "calendar prompt: Log it", S.LOG_CATEGORY),
     (S.IDLE, "calendar prompt: Log it (all-day event: hours asked)", S.LOG_HOURS),
+    (S.IDLE, "/plan", S.PLAN_MENU),
+    (S.PLAN_MENU, "role, responsibility, objective, link, tag or gap chosen", S.PLAN_VALUE),
+    (S.PLAN_MENU, "leave or exemption chosen", S.PLAN_STATUS),
+    (S.PLAN_MENU, "done", S.IDLE),
+    (S.PLAN_VALUE, "valid value: plan updated", S.PLAN_MENU),
+    (S.PLAN_VALUE, "objective title", S.PLAN_AREA),
+    (S.PLAN_AREA, "area chosen", S.PLAN_TARGET),
+    (S.PLAN_TARGET, "target date or none: objective added", S.PLAN_MENU),
+    (S.PLAN_STATUS, "status chosen", S.PLAN_PERIOD),
+    (S.PLAN_PERIOD, "from and to dates: period added", S.PLAN_MENU),
+    (S.IDLE, "/forget", S.FORGET_CONFIRM),
+    (S.FORGET_CONFIRM, "FORGET: everything erased, or keep", S.IDLE),
 )
 ALLOWED = (
     {(a, b) for a, _, b in TRANSITIONS} | {(s, s) for s in State} | {(s, S.IDLE) for s in State}
@@ -130,6 +176,7 @@ REFLECTION_MAX = 3000
 INPUT_MAX = 4000
 MAX_DAY_MINUTES = 24 * 60
 LIST_DEFAULT = 10
+STATUS_LINE_MAX = 300  # a requirement's line in /status (the PDF has them in full)
 LIST_MAX = 50
 COMMON_ZONES = (
     "Europe/London",
@@ -148,7 +195,7 @@ DATE_ORDERS: dict[str, str] = {
     "YMD": "year first (2026/11/21)",
 }
 HOUR_CHOICES = (30, 60, 90, 120, 180, 420)
-BUSY_COMMANDS = {"log", "edit", "delete", "settings", "start", "reflect", "undo"}
+BUSY_COMMANDS = {"log", "edit", "delete", "settings", "start", "reflect", "undo", "plan", "forget"}
 SLASHLESS = {
     "log",
     "status",
@@ -163,7 +210,14 @@ SLASHLESS = {
     "calendar",
     "pause",
     "resume",
+    "plan",
+    "review",
+    "studying",
 }
+# Typed without a slash these are commands only on their own: 'Review of BS 7671 1h' and
+# 'Studying for the exam 2h' are activities.
+BARE_ONLY = {"plan", "review", "studying"}
+
 MAX_FEEDS = 5
 MAX_KEYWORDS = 30
 KEYWORD_MAX = 40
@@ -177,13 +231,20 @@ HELP = """\
 Here is what I can do:
 /log — record an activity step by step
 /log 1.5h webinar on arc-flash yesterday #events — in one line; I ask only what is missing
-/status — hours this CPD year against your target, by category
+/status — hours this CPD year against your target, by category, and each of your
+  professional body's requirements: met, not yet (and what would close it) or n/a
 /list — your recent entries with their numbers
 /edit 12 — change entry #12 (any field, and its reflections)
 /delete 12 — delete entry #12 (asks first)
 /undo — undo the last save, edit or delete
 /reflect — answer reflections you left for later
-/export — your record for this CPD year as a CSV file (/export json, /export 2025)
+/plan — your role, key responsibilities, development objectives, leave or exemptions
+  and explained gaps (/plan link 12 3 links entry #12 to objective O3; /plan tag 12 A C)
+/review — each objective's progress and the activities linked to it
+/studying yes — you are studying for a Masters or other HE qualification (IES balance)
+/export — your record for this CPD year as a CSV file (/export pdf, /export md,
+  /export json, /export 2025; /export all: everything I hold about you, as a ZIP)
+/forget — erase everything I hold about you, for good (asks first)
 /calendar add <ICS address> — after a training event in your calendar ends, I ask whether
   to log it (/calendar list, /calendar remove 1, /calendar all, /calendar keywords a, b)
 /pause until 5 January — no nudges, calendar prompts or reminders until then; /resume
@@ -218,10 +279,19 @@ class Undo(BaseModel):
     previous_reflections: dict[str, str | None] = Field(default_factory=dict)
 
 
+class PlanDraft(BaseModel):
+    """An objective being added (title, then area) or a status period (status, then dates)."""
+
+    title: str | None = None
+    area: str | None = None
+    status: str | None = None
+
+
 class Data(BaseModel):
     """Everything the dialogue remembers between messages (stored as JSON)."""
 
     draft: Draft | None = None
+    plan: PlanDraft | None = None
     target: int | None = None  # entry number being edited / deleted / reflected on
     field: str | None = None  # the field being edited, or the setting being changed
     undo: Undo | None = None
@@ -305,9 +375,28 @@ def _needs(conv: Conv, event: Incoming) -> Needs:
         return needs(Conv(), _event_from(event, data.pending))
     if conv.state in (S.EDIT_FIELD, S.EDIT_VALUE, S.REFLECT_PENDING) and data.target:
         return Needs(entry_number=data.target)
+    need = _command_needs(conv, event)
+    if conv.state == S.FORGET_CONFIRM:
+        need = replace(need, holdings=True)
+    if conv.state in PLAN_STATES:  # the plan is shown again after any answer
+        need = replace(need, plan=True)
+        if data.field in ("link", "tag") and event.kind == Kind.TEXT:
+            need = replace(need, entry_number=_leading_number(event.text))
+    return need
+
+
+def _command_needs(conv: Conv, event: Incoming) -> Needs:
     command, args = _command_of(conv, event)
+    if command == "forget":
+        return Needs(holdings=True)
     if command == "status":
-        return Needs(summary=True)
+        return Needs(summary=True, report_year=0)
+    if command == "plan":
+        word, _, rest = args.strip().partition(" ")
+        number = _leading_number(rest) if word.lower() in ("link", "unlink", "tag") else None
+        return Needs(plan=True, entry_number=number)
+    if command == "review":
+        return Needs(plan=True, linked=True)
     if command == "list":
         return Needs(recent=_list_size(args) or LIST_DEFAULT)
     if command in ("edit", "delete"):
@@ -316,7 +405,11 @@ def _needs(conv: Conv, event: Incoming) -> Needs:
         number = _entry_number(args)
         return Needs(entry_number=number) if number else Needs(oldest_pending=True)
     if command == "export":
-        year = _export_args(args)[1]
+        kind, year = _export_args(args)
+        if kind in ("pdf", "md"):
+            return Needs(report_year=year or 0)
+        if kind == "all":
+            return Needs()
         return Needs(record_year=year or 0)
     if command == "calendar":
         return Needs(feeds=True)
@@ -342,12 +435,20 @@ def _step(conv: Conv, event: Incoming, ctx: Context) -> Step:
         )
     if event.kind == Kind.FORM:
         return _form(conv, event, ctx)
-    if not ctx.person.onboarded and conv.state not in (S.ONBOARD_SCHEME, S.ONBOARD_TIMEZONE):
+    command, args = _command_of(conv, event)
+    if not ctx.person.onboarded and conv.state == S.FORGET_CONFIRM and command != "cancel":
+        return _forget_confirm(conv, event, ctx)
+    if not ctx.person.onboarded and command == "forget":
+        return _forget(Conv(), ctx)  # erasure is open to anyone, set up or not
+    if not ctx.person.onboarded and conv.state not in (
+        S.ONBOARD_SCHEME,
+        S.ONBOARD_TIMEZONE,
+        S.FORGET_CONFIRM,
+    ):
         return _begin_onboarding(conv, event, ctx)
 
     if event.kind == Kind.CHOICE and event.choice.startswith("cal:"):
         return _calendar_choice(conv, event, ctx)
-    command, args = _command_of(conv, event)
     if command:
         return _command(conv, command, args, ctx)
     handler = _HANDLERS.get(conv.state)
@@ -374,7 +475,7 @@ def _command_of(conv: Conv, event: Incoming) -> tuple[str, str]:
         word = word.lower()
         if word in ("cancel", "help") and not rest:
             return word, ""
-        if conv.state == S.IDLE and word in SLASHLESS:
+        if conv.state == S.IDLE and word in SLASHLESS and not (word in BARE_ONLY and rest):
             return word, rest.strip()
     return "", ""
 
@@ -400,6 +501,10 @@ def _command(conv: Conv, command: str, args: str, ctx: Context) -> Step:
         return _pause(conv, args, ctx)
     if command == "resume":
         return _resume(conv, ctx)
+    if command == "review":
+        return _review(conv, ctx)
+    if command == "studying":
+        return _studying(conv, args, ctx)
     if command not in BUSY_COMMANDS:
         return _stay(conv, ctx, f"I don't know /{command}. /help lists what I can do.")
     if state in (S.ONBOARD_SCHEME, S.ONBOARD_TIMEZONE) and command == "start":
@@ -418,6 +523,10 @@ def _command(conv: Conv, command: str, args: str, ctx: Context) -> Step:
         return _edit(conv, args, ctx)
     if command == "reflect":
         return _reflect(conv, args, ctx)
+    if command == "plan":
+        return _plan(conv, args, ctx)
+    if command == "forget":
+        return _forget(conv, ctx)
     return _settings(conv, ctx)
 
 
@@ -431,6 +540,10 @@ def _doing(conv: Conv) -> str:
         return f"deleting #{conv.data.target}"
     if conv.state == S.REFLECT_PENDING:
         return f"reflecting on #{conv.data.target}"
+    if conv.state in PLAN_STATES:
+        return "changing your plan"
+    if conv.state == S.FORGET_CONFIRM:
+        return "erasing your data (FORGET or Keep)"
     return "changing your settings"
 
 
@@ -450,6 +563,11 @@ def _cancel(conv: Conv, ctx: Context) -> Step:
     if conv.state in (S.EDIT_FIELD, S.EDIT_VALUE):
         text = f"Stopped editing #{conv.data.target}. Changes already confirmed are kept."
         return Step(Conv(S.IDLE, keep), (_say(text),))
+    if conv.state in PLAN_STATES:
+        text = "Stopped changing your plan. Changes already confirmed are kept."
+        return Step(Conv(S.IDLE, keep), (_say(text),))
+    if conv.state == S.FORGET_CONFIRM:
+        return Step(Conv(S.IDLE, keep), (_say("Cancelled. Nothing was erased."),))
     return Step(Conv(S.IDLE, keep), (_say("Cancelled. Nothing was changed."),))
 
 
@@ -1802,6 +1920,764 @@ def _nudge_changes(value: str) -> dict[str, object] | str:
     return changes
 
 
+# ---------------------------------------------------------------- plan
+
+
+PLAN_ACTIONS: dict[str, str] = {
+    "role": "Set role",
+    "resp_add": "Add responsibility",
+    "resp_remove": "Remove responsibility",
+    "objective": "Add objective",
+    "obj_done": "Objective done",
+    "obj_remove": "Remove objective",
+    "link": "Link entry",
+    "tag": "Tag entry",
+    "period": "Leave or exemption",
+    "gap": "Explain a gap",
+    "done": "Done",
+}
+PLAN_WORDS = {
+    "role": "role",
+    "responsibility": "resp_add",
+    "add responsibility": "resp_add",
+    "objective": "objective",
+    "add objective": "objective",
+    "done objective": "obj_done",
+    "objective done": "obj_done",
+    "link": "link",
+    "tag": "tag",
+    "tags": "tag",
+    "leave": "period",
+    "exemption": "period",
+    "period": "period",
+    "gap": "gap",
+    "finished": "done",
+    "stop": "done",
+}
+ROLE_MAX = 300
+RESPONSIBILITY_MAX = 300
+MAX_RESPONSIBILITIES = 20
+OBJECTIVE_TITLE_MAX = 200
+MAX_OBJECTIVES = 50
+GAP_TEXT_MAX = 500
+MAX_TAGS = 10
+PERIOD_YEARS = 5  # a status period or target date at most this many years ahead
+_RANGE_SPLIT = re.compile(r"\s+(?:to|until|till|through|-)\s+|\s*[–—]\s*", re.IGNORECASE)
+_LINK_RE = re.compile(r"#?(\d{1,9})[\s,]+(?:to\s+)?(?:o|objective\s*)?(\d{1,9})", re.IGNORECASE)
+_OBJECTIVE_RE = re.compile(r"(?:o|objective\s*)?(\d{1,9})", re.IGNORECASE)
+
+
+def _leading_number(text: str) -> int | None:
+    match = re.match(r"\s*#?(\d{1,9})\b", text)
+    return int(match.group(1)) if match else None
+
+
+def _plan_of(ctx: Context) -> Plan:
+    return ctx.snap.plan or Plan()
+
+
+def _plan(conv: Conv, args: str, ctx: Context) -> Step:
+    """/plan: the plan and its menu; /plan link|unlink|tag|done|role …: one change at once."""
+    if ctx.snap.plan is None:
+        return _stay(conv, ctx, "I couldn't load your plan just now; please try again.")
+    word, _, rest = args.strip().partition(" ")
+    word, rest = word.lower(), rest.strip()
+    if not word:
+        nxt = Conv(S.PLAN_MENU, Data(undo=conv.data.undo))
+        return Step(nxt, (_plan_prompt(nxt, ctx),))
+    if word in ("link", "unlink"):
+        found = _link_change(rest, ctx, link=word == "link")
+    elif word in ("tag", "tags"):
+        found = _tag_change(rest, ctx)
+    elif word == "done":
+        found = _objective_change("obj_done", rest, ctx)
+    elif word == "role":
+        found = _role_change(rest) if rest else "Type your role after /plan role."
+    else:
+        found = (
+            "Use /plan on its own to see and change your plan, or in one line: "
+            "/plan link 12 3 (entry #12 serves objective O3), /plan unlink 12 3, "
+            "/plan tag 12 A C (UK-SPEC), /plan done 3 (O3 achieved), /plan role <your role>."
+        )
+    if isinstance(found, str):
+        return _stay(conv, ctx, found)
+    said, effect = found
+    return _with_effects(conv, ctx, said, (effect,))
+
+
+def _plan_actions(plan: Plan, scheme: Scheme) -> list[str]:
+    shown = ["role", "resp_add"]
+    if plan.responsibilities:
+        shown.append("resp_remove")
+    shown.append("objective")
+    if any(o.status == "open" for o in plan.objectives):
+        shown.append("obj_done")
+    if plan.objectives:
+        shown += ["obj_remove", "link"]
+    shown.append("tag")
+    if len(scheme.statuses) > 1:
+        shown.append("period")
+    return [*shown, "gap", "done"]
+
+
+def _short_day(d: date) -> str:
+    return f"{d.day} {d:%b %Y}"
+
+
+def _objective_line(o: ObjectiveView, plan: Plan, today: date) -> str:
+    due = f", by {_short_day(o.target_date)}" if o.target_date else ""
+    state = "done" if o.status == "done" else ("overdue" if o.overdue(today) else "open")
+    linked = sum(1 for _, n in plan.links if n == o.number)
+    links = f" · {linked} entr{'y' if linked == 1 else 'ies'}" if linked else ""
+    return f"{o.label} {o.title} ({o.area_label}{due}) — {state}{links}"
+
+
+def _plan_text(plan: Plan, periods: tuple[StatusPeriod, ...], ctx: Context) -> str:
+    scheme = ctx.scheme
+    lines = ["Your development plan:", f"Role: {plan.role or 'not set'}"]
+    checks = scheme.checks
+    hint = ""
+    if checks.responsibilities is not None:
+        low, high = checks.responsibilities
+        hint = f" — {scheme.name} asks for {low}–{high}" + (
+            f", including {checks.responsibility_required}"
+            if checks.responsibility_required
+            else ""
+        )
+    if plan.responsibilities:
+        lines.append(f"Key responsibilities ({len(plan.responsibilities)}{hint}):")
+        lines += [f"  {i}. {r}" for i, r in enumerate(plan.responsibilities, 1)]
+    else:
+        lines.append(f"Key responsibilities: none yet{hint}.")
+    if plan.objectives:
+        lines.append("Objectives:")
+        lines += [f"  {_objective_line(o, plan, ctx.today)}" for o in plan.objectives]
+    else:
+        lines.append("Objectives: none yet.")
+    if periods:
+        lines.append("Leave and exemptions:")
+        lines += [
+            f"  {scheme.status(p.status_id).label}: {_short_day(p.start)} – {_short_day(p.end)}"
+            for p in periods
+        ]
+    if plan.gap_notes:
+        lines.append("Gaps explained:")
+        lines += [
+            f"  {_short_day(g.start)} – {_short_day(g.end)}: {g.text}" for g in plan.gap_notes
+        ]
+    return "\n".join(lines)
+
+
+def _plan_menu_prompt(ctx: Context, plan: Plan, text: str) -> Outgoing:
+    choices = tuple(Choice(f"plan:{k}", PLAN_ACTIONS[k]) for k in _plan_actions(plan, ctx.scheme))
+    return Outgoing(text, choices)
+
+
+def _plan_prompt(conv: Conv, ctx: Context) -> Outgoing:
+    state, plan = conv.state, _plan_of(ctx)
+    draft = conv.data.plan or PlanDraft()
+    if state == S.PLAN_MENU:
+        text = _plan_text(plan, ctx.snap.periods, ctx) + "\nWhat would you like to change?"
+        return _plan_menu_prompt(ctx, plan, text)
+    if state == S.PLAN_AREA:
+        return Outgoing(
+            f"Which area is '{draft.title}' in?",
+            tuple(Choice(f"area:{k}", v) for k, v in AREAS.items()),
+        )
+    if state == S.PLAN_TARGET:
+        return Outgoing(
+            f"By when do you aim to achieve '{draft.title}'? (e.g. 31 March, 30/6/2027)",
+            (Choice("target:none", "No target date"),),
+        )
+    if state == S.PLAN_STATUS:
+        return Outgoing(
+            "Which status applies for part of the year? Your target is then worked out pro "
+            "rata, day by day.",
+            tuple(Choice(f"pstatus:{s.id}", _status_label(s.id, ctx)) for s in _statuses(ctx)),
+        )
+    if state == S.PLAN_PERIOD:
+        label = ctx.scheme.status(draft.status or "").label
+        return _say(
+            f"From when to when ({label})? e.g. '1 March to 31 August', "
+            "'1/3/2026 - 31/8/2026'. Both days are included."
+        )
+    return _plan_value_prompt(conv.data.field or "", plan, ctx)
+
+
+def _statuses(ctx: Context) -> list[Any]:
+    return [s for s in ctx.scheme.statuses if s.id != ctx.person.status_id]
+
+
+def _status_label(status_id: str, ctx: Context) -> str:
+    status = ctx.scheme.status(status_id)
+    if status.hours is None:
+        return status.label
+    return f"{status.label} ({status.hours:g} h a year)"
+
+
+def _plan_value_prompt(key: str, plan: Plan, ctx: Context) -> Outgoing:
+    if key == "role":
+        choices = (Choice("pv:clear", "Clear my role"),) if plan.role else ()
+        return Outgoing(
+            "What is your role? e.g. 'Protection engineer, distribution network operator'.",
+            choices,
+        )
+    if key == "resp_add":
+        return _say(
+            "Type a key responsibility, e.g. 'Ethical behaviour' or 'Protection design'. "
+            "Several at once: separate them with semicolons."
+        )
+    if key == "resp_remove":
+        return Outgoing(
+            "Which responsibility should I remove?",
+            tuple(
+                Choice(f"pv:{i}", f"{i}. {_clip(r, 30)}")
+                for i, r in enumerate(plan.responsibilities, 1)
+            ),
+        )
+    if key == "obj_title":
+        return _say(
+            "What is the objective? A few words, e.g. 'Learn IEC 61850 substation automation'."
+        )
+    if key in ("obj_done", "obj_remove"):
+        wanted = [o for o in plan.objectives if key == "obj_remove" or o.status == "open"]
+        question = (
+            "Which objective have you achieved?"
+            if key == "obj_done"
+            else "Which objective should I remove? Its links go with it; the entries stay."
+        )
+        return Outgoing(
+            question,
+            tuple(Choice(f"pv:{o.number}", f"{o.label} {_clip(o.title, 30)}") for o in wanted),
+        )
+    if key == "link":
+        shown = "; ".join(f"{o.label} {_clip(o.title, 40)}" for o in plan.objectives)
+        return _say(
+            "Which entry serves which objective? e.g. '12 O1' links entry #12 to O1 "
+            f"(/list shows entry numbers). Objectives: {shown}."
+        )
+    if key == "tag":
+        legend = "; ".join(f"{k} {v}" for k, v in UKSPEC_TAGS.items())
+        return _say(
+            "Which entry, and which competences? e.g. '12 A C'. UK-SPEC: "
+            f"{legend}. Tags replace the entry's tags; '12 none' clears them."
+        )
+    return _say(
+        "Which days had no CPD, and why? e.g. '1 June to 31 August: sick leave'. "
+        "An explained gap no longer counts against you."
+    )
+
+
+def _plan_menu(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    if event.kind == Kind.CHOICE:
+        head, _, key = event.choice.partition(":")
+        if head != "plan":
+            return _stale(conv, ctx)
+    else:
+        typed = _norm(event.text)
+        by_label = {_norm(v): k for k, v in PLAN_ACTIONS.items()}
+        key = by_label.get(typed) or PLAN_WORDS.get(typed) or typed
+    plan = _plan_of(ctx)
+    if key == "done":
+        return Step(Conv(S.IDLE, Data(undo=conv.data.undo)), (_say("Plan saved."),))
+    if key not in _plan_actions(plan, ctx.scheme):
+        if event.kind == Kind.CHOICE and key in PLAN_ACTIONS:
+            return _stale(conv, ctx)
+        return _stay(conv, ctx, "Please pick what to change, or Done.")
+    if key == "period":
+        nxt = Conv(S.PLAN_STATUS, replace_data(conv.data, plan=PlanDraft()))
+        return Step(nxt, (_prompt(nxt, ctx),))
+    if key == "objective":
+        if len(plan.objectives) >= MAX_OBJECTIVES:
+            return _stay(conv, ctx, f"You have {MAX_OBJECTIVES} objectives; remove one first.")
+        key = "obj_title"
+    if key == "resp_add" and len(plan.responsibilities) >= MAX_RESPONSIBILITIES:
+        return _stay(conv, ctx, f"You have {MAX_RESPONSIBILITIES} responsibilities; remove one.")
+    nxt = Conv(S.PLAN_VALUE, replace_data(conv.data, field=key, plan=None))
+    return Step(nxt, (_prompt(nxt, ctx),))
+
+
+def _plan_done(
+    conv: Conv, ctx: Context, said: str, effects: tuple[Effect, ...], plan: Plan
+) -> Step:
+    """A change made: say so, and offer the menu again (built from the plan as it is now)."""
+    nxt = Conv(S.PLAN_MENU, replace_data(conv.data, field=None, plan=None))
+    return Step(
+        nxt,
+        (_say(said), _plan_menu_prompt(ctx, plan, "Anything else in your plan? (Done to finish)")),
+        effects,
+    )
+
+
+def _plan_value(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    key = conv.data.field or ""
+    plan = _plan_of(ctx)
+    if event.kind == Kind.CHOICE:
+        head, _, value = event.choice.partition(":")
+        numbered = key in ("resp_remove", "obj_done", "obj_remove") and value.isdigit()
+        if head != "pv" or not (numbered or (key == "role" and value == "clear")):
+            return _stale(conv, ctx)
+    else:
+        value = " ".join(event.text.split())
+    if not value:
+        return _stay(conv, ctx, "Please type an answer, or /cancel.")
+    if key == "obj_title":
+        error = _objective_title_error(value)
+        if error:
+            return _stay(conv, ctx, error)
+        nxt = Conv(S.PLAN_AREA, replace_data(conv.data, field=None, plan=PlanDraft(title=value)))
+        return Step(nxt, (_prompt(nxt, ctx),))
+    found: tuple[str, Effect] | str
+    if key == "role":
+        found = _role_change("" if event.choice == "pv:clear" else value)
+    elif key == "resp_add":
+        return _add_responsibilities(conv, value, ctx)
+    elif key == "resp_remove":
+        number = _entry_number(value)
+        if number is None or not 1 <= number <= len(plan.responsibilities):
+            if event.kind == Kind.CHOICE:
+                return _stale(conv, ctx)
+            found = f"Type a number from 1 to {len(plan.responsibilities)}."
+        else:
+            text = plan.responsibilities[number - 1]
+            found = (f"Removed '{text}'.", RemoveResponsibility(number))
+    elif key in ("obj_done", "obj_remove"):
+        found = _objective_change(key, value, ctx)
+    elif key == "link":
+        found = _link_change(value, ctx, link=True)
+    elif key == "tag":
+        found = _tag_change(value, ctx)
+    elif key == "gap":
+        found = _gap_change(value, ctx)
+    else:  # a field from an older version: back to the menu
+        menu = Conv(S.PLAN_MENU, replace_data(conv.data, field=None))
+        return Step(menu, (_prompt(menu, ctx),))
+    if isinstance(found, str):
+        return _stay(conv, ctx, found)
+    said, effect = found
+    return _plan_done(conv, ctx, said, (effect,), _plan_after(plan, effect))
+
+
+def _role_change(text: str) -> tuple[str, Effect] | str:
+    text = _tidy(text) if text else ""
+    if len(text) > ROLE_MAX:
+        return f"Please keep your role under {ROLE_MAX} characters."
+    return (f"Role set: {text}." if text else "Role cleared."), SetRole(text)
+
+
+def _add_responsibilities(conv: Conv, value: str, ctx: Context) -> Step:
+    plan = _plan_of(ctx)
+    items = [_tidy(part) for part in value.split(";")]
+    items = [i for i in items if i]
+    if not items:
+        return _stay(conv, ctx, "Please type a responsibility, e.g. 'Ethical behaviour'.")
+    if any(len(i) > RESPONSIBILITY_MAX for i in items):
+        return _stay(conv, ctx, f"Please keep each under {RESPONSIBILITY_MAX} characters.")
+    known = {_norm(r) for r in plan.responsibilities}
+    new = list(dict.fromkeys(i for i in items if _norm(i) not in known))
+    if not new:
+        return _stay(conv, ctx, "That is already one of your key responsibilities.")
+    if len(plan.responsibilities) + len(new) > MAX_RESPONSIBILITIES:
+        return _stay(
+            conv,
+            ctx,
+            f"That would make {len(plan.responsibilities) + len(new)}; I keep up to "
+            f"{MAX_RESPONSIBILITIES}.",
+        )
+    effects = tuple(AddResponsibility(i) for i in new)
+    after = replace(plan, responsibilities=plan.responsibilities + tuple(new))
+    n = len(after.responsibilities)
+    said = f"Added: {'; '.join(new)}. You have {n} key responsibilit{'y' if n == 1 else 'ies'}."
+    checks = ctx.scheme.checks
+    if checks.responsibilities is not None:
+        low, high = checks.responsibilities
+        if n < low:
+            said += f" {ctx.scheme.name} asks for {low}–{high}."
+    return _plan_done(conv, ctx, said, effects, after)
+
+
+def _objective_title_error(title: str) -> str | None:
+    if len(title) > OBJECTIVE_TITLE_MAX:
+        return f"Please keep the objective under {OBJECTIVE_TITLE_MAX} characters."
+    if not _tidy(title):
+        return "Please describe the objective in a few words."
+    return None
+
+
+def _find_objective(value: str, plan: Plan) -> ObjectiveView | str:
+    match = _OBJECTIVE_RE.fullmatch(value.strip())
+    if match is None:
+        return "Which objective? Type its number, e.g. O2."
+    found = plan.objective(int(match.group(1)))
+    if found is None:
+        numbers = ", ".join(o.label for o in plan.objectives) or "none yet"
+        return f"There is no objective O{match.group(1)} (yours: {numbers})."
+    return found
+
+
+def _objective_change(key: str, value: str, ctx: Context) -> tuple[str, Effect] | str:
+    plan = _plan_of(ctx)
+    objective = _find_objective(value, plan)
+    if isinstance(objective, str):
+        return objective
+    name = f"{objective.label} '{objective.title}'"
+    if key == "obj_remove":
+        linked = sum(1 for _, n in plan.links if n == objective.number)
+        links = f" and its {linked} link{'s' if linked != 1 else ''}" if linked else ""
+        return f"Removed {name}{links}; the entries stay.", DeleteObjective(objective.number)
+    if objective.status == "done":
+        return f"{name} is already marked done."
+    return f"Well done: {name} marked done.", SetObjectiveDone(objective.number)
+
+
+def _entry_check(number: int, ctx: Context) -> str | None:
+    entry = ctx.snap.entry
+    if entry is None or entry.deleted or entry.number != number:
+        return _no_entry(str(number))
+    return None
+
+
+def _link_change(value: str, ctx: Context, *, link: bool) -> tuple[str, Effect] | str:
+    match = _LINK_RE.fullmatch(value.strip())
+    if match is None:
+        return "Type the entry number and the objective, e.g. '12 O3' (entry #12, objective O3)."
+    entry_number, objective_number = int(match.group(1)), int(match.group(2))
+    plan = _plan_of(ctx)
+    error = _entry_check(entry_number, ctx)
+    objective = plan.objective(objective_number)
+    if error is None and objective is None:
+        numbers = ", ".join(o.label for o in plan.objectives) or "none yet: /plan adds one"
+        error = f"There is no objective O{objective_number} (yours: {numbers})."
+    if error or objective is None:
+        return error or ""
+    known = (entry_number, objective_number) in plan.links
+    entry = ctx.snap.entry
+    title = f"#{entry_number} '{entry.title}'" if entry else f"#{entry_number}"
+    if link and known:
+        return f"{title} is already linked to {objective.label}."
+    if not link and not known:
+        return f"{title} is not linked to {objective.label}."
+    said = (
+        f"Linked {title} to {objective.label} '{objective.title}'. /review shows its progress."
+        if link
+        else f"Unlinked {title} from {objective.label}."
+    )
+    return said, LinkEntry(entry_number, objective_number, link=link)
+
+
+def _tag_change(value: str, ctx: Context) -> tuple[str, Effect] | str:
+    match = re.fullmatch(r"#?(\d{1,9})\s*(.*)", value.strip())
+    if match is None or not match.group(2).strip():
+        return "Type the entry number and its tags, e.g. '12 A C' (or '12 none')."
+    number, rest = int(match.group(1)), match.group(2).strip(" :,-")
+    error = _entry_check(number, ctx)
+    if error:
+        return error
+    parts = rest.split(",") if "," in rest else rest.split()
+    if _norm(rest) in ("none", "clear", "-"):
+        parts = []
+    try:
+        tags = tuple(dict.fromkeys(normalise_tag(p) for p in parts if p.strip()))
+    except PlanError as exc:
+        return f"Tags: {exc}."
+    if len(tags) > MAX_TAGS:
+        return f"Up to {MAX_TAGS} tags per entry, please."
+    if not tags:
+        return f"Tags cleared for #{number}.", SetEntryTags(number, ())
+    named = ", ".join(f"{t} ({UKSPEC_TAGS[t]})" if t in UKSPEC_TAGS else t for t in tags)
+    return f"#{number} tagged: {named}.", SetEntryTags(number, tags)
+
+
+def _date_range(text: str, ctx: Context) -> tuple[date, date] | str:
+    parts = _RANGE_SPLIT.split(text.strip(), maxsplit=1)
+    example = "Type two dates, e.g. '1 March to 31 August'."
+    if len(parts) != 2 or not all(p.strip() for p in parts):
+        return example
+    kwargs: dict[str, Any] = {"date_order": ctx.date_order, "languages": ctx.person.languages}
+    days = [parse_date(p, today=ctx.today, **kwargs) for p in parts]
+    for written, day in zip(parts, days, strict=True):
+        if day is None:
+            return f"I couldn't read '{_clip(written)}' as a date. {example}"
+    start, end = cast(list[date], days)
+    if end < start:
+        return f"{fmt.day(end)} is before {fmt.day(start)}: the end comes after the start."
+    if start.year < 1950 or end > ctx.today + timedelta(days=366 * PERIOD_YEARS):
+        return "Those dates are too far away. " + example
+    return start, end
+
+
+def _gap_change(value: str, ctx: Context) -> tuple[str, Effect] | str:
+    dates, sep, why = value.partition(":")
+    why = _tidy(why)
+    if not sep or not why:
+        return "Type the dates, a colon, and the reason, e.g. '1 June to 31 August: sick leave'."
+    if len(why) > GAP_TEXT_MAX:
+        return f"Please keep the reason under {GAP_TEXT_MAX} characters."
+    found = _date_range(dates, ctx)
+    if isinstance(found, str):
+        return found
+    start, end = found
+    if start > ctx.today:
+        return f"{fmt.day(start)} is still to come: explain a gap once it has happened."
+    said = f"Gap explained: {_short_day(start)} – {_short_day(end)}: {why}."
+    return said, AddGapNote(start, end, why)
+
+
+def _plan_area(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    if event.kind == Kind.CHOICE:
+        head, _, value = event.choice.partition(":")
+        if head != "area" or value not in AREAS:
+            return _stale(conv, ctx)
+        area: str | None = value
+    else:
+        area = parse_area(event.text)
+    if area is None:
+        return _stay(conv, ctx, f"Please pick an area: {', '.join(AREAS.values())}.")
+    draft = (conv.data.plan or PlanDraft()).model_copy(update={"area": area})
+    nxt = Conv(S.PLAN_TARGET, replace_data(conv.data, plan=draft))
+    return Step(nxt, (_prompt(nxt, ctx),))
+
+
+def _plan_target(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    draft = conv.data.plan or PlanDraft()
+    if not draft.title or not draft.area:
+        return Step(Conv(S.PLAN_MENU, replace_data(conv.data, plan=None)), ())
+    target: date | None
+    if event.kind == Kind.CHOICE:
+        if event.choice != "target:none":
+            return _stale(conv, ctx)
+        target = None
+    elif _norm(event.text) in ("none", "no", "skip", "no target", "no target date", "-"):
+        target = None
+    else:
+        text = event.text.strip()
+        target = _future_date(text, ctx)
+        if target is None:
+            return _stay(
+                conv, ctx, f"I couldn't read '{_clip(text)}' as a date. Try '31 March 2027'."
+            )
+        if target < ctx.today:
+            return _stay(conv, ctx, f"{fmt.day(target)} has passed. Pick a day ahead, or None.")
+        if target > ctx.today + timedelta(days=366 * PERIOD_YEARS):
+            return _stay(conv, ctx, f"Pick a target within {PERIOD_YEARS} years.")
+    plan = _plan_of(ctx)
+    number = max((o.number for o in plan.objectives), default=0) + 1
+    view = ObjectiveView(number, _tidy(draft.title), draft.area, target)
+    by = f", by {_short_day(target)}" if target else ""
+    said = (
+        f"Added O{number} '{view.title}' ({view.area_label}{by}). "
+        f"/plan link 12 {number} links entry #12 to it."
+    )
+    after = replace(plan, objectives=(*plan.objectives, view))
+    return _plan_done(conv, ctx, said, (AddObjective(view.title, view.area, target),), after)
+
+
+def _plan_status(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    statuses = _statuses(ctx)
+    if event.kind == Kind.CHOICE:
+        head, _, value = event.choice.partition(":")
+        if head != "pstatus":
+            return _stale(conv, ctx)
+    else:
+        value = event.text
+    wanted = _norm(value.replace("_", " "))
+    status = next(
+        (
+            s
+            for s in statuses
+            if wanted in (_norm(s.id.replace("_", " ")), _norm(s.label))
+            or (len(wanted) >= 4 and _norm(s.label).startswith(wanted))
+        ),
+        None,
+    )
+    if status is None:
+        if event.kind == Kind.CHOICE:
+            return _stale(conv, ctx)
+        return _stay(conv, ctx, "Please pick one of the statuses.")
+    nxt = Conv(S.PLAN_PERIOD, replace_data(conv.data, plan=PlanDraft(status=status.id)))
+    return Step(nxt, (_prompt(nxt, ctx),))
+
+
+def _plan_period(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    from bot.assess import assess
+    from bot.export import Record
+
+    status_id = (conv.data.plan or PlanDraft()).status
+    if event.kind != Kind.TEXT:
+        return _stale(conv, ctx)
+    if not status_id or ctx.scheme.status(status_id).id != status_id:
+        return _stay(conv, ctx, "Please pick the status again: /plan, then Leave or exemption.")
+    found = _date_range(event.text, ctx)
+    if isinstance(found, str):
+        return _stay(conv, ctx, found)
+    start, end = found
+    period = StatusPeriod(status_id, start, end)
+    periods = (*ctx.snap.periods, period)
+    scheme = ctx.scheme
+    label = scheme.status(status_id).label
+    said = f"Noted: {label} from {_short_day(start)} to {_short_day(end)}."
+    year_start, year_end = scheme.year_bounds(ctx.today, ctx.person.year_start)
+    empty = Record(ctx.person, scheme, year_start, year_end, ())
+    targets = assess(empty, today=ctx.today, periods=periods)
+    if targets.full_target_minutes is not None and targets.target_minutes is not None:
+        now = fmt.hours(targets.target_minutes) if targets.target_minutes else "no hours"
+        said += (
+            f" Your target for CPD year {scheme.year_label(year_start)} is now {now}"
+            f" (pro rata; {fmt.hours(targets.full_target_minutes)} for a whole year)."
+        )
+    return _plan_done(conv, ctx, said, (AddStatusPeriod(status_id, start, end),), _plan_of(ctx))
+
+
+def _plan_after(plan: Plan, effect: Effect) -> Plan:
+    """The plan as it is once `effect` is applied (for the menu offered next)."""
+    if isinstance(effect, SetRole):
+        return replace(plan, role=effect.text)
+    if isinstance(effect, RemoveResponsibility):
+        items = list(plan.responsibilities)
+        del items[effect.position - 1]
+        return replace(plan, responsibilities=tuple(items))
+    if isinstance(effect, SetObjectiveDone):
+        return replace(
+            plan,
+            objectives=tuple(
+                replace(o, status="done") if o.number == effect.number else o
+                for o in plan.objectives
+            ),
+        )
+    if isinstance(effect, DeleteObjective):
+        return replace(
+            plan,
+            objectives=tuple(o for o in plan.objectives if o.number != effect.number),
+            links=frozenset(link for link in plan.links if link[1] != effect.number),
+        )
+    if isinstance(effect, LinkEntry):
+        pair = (effect.entry_number, effect.objective_number)
+        return replace(plan, links=plan.links | {pair} if effect.link else plan.links - {pair})
+    if isinstance(effect, AddGapNote):
+        note = GapNote(effect.start, effect.end, effect.text)
+        return replace(plan, gap_notes=(*plan.gap_notes, note))
+    return plan
+
+
+# ---------------------------------------------------------------- review, studying
+
+
+def _review(conv: Conv, ctx: Context) -> Step:
+    plan = ctx.snap.plan
+    if plan is None:
+        return _stay(conv, ctx, "I couldn't load your plan just now; please try again.")
+    text = review_text(review(plan, ctx.snap.linked), today=ctx.today)
+    if plan.objectives:
+        text += "\n/plan link 12 1 links entry #12 to O1; /plan done 1 marks O1 achieved."
+    return _stay(conv, ctx, text)
+
+
+def _studying(conv: Conv, args: str, ctx: Context) -> Step:
+    word = _norm(args)
+    rule = ctx.scheme.balance
+    effect_note = ""
+    if rule is not None and rule.min_categories_when_studying is not None:
+        effect_note = (
+            f" {ctx.scheme.name} then asks for {rule.min_categories_when_studying} categories "
+            f"instead of {rule.min_categories}."
+        )
+    if word in YES:
+        return _with_effects(
+            conv,
+            ctx,
+            "Noted: you are studying for a Masters or other higher-education qualification."
+            + effect_note,
+            (UpdatePerson({"studying_he": True}),),
+        )
+    if word in NO:
+        return _with_effects(
+            conv,
+            ctx,
+            "Noted: not studying for a higher-education qualification.",
+            (UpdatePerson({"studying_he": False}),),
+        )
+    now = "You are" if ctx.person.studying_he else "You are not"
+    return _stay(
+        conv,
+        ctx,
+        f"{now} recorded as studying for a Masters or other higher-education qualification. "
+        f"/studying yes or /studying no changes it.{effect_note}",
+    )
+
+
+# ---------------------------------------------------------------- forget
+
+
+FORGET_WORD = "FORGET"
+_HELD = (  # table -> how a count of its rows reads; tables not named are counted as 'other'
+    ("entry", "entry", "entries"),
+    ("reflection", "reflection", "reflections"),
+    ("role", "role", "roles"),
+    ("responsibility", "key responsibility", "key responsibilities"),
+    ("objective", "objective", "objectives"),
+    ("entryobjective", "link to an objective", "links to objectives"),
+    ("entrytag", "tag", "tags"),
+    ("status_period", "leave or exemption period", "leave or exemption periods"),
+    ("gap_note", "explained gap", "explained gaps"),
+    ("calendarfeed", "connected calendar", "connected calendars"),
+    ("seenoccurrence", "calendar event seen", "calendar events seen"),
+    ("outbox", "scheduled or sent message", "scheduled or sent messages"),
+    ("identity", "chat account link", "chat account links"),
+)
+_NOT_LISTED = {"person", "conversation"}
+
+
+def _holdings_text(holdings: Mapping[str, int]) -> str:
+    parts = []
+    for table, one, many in _HELD:
+        n = holdings.get(table, 0)
+        if n:
+            parts.append(f"{n} {one if n == 1 else many}")
+    named = {t for t, _, _ in _HELD} | _NOT_LISTED
+    other = sum(n for t, n in holdings.items() if t not in named)
+    if other:
+        parts.append(f"{other} other stored row{'s' if other != 1 else ''}")
+    parts.append("your settings and our conversation")
+    return ", ".join(parts)
+
+
+def _forget(conv: Conv, ctx: Context) -> Step:
+    nxt = Conv(S.FORGET_CONFIRM, Data(undo=conv.data.undo))
+    return Step(nxt, (_forget_prompt(ctx),))
+
+
+def _forget_prompt(ctx: Context) -> Outgoing:
+    return Outgoing(
+        f"This erases everything I hold about you — {_holdings_text(ctx.snap.holdings)} — "
+        "for good: it cannot be undone. (/export all first if you want a copy.)\n"
+        f"Type {FORGET_WORD} or press Erase everything to go ahead; Keep changes nothing.",
+        (Choice("forget:yes", "Erase everything"), Choice("forget:no", "Keep")),
+    )
+
+
+def _forget_confirm(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    if event.kind == Kind.CHOICE:
+        if event.choice not in ("forget:yes", "forget:no"):
+            return _stale(conv, ctx)
+        erase = event.choice == "forget:yes"
+    else:
+        typed = event.text.strip()
+        if typed.upper() == FORGET_WORD:
+            erase = True
+        elif _norm(typed) in ("keep", "no", "n", "stop"):
+            erase = False
+        else:
+            return _stay(conv, ctx, f"To erase everything, type {FORGET_WORD} (or press Keep).")
+    if not erase:
+        return Step(Conv(S.IDLE, Data(undo=conv.data.undo)), (_say("Kept. Nothing was erased."),))
+    text = (
+        f"Erased: {_holdings_text(ctx.snap.holdings)}. This is permanent — I no longer hold "
+        "anything about you, and it cannot be brought back. If you write to me again, "
+        "we start afresh."
+    )
+    return Step(Conv(S.IDLE, Data()), (_say(text),), (ForgetPerson(),))
+
+
 # ---------------------------------------------------------------- status and list
 
 
@@ -1816,10 +2692,14 @@ def _status_text(ctx: Context) -> str:
     label = scheme.year_label(summary.start)
     head = f"CPD year {label} ({scheme.name}, {status.label}): {fmt.hours(total)}"
     lines = []
-    if status.hours:
-        target = int(status.hours * 60)
-        share = total / target if target else 0
-        head += f" of {status.hours:g} h ({share:.0%})."
+    report = ctx.snap.report
+    assessment = report.assessment if report is not None else None
+    target = int(status.hours * 60) if status.hours else None
+    if assessment is not None:  # after leave or exemptions: pro rata
+        target = assessment.target_minutes or None
+    if target:
+        share = total / target
+        head += f" of {fmt.hours(target)} ({share:.0%})."
         lines.append(head)
         days = (summary.end - summary.start).days
         elapsed = min(max((ctx.today - summary.start).days + 1, 0), days)
@@ -1853,6 +2733,13 @@ def _status_text(ctx: Context) -> str:
             if summary.entries
             else "No entries yet this year: /log to add one."
         )
+    if assessment is not None:
+        outstanding = len(assessment.outstanding)
+        lines.append(
+            f"{scheme.name} requirements: "
+            + ("all met or not applicable." if not outstanding else f"{outstanding} not yet met.")
+        )
+        lines += [_clip(line, STATUS_LINE_MAX) for line in assessment.lines()]
     return "\n".join(lines)
 
 
@@ -1868,16 +2755,23 @@ def _list_text(ctx: Context) -> str:
 # ---------------------------------------------------------------- export
 
 
+EXPORT_KINDS = ("csv", "json", "pdf", "md", "all")
+EXPORT_ALIASES = {"markdown": "md", "everything": "all", "zip": "all"}
+
+
 def _export_args(args: str) -> tuple[str | None, int | None]:
-    """('csv' | 'json' | None for a bad word, year or None)."""
+    """('csv' | 'json' | 'pdf' | 'md' | 'all' | None for a bad word, year or None)."""
     fmt_name, year = "csv", None
     for word in args.lower().split():
-        if word in ("csv", "json"):
+        word = EXPORT_ALIASES.get(word, word)
+        if word in EXPORT_KINDS:
             fmt_name = word
         elif word.isdigit() and len(word) == 4:
             year = int(word)
         else:
             return None, None
+    if fmt_name == "all" and year is not None:
+        return None, None  # everything is every year
     return fmt_name, year
 
 
@@ -1885,9 +2779,36 @@ def _export(conv: Conv, args: str, ctx: Context) -> Step:
     from bot.export import to_csv, to_json
 
     kind, _ = _export_args(args)
-    record = ctx.snap.record
     if kind is None:
-        return _stay(conv, ctx, "Use /export, /export json, or /export 2025 for another year.")
+        return _stay(
+            conv,
+            ctx,
+            "Use /export (CSV), /export pdf, /export md, /export json, /export 2025 for "
+            "another year, or /export all for everything I hold about you.",
+        )
+    if kind == "all":
+        text = (
+            "Everything I hold about you, as a ZIP: data.json (every stored row: settings, "
+            "entries including deleted ones, reflections, plan, calendars, messages) and "
+            "record.json / record.csv with all your entries, which `cpdbot import` reads back."
+        )
+        failed = "I couldn't put your data together just now; please try /export all again."
+        return Step(conv, (Outgoing(text, file=FileRequest("all", failed)),))
+    if kind in ("pdf", "md"):
+        report = ctx.snap.report
+        if report is None:
+            return _stay(conv, ctx, "I couldn't load your record just now; please try again.")
+        year = report.record
+        n = len(year.entries)
+        what = "PDF" if kind == "pdf" else "Markdown"
+        text = (
+            f"Your CPD record for {year.label} ({what}): {n} entr{'y' if n == 1 else 'ies'}, "
+            f"{fmt.hours(year.total_minutes)}, with the assessment, your plan"
+            + (" and the progress chart." if kind == "pdf" else ".")
+        )
+        failed = f"I couldn't make the {what} file just now; please try again."
+        return Step(conv, (Outgoing(text, file=FileRequest(kind, failed)),))
+    record = ctx.snap.record
     if record is None:
         return _stay(conv, ctx, "I couldn't load your record just now; please try again.")
     data = to_csv(record) if kind == "csv" else to_json(record)
@@ -2090,6 +3011,10 @@ def _prompt(conv: Conv, ctx: Context) -> Outgoing:
         return _settings_prompt(ctx)
     if state == S.SETTINGS_VALUE:
         return _settings_value_prompt(conv.data.field or "", ctx)
+    if state in PLAN_STATES:
+        return _plan_prompt(conv, ctx)
+    if state == S.FORGET_CONFIRM:
+        return _forget_prompt(ctx)
     return _say("What would you like to do? /log records an activity; /help lists the rest.")
 
 
@@ -2252,4 +3177,11 @@ _HANDLERS: dict[State, Callable[[Conv, Incoming, Context], Step]] = {
     S.EDIT_VALUE: _edit_value,
     S.SETTINGS_MENU: _settings_menu,
     S.SETTINGS_VALUE: _settings_value,
+    S.PLAN_MENU: _plan_menu,
+    S.PLAN_VALUE: _plan_value,
+    S.PLAN_AREA: _plan_area,
+    S.PLAN_TARGET: _plan_target,
+    S.PLAN_STATUS: _plan_status,
+    S.PLAN_PERIOD: _plan_period,
+    S.FORGET_CONFIRM: _forget_confirm,
 }

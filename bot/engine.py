@@ -4,6 +4,11 @@ Per event it loads the identity, person and conversation, asks the dialogue what
 needs, runs the pure `step`, and writes the new state and the effects in the same
 transaction. Conversation state lives in the database, so a restart mid-dialogue resumes
 where it was, and a concurrent event for the same conversation is retried, never merged.
+
+Files a reply asks for (`Outgoing.file`: a PDF or Markdown record, everything as a ZIP)
+are made after that transaction has committed, so laying out a PDF never holds the
+database's write lock. `/forget` erases the person inside the transaction; nothing is
+written after it, not even the conversation (its row is gone with the rest).
 """
 
 from __future__ import annotations
@@ -12,33 +17,49 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
-from bot import dialogue
+from bot import dialogue, records
 from bot.dialogue import Context, Conv, local_now
 from bot.export import Record
 from bot.model import (
     AddFeed,
+    AddGapNote,
+    AddObjective,
+    AddResponsibility,
+    AddStatusPeriod,
+    Attachment,
     DecideOccurrence,
     DeleteEntry,
+    DeleteObjective,
     Effect,
+    ForgetPerson,
     FormField,
     IdentityKey,
     Incoming,
+    LinkEntry,
     Outgoing,
     RemoveFeed,
+    RemoveResponsibility,
     RestoreEntry,
     SaveEntry,
+    SetEntryTags,
+    SetObjectiveDone,
+    SetRole,
     Snapshot,
     UpdateEntry,
     UpdatePerson,
+    YearSummary,
 )
+from bot.plan import GapNote, PlanError, StatusPeriod
+from bot.records import Report
 from bot.schemes import Scheme, default_schemes
-from storage import feeds, repo
+from storage import feeds, repo, rights
+from storage import plan as plan_repo
 from storage.db import Database
 from storage.models import Person
 
@@ -54,6 +75,18 @@ def utcnow() -> datetime:
 
 class _Duplicate(Exception):
     pass
+
+
+class _Refused(Exception):
+    """An effect storage refused (PlanError): the whole event is rolled back."""
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What one transaction produced: the replies, and the report their files are made from."""
+
+    replies: tuple[Outgoing, ...]
+    report: Report | None = None
 
 
 @dataclass(frozen=True)
@@ -93,10 +126,16 @@ class Engine:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 with self.db.transaction() as session:
-                    replies = self._handle(session, event)
+                    outcome = self._handle(session, event)
             except _Duplicate:
                 self._log(event, started, "duplicate")
                 return Handled((), duplicate=True, attempts=attempt)
+            except _Refused as exc:
+                # Checked against the data the step saw, yet refused on writing (changed
+                # meanwhile): nothing of this event was kept; the dialogue stays where it was.
+                self._log(event, started, "refused")
+                text = f"I couldn't make that change: {exc}. Nothing was changed; /plan shows it."
+                return Handled((Outgoing(text),), attempts=attempt)
             except (repo.ConflictError, IntegrityError, OperationalError) as exc:
                 # Another event for this person committed first (or the database was busy):
                 # nothing of ours was written, so run the whole event again on fresh data.
@@ -105,9 +144,44 @@ class Engine:
                     raise
                 time.sleep(0.005 * attempt)
                 continue
+            replies = self._files(event, outcome)
             self._log(event, started, "ok")
-            return Handled(tuple(replies), attempts=attempt)
+            return Handled(replies, attempts=attempt)
         raise AssertionError("unreachable")
+
+    def _files(self, event: Incoming, outcome: _Outcome) -> tuple[Outgoing, ...]:
+        """Make the files the replies ask for, now that the transaction has committed."""
+        if not any(r.file for r in outcome.replies):
+            return outcome.replies
+        made = []
+        for reply in outcome.replies:
+            request = reply.file
+            if request is None:
+                made.append(reply)
+                continue
+            try:
+                attachment = self._make_file(event.identity, request.kind, outcome.report)
+            except Exception:
+                log.exception("making the %s file failed", request.kind)
+                attachment = None
+            if attachment is None:
+                made.append(Outgoing(request.failed or "I couldn't make that file just now."))
+            else:
+                made.append(replace(reply, attachment=attachment, file=None))
+        return tuple(made)
+
+    def _make_file(self, key: IdentityKey, kind: str, report: Report | None) -> Attachment | None:
+        if kind == "all":
+            now = self.clock()
+            data = records.export_all(self.db, key, self.schemes, now=now)
+            if data is None:
+                return None
+            name = f"cpd-everything-{now.date().isoformat()}.zip"
+            return Attachment(name, data, records.MIME["zip"])
+        if report is None:
+            return None
+        name, content, mime = records.render(report, kind)
+        return Attachment(name, content, mime)
 
     def record(self, key: IdentityKey, year: int | None = None) -> Record | None:
         """A person's CPD record for the CPD year starting in `year` (default: the current one)."""
@@ -153,13 +227,13 @@ class Engine:
             )
             assert person.id is not None
             view = repo.person_view(person)
-            today = local_now(now, view.timezone).date()
-            start, end = self._scheme(view.scheme_id).year_bounds(today, view.year_start)
+            report = self._report(session, person, None, now)
             snap = Snapshot(
                 now=now,
                 person=view,
                 is_new=created,
-                summary=repo.year_summary(session, person.id, start, end),
+                summary=summary_of(report.record),
+                report=report,
                 recent=tuple(repo.recent_entries(session, person.id, dialogue.LIST_DEFAULT)),
             )
             return list(dialogue.home(Context(snap, self.schemes)))
@@ -173,7 +247,14 @@ class Engine:
             outcome,
         )
 
-    def _handle(self, session: Session, event: Incoming) -> list[Outgoing]:
+    def _report(self, session: Session, person: Person, year: int | None, now: datetime) -> Report:
+        """The record of a CPD year with the plan and status periods it is assessed with."""
+        assert person.id is not None
+        record = self._record(session, person, year)
+        today = local_now(now, record.person.timezone).date()
+        return records.load_report(session, person.id, record, today)
+
+    def _handle(self, session: Session, event: Incoming) -> _Outcome:
         now = self.clock()
         if event.dedupe_key and not repo.mark_processed(
             session, event.identity.platform, event.dedupe_key, now=now
@@ -192,12 +273,23 @@ class Engine:
         conv = Conv.load(row.state, row.data)
         snap = self._snapshot(session, person, conv, event, now, created)
         result = dialogue.step(conv, event, Context(snap, self.schemes))
+        forgotten = False
         for effect in result.effects:
-            self._apply(session, person, effect, now)
-        repo.save_conversation(
-            session, row, state=str(result.conv.state), data=result.conv.dump(), now=now
-        )
-        return list(result.replies)
+            if isinstance(effect, ForgetPerson):
+                rights.forget_person(session, person.id)
+                forgotten = True
+                break  # nothing is left to write to
+            try:
+                self._apply(session, person, effect, now)
+            except PlanError as exc:
+                raise _Refused(str(exc)) from exc
+        if not forgotten:
+            # After /forget the conversation's row is gone with the person: saving it
+            # would fail its version check (and retry the whole event on a new person).
+            repo.save_conversation(
+                session, row, state=str(result.conv.state), data=result.conv.dump(), now=now
+            )
+        return _Outcome(result.replies, snap.report)
 
     def _snapshot(
         self,
@@ -220,8 +312,15 @@ class Engine:
             else None
         )
         recent = tuple(repo.recent_entries(session, person.id, need.recent)) if need.recent else ()
+        report = (
+            self._report(session, person, need.report_year or None, now)
+            if need.report_year is not None
+            else None
+        )
         summary = None
-        if need.summary:
+        if need.summary and report is not None and need.report_year == 0:
+            summary = summary_of(report.record)  # the same year: no second query
+        elif need.summary:
             scheme = self._scheme(view.scheme_id)
             today = local_now(now, view.timezone).date()
             start, end = scheme.year_bounds(today, view.year_start)
@@ -249,6 +348,11 @@ class Engine:
                 else None
             ),
             allow_private_feeds=self.allow_private_feeds,
+            report=report,
+            plan=plan_repo.load_plan(session, person.id) if need.plan else None,
+            periods=tuple(plan_repo.status_periods(session, person.id)) if need.plan else (),
+            linked=tuple(repo.linked_entries(session, person.id)) if need.linked else (),
+            holdings=rights.count_rows(session, person.id) if need.holdings else {},
         )
 
     def _apply(self, session: Session, person: Person, effect: Effect, now: datetime) -> None:
@@ -275,6 +379,8 @@ class Engine:
                 entry_number=effect.entry_number,
             )
             return
+        if self._apply_plan(session, person.id, effect, now):
+            return
         if isinstance(effect, SaveEntry):
             repo.create_entry(
                 session,
@@ -290,6 +396,7 @@ class Engine:
                 now=now,
             )
             return
+        assert isinstance(effect, UpdateEntry | DeleteEntry | RestoreEntry), effect
         entry = repo.get_entry(session, person.id, effect.number)
         if entry is None:
             log.warning("effect %s for a missing entry", type(effect).__name__)
@@ -302,6 +409,57 @@ class Engine:
             repo.set_deleted(session, entry, deleted=True, now=now)
         elif isinstance(effect, RestoreEntry):
             repo.set_deleted(session, entry, deleted=False, now=now)
+
+    def _apply_plan(self, session: Session, person_id: int, effect: Effect, now: datetime) -> bool:
+        """Apply a plan effect (True), or leave `effect` to the caller (False).
+
+        storage.plan raises PlanError for what cannot be done (an entry or objective that
+        is not there); `_handle` turns it into a reply and rolls the event back."""
+        if isinstance(effect, SetRole):
+            plan_repo.set_role(session, person_id, effect.text, now=now)
+        elif isinstance(effect, AddResponsibility):
+            plan_repo.add_responsibility(session, person_id, effect.text)
+        elif isinstance(effect, RemoveResponsibility):
+            plan_repo.remove_responsibility(session, person_id, effect.position)
+        elif isinstance(effect, AddObjective):
+            plan_repo.add_objective(
+                session,
+                person_id,
+                title=effect.title,
+                area=effect.area,
+                target_date=effect.target_date,
+                now=now,
+            )
+        elif isinstance(effect, SetObjectiveDone):
+            number, done = effect.number, effect.done
+            plan_repo.set_objective_done(session, person_id, number, done=done, now=now)
+        elif isinstance(effect, DeleteObjective):
+            plan_repo.delete_objective(session, person_id, effect.number)
+        elif isinstance(effect, LinkEntry):
+            change = plan_repo.link_entry if effect.link else plan_repo.unlink_entry
+            change(session, person_id, effect.entry_number, effect.objective_number)
+        elif isinstance(effect, SetEntryTags):
+            plan_repo.set_entry_tags(session, person_id, effect.entry_number, effect.tags)
+        elif isinstance(effect, AddStatusPeriod):
+            period = StatusPeriod(effect.status_id, effect.start, effect.end)
+            plan_repo.add_status_period(session, person_id, period)
+        elif isinstance(effect, AddGapNote):
+            note = GapNote(effect.start, effect.end, effect.text)
+            plan_repo.add_gap_note(session, person_id, note)
+        else:
+            return False
+        return True
+
+
+def summary_of(record: Record) -> YearSummary:
+    """The year's totals from its loaded record (what `repo.year_summary` counts in SQL)."""
+    return YearSummary(
+        start=record.start,
+        end=record.end,
+        minutes_by_category=record.minutes_by_category(),
+        entries=len(record.entries),
+        pending_entries=sum(1 for e in record.entries if e.pending),
+    )
 
 
 def _valid_zone(zone: str | None) -> str | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time as _time
 import uuid
 from collections import defaultdict
@@ -65,6 +66,7 @@ CLAIM_MAX = 500
 # People decided per transaction: on SQLite a transaction holds the write lock, so a busy
 # month start is cut into short transactions and chat messages never wait long.
 PLAN_CHUNK = 2000
+_CHART_LOCK = threading.Lock()
 
 
 # ---------------------------------------------------------------- rate limits
@@ -711,7 +713,7 @@ class Jobs:
             await asyncio.to_thread(self._finish, row, "paused", "paused", now)
             return
         try:
-            reply = await asyncio.to_thread(self._render, row)
+            reply = await asyncio.to_thread(self._render, row, now)
             await self.limiter.wait(row.platform, f"{row.workspace}:{row.user_id}")
             await sender.send(identity, row.chat_id, reply)
         except Unreachable as exc:
@@ -732,9 +734,13 @@ class Jobs:
         await asyncio.to_thread(self._finish, row, "sent", "", now)
         report.sent.append(Sent(row.id, row.kind, row.key, identity, reply))
 
-    def _render(self, row: outbox.Claimed) -> Outgoing:
+    def _render(self, row: outbox.Claimed, now: datetime) -> Outgoing:
+        """The message of an outbox row, its attachment made now from the pointer stored."""
         reply = plan.outgoing(row.payload)
         pointer = row.payload.get("attachment")
+        if isinstance(pointer, dict) and "chart" in pointer:
+            start = date.fromisoformat(str(pointer["chart"]))
+            return Outgoing(reply.text, reply.choices, attachment=self._chart(row, start, now))
         if not isinstance(pointer, dict) or "record" not in pointer:
             return reply
         record = self._record(row.person_id, date.fromisoformat(str(pointer["record"])))
@@ -746,14 +752,38 @@ class Jobs:
 
     def _record(self, person_id: int, start: date) -> Record:
         with self.db.transaction() as session:
-            person = session.get(Person, person_id)
-            if person is None:
-                raise LookupError(f"person {person_id} is gone")
-            view = repo.person_view(person)
-            scheme = self._scheme(view.scheme_id)
-            first, end = scheme.year_bounds(start, view.year_start)
-            entries = repo.entries_between(session, person_id, first, end)
-            return Record(view, scheme, first, end, tuple(entries))
+            return self._record_in(session, person_id, start)
+
+    def _record_in(self, session: Session, person_id: int, start: date) -> Record:
+        person = session.get(Person, person_id)
+        if person is None:
+            raise LookupError(f"person {person_id} is gone")
+        view = repo.person_view(person)
+        scheme = self._scheme(view.scheme_id)
+        first, end = scheme.year_bounds(start, view.year_start)
+        entries = repo.entries_between(session, person_id, first, end)
+        return Record(view, scheme, first, end, tuple(entries))
+
+    def _chart(self, row: outbox.Claimed, start: date, now: datetime) -> Attachment | None:
+        """The progress chart of the CPD year starting on `start`, drawn now (only for rows
+        being sent: deciding 100,000 nudges draws nothing). The target line is the year's
+        after leave or exemptions. A chart that cannot be drawn leaves the text to go alone."""
+        from bot.chart import progress_png
+        from bot.records import load_report
+
+        try:
+            with self.db.transaction() as session:
+                record = self._record_in(session, row.person_id, start)
+                today = plan.local_today(now, plan.zone_of(record.person.timezone))
+                report = load_report(session, row.person_id, record, today)
+            with _CHART_LOCK:  # matplotlib holds the GIL anyway; one chart at a time
+                png = progress_png(record, report.assessment.target_minutes, today=today)
+        except LookupError:
+            raise  # the person is gone: nothing to send
+        except Exception:
+            log.exception("outbox %s: drawing the chart failed; sending the text alone", row.id)
+            return None
+        return Attachment(f"cpd-progress-{record.label.replace('/', '-')}.png", png, "image/png")
 
     def _finish(self, row: outbox.Claimed, outcome: str, error: str, now: datetime) -> str:
         """Write what became of a claimed row; returns its new state."""

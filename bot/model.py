@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from bot.export import Record
+    from bot.plan import Plan, StatusPeriod
+    from bot.records import Report
 
 
 class Kind(StrEnum):
@@ -76,6 +78,17 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class FileRequest:
+    """A file the engine makes after the event's transaction has committed (a PDF takes
+    about a second to lay out: the write transaction is not held for it), then attaches
+    to the reply that asked for it. kind: pdf | md (the report loaded for `Needs.report_year`)
+    or all (everything held about the person, a ZIP)."""
+
+    kind: str
+    failed: str = ""  # the text sent instead when the file cannot be made
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """A reply: text plus the choices a person can press (rendered per platform)."""
 
@@ -84,6 +97,8 @@ class Outgoing:
     attachment: Attachment | None = None
     # For a Kind.FORM event that failed validation: field id -> what is wrong with it.
     errors: Mapping[str, str] = field(default_factory=dict)
+    # Set by the dialogue, replaced by `attachment` in the engine: adapters never see it.
+    file: FileRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -205,6 +220,10 @@ class Needs:
     record_year: int | None = None  # 0: the current CPD year
     feeds: bool = False
     occurrence: int | None = None  # an occurrence id carried by a calendar prompt's button
+    report_year: int | None = None  # record + plan + status periods (assessment); 0: current
+    plan: bool = False  # the plan and every status period
+    linked: bool = False  # the entries linked to an objective (/review)
+    holdings: bool = False  # how many rows of each table hold the person's data (/forget)
 
 
 @dataclass(frozen=True)
@@ -223,6 +242,11 @@ class Snapshot:
     feeds: tuple[FeedView, ...] = ()
     occurrence: OccurrenceView | None = None  # None also when it is not this person's
     allow_private_feeds: bool = False  # operator setting CALENDAR_ALLOW_PRIVATE_NETWORKS
+    report: Report | None = None
+    plan: Plan | None = None
+    periods: tuple[StatusPeriod, ...] = ()  # every status period, in the order added
+    linked: tuple[EntryView, ...] = ()
+    holdings: Mapping[str, int] = field(default_factory=dict)  # table name -> rows
 
 
 # Effects: what the engine must write, in the same transaction as the new state.
@@ -283,6 +307,78 @@ class DecideOccurrence:
     entry_number: int | None = None
 
 
+# The plan (storage.plan). The dialogue checks each against the loaded plan first; a
+# PlanError the engine still meets (a change made meanwhile) becomes a reply.
+
+
+@dataclass(frozen=True)
+class SetRole:
+    text: str  # '' clears it
+
+
+@dataclass(frozen=True)
+class AddResponsibility:
+    text: str
+
+
+@dataclass(frozen=True)
+class RemoveResponsibility:
+    position: int  # 1-based
+
+
+@dataclass(frozen=True)
+class AddObjective:
+    title: str
+    area: str
+    target_date: date | None = None
+
+
+@dataclass(frozen=True)
+class SetObjectiveDone:
+    number: int
+    done: bool = True
+
+
+@dataclass(frozen=True)
+class DeleteObjective:
+    number: int
+
+
+@dataclass(frozen=True)
+class LinkEntry:
+    entry_number: int
+    objective_number: int
+    link: bool = True  # False: unlink
+
+
+@dataclass(frozen=True)
+class SetEntryTags:
+    entry_number: int
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AddStatusPeriod:
+    status_id: str
+    start: date
+    end: date  # included
+
+
+@dataclass(frozen=True)
+class AddGapNote:
+    start: date
+    end: date  # included
+    text: str
+
+
+@dataclass(frozen=True)
+class ForgetPerson:
+    """Erase every row held about the person (storage.rights.forget_person), for real.
+
+    The engine then writes nothing more for this event: not even the conversation,
+    whose row is gone with the rest."""
+
+
 Effect = (
     SaveEntry
     | UpdateEntry
@@ -292,6 +388,17 @@ Effect = (
     | AddFeed
     | RemoveFeed
     | DecideOccurrence
+    | SetRole
+    | AddResponsibility
+    | RemoveResponsibility
+    | AddObjective
+    | SetObjectiveDone
+    | DeleteObjective
+    | LinkEntry
+    | SetEntryTags
+    | AddStatusPeriod
+    | AddGapNote
+    | ForgetPerson
 )
 
 

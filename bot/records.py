@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -23,7 +23,6 @@ from sqlmodel import Session
 from bot import export
 from bot.assess import Assessment, assess
 from bot.dialogue import local_now
-from bot.engine import Engine
 from bot.export import Record
 from bot.model import EntryView, IdentityKey
 from bot.plan import Plan, StatusPeriod
@@ -32,6 +31,9 @@ from storage import plan as plan_repo
 from storage import repo, rights
 from storage.db import Database
 from storage.models import Entry, Person
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
 
 FORMATS = ("pdf", "md", "csv", "json")
 MIME = {

@@ -53,7 +53,9 @@ REFLECT, CALENDAR, REASK, FEED_FAILURE = "reflect", "calendar", "reask", "feedfa
 class Message:
     """A message to enqueue: unique per (person, kind, key); sent from `due_at` until
     `expires_at` (None: no limit). `attachment` points at data the sender regenerates
-    (e.g. {"record": "2026-01-01", "format": "csv"}) instead of storing the bytes."""
+    when it sends the message, instead of storing the bytes: {"record": "2026-01-01",
+    "format": "csv"} (the CPD year starting that day as CSV or JSON), {"chart":
+    "2026-01-01"} (its progress chart, a PNG drawn at send time)."""
 
     kind: str
     key: str
@@ -324,6 +326,7 @@ def monthly_nudge(
         due_at=due,
         expires_at=due + NUDGE_GRACE,
         choices=tuple(choices),
+        attachment={"chart": summary.start.isoformat()},
     )
 
 
@@ -434,7 +437,9 @@ def year_end_summary(
                 break
             budget -= len(note)
             lines.append(f"• {note}")
-    lines.append("Your record for the year is attached (CSV; the JSON copy follows).")
+    lines.append(
+        "Your record for the year is attached (CSV); your progress chart and a JSON copy follow."
+    )
     expires = due + SUMMARY_GRACE
     key = summary.start.isoformat()
     return [
@@ -445,6 +450,15 @@ def year_end_summary(
             due_at=due,
             expires_at=expires,
             attachment={"record": key, "format": "csv"},
+        ),
+        Message(
+            kind=YEAR_END,
+            key=key + ":chart",
+            text=f"Your CPD year {label} in a chart: cumulative hours by category"
+            + (f" against the {target:g} h target." if target else "."),
+            due_at=due,
+            expires_at=expires,
+            attachment={"chart": key},
         ),
         Message(
             kind=YEAR_END,

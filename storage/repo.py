@@ -8,11 +8,20 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.model import EntryView, IdentityKey, PersonView, ReflectionView, YearSummary
-from storage.models import Conversation, Entry, Identity, Person, ProcessedEvent, Reflection
+from storage.models import (
+    Conversation,
+    Entry,
+    EntryObjective,
+    Identity,
+    Person,
+    ProcessedEvent,
+    Reflection,
+)
 
 PERSON_FIELDS = {
     "display_name",
@@ -210,19 +219,77 @@ def recent_entries(session: Session, person_id: int, limit: int) -> list[EntryVi
     return _views(session, entries)
 
 
-def entries_between(session: Session, person_id: int, start: date, end: date) -> list[EntryView]:
-    """Live entries with start <= activity date < end, oldest first."""
-    entries = session.exec(
-        select(Entry)
-        .where(
-            Entry.person_id == person_id,
-            col(Entry.deleted_at).is_(None),
-            Entry.activity_date >= start,
-            Entry.activity_date < end,
-        )
+_ENTRY_COLUMNS = (
+    col(Entry.id),
+    col(Entry.number),
+    col(Entry.title),
+    col(Entry.activity_date),
+    col(Entry.minutes),
+    col(Entry.category),
+    col(Entry.structured),
+    col(Entry.source),
+)
+
+
+def _live_views(session: Session, *conditions: Any) -> list[EntryView]:
+    """Live entries matching `conditions` with their reflections, oldest first.
+
+    Plain column rows on the session's connection (no ORM objects or ORM result
+    processing), the reflections through a join on the same conditions (no list of ids):
+    a year of 2,000 entries loads several times faster than as ORM objects.
+    """
+    where = (col(Entry.deleted_at).is_(None), *conditions)
+    execute = session.connection().execute
+    rows = execute(
+        sa_select(*_ENTRY_COLUMNS)
+        .where(*where)
         .order_by(col(Entry.activity_date), col(Entry.number))
     ).all()
-    return _views(session, entries)
+    if not rows:
+        return []
+    by_entry: dict[int, list[ReflectionView]] = defaultdict(list)
+    for entry_id, question_id, question, answer in execute(
+        sa_select(
+            col(Reflection.entry_id),
+            col(Reflection.question_id),
+            col(Reflection.question),
+            col(Reflection.answer),
+        )
+        .join(Entry, col(Entry.id) == col(Reflection.entry_id))
+        .where(*where)
+        .order_by(col(Reflection.id))
+    ).all():
+        by_entry[entry_id].append(ReflectionView(question_id, question, answer))
+    return [
+        EntryView(
+            number=number,
+            title=title,
+            activity_date=day,
+            minutes=minutes,
+            category=category,
+            structured=structured,
+            source=source,
+            deleted=False,
+            reflections=tuple(by_entry.get(entry_id or 0, ())),  # ids are never None here
+        )
+        for entry_id, number, title, day, minutes, category, structured, source in rows
+    ]
+
+
+def entries_between(session: Session, person_id: int, start: date, end: date) -> list[EntryView]:
+    """Live entries with start <= activity date < end, oldest first."""
+    return _live_views(
+        session,
+        col(Entry.person_id) == person_id,
+        col(Entry.activity_date) >= start,
+        col(Entry.activity_date) < end,
+    )
+
+
+def linked_entries(session: Session, person_id: int) -> list[EntryView]:
+    """Live entries linked to at least one of the person's objectives, oldest first."""
+    linked = sa_select(col(EntryObjective.entry_id)).where(col(EntryObjective.entry_id) == Entry.id)
+    return _live_views(session, col(Entry.person_id) == person_id, linked.exists())
 
 
 def oldest_pending(session: Session, person_id: int) -> EntryView | None:

@@ -12,7 +12,7 @@ import base64
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, inspect, or_, select
+from sqlalchemy import ColumnElement, Table, delete, func, inspect, or_, select
 from sqlmodel import Session, SQLModel
 
 PERSON_TABLE = "person"
@@ -64,6 +64,17 @@ def person_data(session: Session, person_id: int) -> dict[str, list[dict[str, An
         if rows:
             data[table.name] = [{k: _jsonable(v) for k, v in row.items()} for row in rows]
     return data
+
+
+def count_rows(session: Session, person_id: int) -> dict[str, int]:
+    """How many rows each table holds about the person (tables with none left out)."""
+    session.flush()
+    counts: dict[str, int] = {}
+    for table, cond in owned_tables(person_id):
+        n = session.execute(select(func.count()).select_from(table).where(cond)).scalar_one()
+        if n:
+            counts[table.name] = int(n)
+    return counts
 
 
 def forget_person(session: Session, person_id: int) -> dict[str, int]:

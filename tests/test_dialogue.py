@@ -8,28 +8,54 @@ from typing import Any
 
 import pytest
 
-from bot.dialogue import TRANSITIONS, Context, Conv, Data, Draft, State, Undo, needs, step
+from bot.dialogue import (
+    TRANSITIONS,
+    Context,
+    Conv,
+    Data,
+    Draft,
+    PlanDraft,
+    State,
+    Undo,
+    needs,
+    step,
+)
+from bot.engine import summary_of
+from bot.export import Record
 from bot.model import (
     AddFeed,
+    AddGapNote,
+    AddObjective,
+    AddResponsibility,
+    AddStatusPeriod,
     DecideOccurrence,
     DeleteEntry,
+    DeleteObjective,
     EntryView,
     FeedView,
+    ForgetPerson,
     IdentityKey,
     Incoming,
     Kind,
+    LinkEntry,
     Needs,
     OccurrenceView,
     PersonView,
     ReflectionView,
     RemoveFeed,
+    RemoveResponsibility,
     RestoreEntry,
     SaveEntry,
+    SetEntryTags,
+    SetObjectiveDone,
+    SetRole,
     Snapshot,
     UpdateEntry,
     UpdatePerson,
     YearSummary,
 )
+from bot.plan import ObjectiveView, Plan, StatusPeriod
+from bot.records import Report
 from bot.schemes import Scheme
 
 S = State
@@ -83,6 +109,27 @@ def draft(**fields: Any) -> Data:
 
 
 FULL = dict(title="Webinar", activity_date=YESTERDAY, minutes=90)
+PLAN = Plan(
+    role="Protection engineer",
+    responsibilities=("Ethical behaviour", "Protection design"),
+    objectives=(
+        ObjectiveView(1, "Learn IEC 61850", "technical", date(2027, 3, 31)),
+        ObjectiveView(2, "Code of conduct refresher", "ethics", None, "done"),
+    ),
+    links=frozenset({(7, 1)}),
+    tags={7: ("A",)},
+)
+HOLDINGS = {"person": 1, "identity": 1, "conversation": 1, "entry": 3, "reflection": 6}
+
+
+def value(field: str) -> Data:
+    return Data(field=field)
+
+
+def plan_snap(**more: Any) -> dict[str, Any]:
+    return {"plan": PLAN, **more}
+
+
 # A calendar occurrence the bot asked about: 'IET webinar: AI safety', today 08:30-10:00 UTC.
 OCC = OccurrenceView(
     id=5,
@@ -200,7 +247,7 @@ CASES = [
             data=Data(pending={"kind": "command", "text": line, "command": cmd, "args": args}),
             effects=(UpdatePerson,),
             person={"onboarded": False},
-            snap={"entry": ENTRY, "oldest_pending": ENTRY},
+            snap={"entry": ENTRY, "oldest_pending": ENTRY, "plan": PLAN},
         )
         for target, line, cmd, args in [
             (S.LOG_TITLE, "/log", "log", ""),
@@ -217,6 +264,7 @@ CASES = [
             (S.DELETE_CONFIRM, "/delete 7", "delete", "7"),
             (S.EDIT_FIELD, "/edit 7", "edit", "7"),
             (S.SETTINGS_MENU, "/settings", "settings", ""),
+            (S.PLAN_MENU, "/plan", "plan", ""),
         ]
     ],
     Case(
@@ -1185,6 +1233,686 @@ CASES = [
         S.SETTINGS_VALUE,
         "the 1st at 09:00, every month",
     ),
+    # /plan: one-liners
+    Case(
+        "/plan shows the plan and its menu",
+        S.IDLE,
+        text("/plan"),
+        S.PLAN_MENU,
+        "Role: Protection engineer",
+        snap=plan_snap(),
+    ),
+    Case(
+        "/plan with nothing planned yet",
+        S.IDLE,
+        text("/plan"),
+        S.PLAN_MENU,
+        "Objectives: none yet",
+        snap={"plan": Plan()},
+    ),
+    Case(
+        "/plan link entry to objective in one line",
+        S.IDLE,
+        text("/plan link 7 2"),
+        S.IDLE,
+        "Linked #7 'Webinar on arc-flash safety' to O2",
+        effects=(LinkEntry,),
+        snap=plan_snap(entry=ENTRY),
+    ),
+    Case(
+        "/plan link to an objective that does not exist",
+        S.IDLE,
+        text("/plan link 7 O9"),
+        S.IDLE,
+        "no objective O9 (yours: O1, O2)",
+        snap=plan_snap(entry=ENTRY),
+    ),
+    Case(
+        "/plan link an entry you don't have (another person's number)",
+        S.IDLE,
+        text("/plan link 99 1"),
+        S.IDLE,
+        "You have no entry #99",
+        snap=plan_snap(),
+    ),
+    Case(
+        "/plan link a deleted entry",
+        S.IDLE,
+        text("/plan link 7 1"),
+        S.IDLE,
+        "You have no entry #7",
+        snap=plan_snap(entry=replace(ENTRY, deleted=True)),
+    ),
+    Case(
+        "/plan link twice",
+        S.IDLE,
+        text("/plan link #7 O1"),
+        S.IDLE,
+        "already linked to O1",
+        snap=plan_snap(entry=ENTRY),
+    ),
+    Case(
+        "/plan unlink",
+        S.IDLE,
+        text("/plan unlink 7 1"),
+        S.IDLE,
+        "Unlinked #7",
+        effects=(LinkEntry,),
+        snap=plan_snap(entry=ENTRY),
+    ),
+    Case(
+        "/plan link without numbers",
+        S.IDLE,
+        text("/plan link the webinar"),
+        S.IDLE,
+        "e.g. '12 O3'",
+        snap=plan_snap(),
+    ),
+    Case(
+        "/plan tag with UK-SPEC letters",
+        S.IDLE,
+        text("/plan tag 7 a, c"),
+        S.IDLE,
+        "#7 tagged: A (Knowledge and understanding), C (Responsibility",
+        effects=(SetEntryTags,),
+        snap=plan_snap(entry=ENTRY),
+    ),
+    Case(
+        "/plan done marks an objective achieved",
+        S.IDLE,
+        text("/plan done O1"),
+        S.IDLE,
+        "O1 'Learn IEC 61850' marked done",
+        effects=(SetObjectiveDone,),
+        snap=plan_snap(),
+    ),
+    Case(
+        "/plan done twice",
+        S.IDLE,
+        text("/plan done 2"),
+        S.IDLE,
+        "already marked done",
+        snap=plan_snap(),
+    ),
+    Case(
+        "/plan done unknown objective",
+        S.IDLE,
+        text("/plan done 5"),
+        S.IDLE,
+        "no objective O5",
+        snap=plan_snap(),
+    ),
+    Case(
+        "/plan role in one line",
+        S.IDLE,
+        text("/plan role senior engineer"),
+        S.IDLE,
+        "Role set: Senior engineer",
+        effects=(SetRole,),
+        snap=plan_snap(),
+    ),
+    Case(
+        "/plan something else",
+        S.IDLE,
+        text("/plan frobnicate"),
+        S.IDLE,
+        "/plan link 12 3",
+        snap=plan_snap(),
+    ),
+    Case(
+        "/plan in the middle of logging",
+        S.LOG_HOURS,
+        text("/plan"),
+        S.LOG_HOURS,
+        "middle of logging 'W'",
+        data=draft(title="W", activity_date=YESTERDAY),
+        snap=plan_snap(),
+    ),
+    Case("plan typed alone opens it", S.IDLE, text("plan"), S.PLAN_MENU, "Role:", snap=plan_snap()),
+    Case(
+        "an activity starting with 'review' is logged, not a command",
+        S.IDLE,
+        text("Review of BS 7671 amendment 1h yesterday"),
+        S.LOG_CATEGORY,
+        "Got it: 'Review of BS 7671 amendment'",
+        snap=plan_snap(),
+    ),
+    Case(
+        "/plan tag with a colon",
+        S.IDLE,
+        text("/plan tag #7: b"),
+        S.IDLE,
+        "#7 tagged: B (Design and development",
+        effects=(SetEntryTags,),
+        snap=plan_snap(entry=ENTRY),
+    ),
+    # /plan: the menu
+    Case(
+        "plan menu: set role",
+        S.PLAN_MENU,
+        press("plan:role"),
+        S.PLAN_VALUE,
+        "What is your role?",
+        snap=plan_snap(),
+    ),
+    Case(
+        "plan menu: add objective typed",
+        S.PLAN_MENU,
+        text("add objective"),
+        S.PLAN_VALUE,
+        "What is the objective?",
+        snap=plan_snap(),
+    ),
+    Case(
+        "plan menu: leave or exemption",
+        S.PLAN_MENU,
+        press("plan:period"),
+        S.PLAN_STATUS,
+        "Which status applies for part of the year?",
+        snap=plan_snap(),
+    ),
+    Case(
+        "plan menu: a button this scheme's menu does not offer is stale",
+        S.PLAN_MENU,
+        press("plan:period"),
+        S.PLAN_MENU,
+        "earlier message",
+        scheme="step",
+        snap=plan_snap(),
+    ),
+    Case(
+        "plan menu: another dialogue's button is stale",
+        S.PLAN_MENU,
+        press("del:no"),
+        S.PLAN_MENU,
+        "earlier message",
+        snap=plan_snap(),
+    ),
+    Case(
+        "plan menu: nonsense",
+        S.PLAN_MENU,
+        text("banana"),
+        S.PLAN_MENU,
+        "pick what to change",
+        snap=plan_snap(),
+    ),
+    Case(
+        "plan menu: done", S.PLAN_MENU, press("plan:done"), S.IDLE, "Plan saved", snap=plan_snap()
+    ),
+    # /plan: values
+    Case(
+        "role typed",
+        S.PLAN_VALUE,
+        text("lead  engineer, substations"),
+        S.PLAN_MENU,
+        "Role set: Lead engineer, substations",
+        data=value("role"),
+        effects=(SetRole,),
+        snap=plan_snap(),
+    ),
+    Case(
+        "role cleared",
+        S.PLAN_VALUE,
+        press("pv:clear"),
+        S.PLAN_MENU,
+        "Role cleared",
+        data=value("role"),
+        effects=(SetRole,),
+        snap=plan_snap(),
+    ),
+    Case(
+        "role too long",
+        S.PLAN_VALUE,
+        text("x" * 301),
+        S.PLAN_VALUE,
+        "under 300 characters",
+        data=value("role"),
+        snap=plan_snap(),
+    ),
+    Case(
+        "responsibilities added, one already known",
+        S.PLAN_VALUE,
+        text("Budgets; protection design; Mentoring"),
+        S.PLAN_MENU,
+        "Added: Budgets; Mentoring. You have 4 key responsibilities",
+        data=value("resp_add"),
+        effects=(AddResponsibility, AddResponsibility),
+        snap=plan_snap(),
+    ),
+    Case(
+        "STEP: responsibilities short of five are pointed out",
+        S.PLAN_VALUE,
+        text("Budgets"),
+        S.PLAN_MENU,
+        "STEP asks for 5–7",
+        data=value("resp_add"),
+        effects=(AddResponsibility,),
+        scheme="step",
+        snap=plan_snap(),
+    ),
+    Case(
+        "responsibility already there",
+        S.PLAN_VALUE,
+        text("ethical behaviour"),
+        S.PLAN_VALUE,
+        "already one of your key responsibilities",
+        data=value("resp_add"),
+        snap=plan_snap(),
+    ),
+    Case(
+        "responsibility removed by its button",
+        S.PLAN_VALUE,
+        press("pv:2"),
+        S.PLAN_MENU,
+        "Removed 'Protection design'",
+        data=value("resp_remove"),
+        effects=(RemoveResponsibility,),
+        snap=plan_snap(),
+    ),
+    Case(
+        "responsibility number out of range",
+        S.PLAN_VALUE,
+        text("5"),
+        S.PLAN_VALUE,
+        "number from 1 to 2",
+        data=value("resp_remove"),
+        snap=plan_snap(),
+    ),
+    Case(
+        "objective title",
+        S.PLAN_VALUE,
+        text("Learn about HVDC links"),
+        S.PLAN_AREA,
+        "Which area is 'Learn about HVDC links' in?",
+        data=value("obj_title"),
+        snap=plan_snap(),
+    ),
+    Case(
+        "objective done by its button",
+        S.PLAN_VALUE,
+        press("pv:1"),
+        S.PLAN_MENU,
+        "O1 'Learn IEC 61850' marked done",
+        data=value("obj_done"),
+        effects=(SetObjectiveDone,),
+        snap=plan_snap(),
+    ),
+    Case(
+        "objective removed with its links",
+        S.PLAN_VALUE,
+        press("pv:1"),
+        S.PLAN_MENU,
+        "Removed O1 'Learn IEC 61850' and its 1 link; the entries stay",
+        data=value("obj_remove"),
+        effects=(DeleteObjective,),
+        snap=plan_snap(),
+    ),
+    Case(
+        "objective button for one removed since",
+        S.PLAN_VALUE,
+        press("pv:9"),
+        S.PLAN_VALUE,
+        "no objective O9",
+        data=value("obj_remove"),
+        snap=plan_snap(),
+    ),
+    Case(
+        "link typed",
+        S.PLAN_VALUE,
+        text("7 to O2"),
+        S.PLAN_MENU,
+        "Linked #7",
+        data=value("link"),
+        effects=(LinkEntry,),
+        snap=plan_snap(entry=ENTRY),
+    ),
+    Case(
+        "link to an entry that is not yours",
+        S.PLAN_VALUE,
+        text("99 1"),
+        S.PLAN_VALUE,
+        "no entry #99",
+        data=value("link"),
+        snap=plan_snap(),
+    ),
+    Case(
+        "link typed badly",
+        S.PLAN_VALUE,
+        text("the webinar"),
+        S.PLAN_VALUE,
+        "e.g. '12 O3'",
+        data=value("link"),
+        snap=plan_snap(),
+    ),
+    Case(
+        "a numbered button where text is expected is stale",
+        S.PLAN_VALUE,
+        press("pv:2"),
+        S.PLAN_VALUE,
+        "earlier message",
+        data=value("link"),
+        snap=plan_snap(),
+    ),
+    Case(
+        "tags cleared",
+        S.PLAN_VALUE,
+        text("7 none"),
+        S.PLAN_MENU,
+        "Tags cleared for #7",
+        data=value("tag"),
+        effects=(SetEntryTags,),
+        snap=plan_snap(entry=ENTRY),
+    ),
+    Case(
+        "tag too long",
+        S.PLAN_VALUE,
+        text("7 competence-area-seventeen"),
+        S.PLAN_VALUE,
+        "at most 16 characters",
+        data=value("tag"),
+        snap=plan_snap(entry=ENTRY),
+    ),
+    Case(
+        "gap explained",
+        S.PLAN_VALUE,
+        text("1 June to 31 August: sick leave"),
+        S.PLAN_MENU,
+        "Gap explained: 1 Jun 2026 – 31 Aug 2026: Sick leave",
+        data=value("gap"),
+        effects=(AddGapNote,),
+        scheme="ipem",
+        snap=plan_snap(),
+    ),
+    Case(
+        "gap without a reason",
+        S.PLAN_VALUE,
+        text("1 June to 31 August"),
+        S.PLAN_VALUE,
+        "a colon, and the reason",
+        data=value("gap"),
+        snap=plan_snap(),
+    ),
+    Case(
+        "gap ending before it starts",
+        S.PLAN_VALUE,
+        text("31 August to 1 June: leave"),
+        S.PLAN_VALUE,
+        "the end comes after the start",
+        data=value("gap"),
+        snap=plan_snap(),
+    ),
+    Case(
+        "gap still to come",
+        S.PLAN_VALUE,
+        text("1/12/2026 - 20/12/2026: leave"),
+        S.PLAN_VALUE,
+        "still to come",
+        data=value("gap"),
+        snap=plan_snap(),
+    ),
+    Case(
+        "gap with a date that is not one",
+        S.PLAN_VALUE,
+        text("soon to later: leave"),
+        S.PLAN_VALUE,
+        "couldn't read 'soon' as a date",
+        data=value("gap"),
+        snap=plan_snap(),
+    ),
+    # /plan: a new objective's area and target date
+    Case(
+        "area tapped",
+        S.PLAN_AREA,
+        press("area:ethics"),
+        S.PLAN_TARGET,
+        "By when do you aim to achieve 'Learn HVDC'?",
+        data=Data(plan=PlanDraft(title="Learn HVDC")),
+        snap=plan_snap(),
+    ),
+    Case(
+        "area typed",
+        S.PLAN_AREA,
+        text("leadership"),
+        S.PLAN_TARGET,
+        "By when",
+        data=Data(plan=PlanDraft(title="Lead a team")),
+        snap=plan_snap(),
+    ),
+    Case(
+        "area unknown",
+        S.PLAN_AREA,
+        text("cooking"),
+        S.PLAN_AREA,
+        "Please pick an area",
+        data=Data(plan=PlanDraft(title="Lead a team")),
+        snap=plan_snap(),
+    ),
+    Case(
+        "target date typed: objective added",
+        S.PLAN_TARGET,
+        text("31 March 2027"),
+        S.PLAN_MENU,
+        "Added O3 'Learn HVDC' (Technical knowledge, by 31 Mar 2027)",
+        data=Data(plan=PlanDraft(title="Learn HVDC", area="technical")),
+        effects=(AddObjective,),
+        snap=plan_snap(),
+    ),
+    Case(
+        "no target date: objective added",
+        S.PLAN_TARGET,
+        press("target:none"),
+        S.PLAN_MENU,
+        "Added O1 'Learn HVDC' (Ethics)",
+        data=Data(plan=PlanDraft(title="Learn HVDC", area="ethics")),
+        effects=(AddObjective,),
+        snap={"plan": Plan()},
+    ),
+    Case(
+        "target date in the past",
+        S.PLAN_TARGET,
+        text("2025-01-01"),
+        S.PLAN_TARGET,
+        "has passed",
+        data=Data(plan=PlanDraft(title="Learn HVDC", area="technical")),
+        snap=plan_snap(),
+    ),
+    Case(
+        "target date unreadable",
+        S.PLAN_TARGET,
+        text("someday"),
+        S.PLAN_TARGET,
+        "couldn't read 'someday'",
+        data=Data(plan=PlanDraft(title="Learn HVDC", area="technical")),
+        snap=plan_snap(),
+    ),
+    Case(
+        "target date too far ahead",
+        S.PLAN_TARGET,
+        text("2040-01-01"),
+        S.PLAN_TARGET,
+        "within 5 years",
+        data=Data(plan=PlanDraft(title="Learn HVDC", area="technical")),
+        snap=plan_snap(),
+    ),
+    # /plan: leave or exemption, pro rata
+    Case(
+        "status tapped",
+        S.PLAN_STATUS,
+        press("pstatus:not_active"),
+        S.PLAN_PERIOD,
+        "From when to when (Not professionally active)?",
+        data=Data(plan=PlanDraft()),
+        snap=plan_snap(),
+    ),
+    Case(
+        "status typed (IES)",
+        S.PLAN_STATUS,
+        text("parental leave"),
+        S.PLAN_PERIOD,
+        "From when to when (Parental leave)?",
+        data=Data(plan=PlanDraft()),
+        scheme="ies",
+        snap=plan_snap(),
+    ),
+    Case(
+        "status typed as its id's words",
+        S.PLAN_STATUS,
+        text("not active"),
+        S.PLAN_PERIOD,
+        "(Not professionally active)",
+        data=Data(plan=PlanDraft()),
+        snap=plan_snap(),
+    ),
+    Case(
+        "status button of another scheme",
+        S.PLAN_STATUS,
+        press("pstatus:parental_leave"),
+        S.PLAN_STATUS,
+        "earlier message",
+        data=Data(plan=PlanDraft()),
+        snap=plan_snap(),
+    ),
+    Case(
+        "IET not active for six months: pro rata",
+        S.PLAN_PERIOD,
+        text("1 March to 31 August"),
+        S.PLAN_MENU,
+        "target for CPD year 2026 is now 19 h 55 (pro rata; 30 h for a whole year)",
+        data=Data(plan=PlanDraft(status="not_active")),
+        effects=(AddStatusPeriod,),
+        snap=plan_snap(),
+    ),
+    Case(
+        "IES parental leave: pro rata",
+        S.PLAN_PERIOD,
+        text("1/3/2026 - 31/8/2026"),
+        S.PLAN_MENU,
+        "now 14 h 53",
+        data=Data(plan=PlanDraft(status="parental_leave")),
+        effects=(AddStatusPeriod,),
+        scheme="ies",
+        snap=plan_snap(),
+    ),
+    Case(
+        "period ending before it starts",
+        S.PLAN_PERIOD,
+        text("31 August to 1 March"),
+        S.PLAN_PERIOD,
+        "the end comes after the start",
+        data=Data(plan=PlanDraft(status="not_active")),
+        snap=plan_snap(),
+    ),
+    Case(
+        "a button while dates are expected",
+        S.PLAN_PERIOD,
+        press("pstatus:not_active"),
+        S.PLAN_PERIOD,
+        "earlier message",
+        data=Data(plan=PlanDraft(status="not_active")),
+        snap=plan_snap(),
+    ),
+    # /review and /studying
+    Case(
+        "/review shows each objective's progress",
+        S.IDLE,
+        text("/review"),
+        S.IDLE,
+        "O1 Learn IEC 61850 (Technical knowledge, by 31 Mar 2027) — open: 1 activity, 1 h 30",
+        snap=plan_snap(linked=(ENTRY,)),
+    ),
+    Case(
+        "/review without objectives",
+        S.IDLE,
+        text("/review"),
+        S.IDLE,
+        "No development objectives yet",
+        snap={"plan": Plan()},
+    ),
+    Case(
+        "/studying yes (IES)",
+        S.IDLE,
+        text("/studying yes"),
+        S.IDLE,
+        "IES then asks for 2 categories instead of 3",
+        effects=(UpdatePerson,),
+        scheme="ies",
+    ),
+    Case("/studying alone", S.IDLE, text("/studying"), S.IDLE, "You are not recorded as studying"),
+    Case(
+        "an activity starting with 'studying' is logged",
+        S.IDLE,
+        text("Studying for the PE exam 2h yesterday"),
+        S.LOG_CATEGORY,
+        "Got it: 'Studying for the PE exam'",
+    ),
+    # /forget
+    Case(
+        "/forget asks first, saying what it erases",
+        S.IDLE,
+        text("/forget"),
+        S.FORGET_CONFIRM,
+        "erases everything I hold about you — 3 entries, 6 reflections, 1 chat account link",
+        snap={"holdings": HOLDINGS},
+    ),
+    Case(
+        "FORGET typed: everything erased",
+        S.FORGET_CONFIRM,
+        text("FORGET"),
+        S.IDLE,
+        "Erased: 3 entries, 6 reflections",
+        effects=(ForgetPerson,),
+        snap={"holdings": HOLDINGS},
+    ),
+    Case(
+        "Erase everything pressed",
+        S.FORGET_CONFIRM,
+        press("forget:yes"),
+        S.IDLE,
+        "This is permanent",
+        effects=(ForgetPerson,),
+        snap={"holdings": HOLDINGS},
+    ),
+    Case(
+        "Keep pressed",
+        S.FORGET_CONFIRM,
+        press("forget:no"),
+        S.IDLE,
+        "Nothing was erased",
+        snap={"holdings": HOLDINGS},
+    ),
+    Case(
+        "yes is not enough to erase",
+        S.FORGET_CONFIRM,
+        text("yes"),
+        S.FORGET_CONFIRM,
+        "type FORGET",
+        snap={"holdings": HOLDINGS},
+    ),
+    Case(
+        "another dialogue's button while confirming",
+        S.FORGET_CONFIRM,
+        press("del:yes:7"),
+        S.FORGET_CONFIRM,
+        "earlier message",
+        snap={"holdings": HOLDINGS},
+    ),
+    Case(
+        "/forget by someone never set up",
+        S.IDLE,
+        text("/forget"),
+        S.FORGET_CONFIRM,
+        "erases everything",
+        person={"onboarded": False},
+    ),
+    Case(
+        "FORGET by someone never set up",
+        S.FORGET_CONFIRM,
+        text("forget"),
+        S.IDLE,
+        "Erased",
+        effects=(ForgetPerson,),
+        person={"onboarded": False},
+    ),
 ]
 
 
@@ -1322,7 +2050,7 @@ def test_local_date_decides_yesterday(schemes: dict[str, Scheme]) -> None:
 
 
 def test_needs_asks_only_for_what_a_command_shows() -> None:
-    assert needs(Conv(), text("/status")) == Needs(summary=True)
+    assert needs(Conv(), text("/status")) == Needs(summary=True, report_year=0)
     assert needs(Conv(), text("/list")) == Needs(recent=10)
     assert needs(Conv(), text("/list 500")) == Needs(recent=50)
     assert needs(Conv(), text("/edit 7")) == Needs(entry_number=7)
@@ -1368,3 +2096,113 @@ def test_calendar_owner_comes_from_a_google_address_or_the_message(
     assert isinstance(effect, AddFeed) and effect.owner_emails == ("me@work.example",)
     said = step(Conv(), text(f"/calendar add {google}"), ctx).replies[0].text
     assert "private-z" not in said and "example.org" not in said
+
+
+def test_needs_for_the_plan_review_exports_and_forget() -> None:
+    assert needs(Conv(), text("/plan")) == Needs(plan=True)
+    assert needs(Conv(), text("/plan link 12 3")) == Needs(plan=True, entry_number=12)
+    assert needs(Conv(), text("/plan tag #12 A")) == Needs(plan=True, entry_number=12)
+    assert needs(Conv(), text("/plan done 3")) == Needs(plan=True)
+    linking = Conv(S.PLAN_VALUE, value("link"))
+    assert needs(linking, text("12 O3")) == Needs(plan=True, entry_number=12)
+    # Mid-plan, another command still gets the plan to ask the question again.
+    assert needs(linking, text("/status")) == Needs(summary=True, report_year=0, plan=True)
+    assert needs(Conv(), text("/review")) == Needs(plan=True, linked=True)
+    assert needs(Conv(), text("/export pdf 2025")) == Needs(report_year=2025)
+    assert needs(Conv(), text("/export md")) == Needs(report_year=0)
+    assert needs(Conv(), text("/export all")) == Needs()
+    assert needs(Conv(), text("/export json")) == Needs(record_year=0)
+    assert needs(Conv(), text("/forget")) == Needs(holdings=True)
+    assert needs(Conv(S.FORGET_CONFIRM), text("FORGET")) == Needs(holdings=True)
+
+
+def _report(schemes: dict[str, Scheme], scheme: str, *entries: EntryView) -> Report:
+    p = person(scheme_id=scheme, status_id=schemes[scheme].default_status)
+    record = Record(p, schemes[scheme], date(2026, 1, 1), date(2027, 1, 1), entries)
+    return Report(record, Plan(), (), TODAY)
+
+
+def test_status_lists_each_requirement_with_what_would_close_it(
+    schemes: dict[str, Scheme],
+) -> None:
+    report = _report(schemes, "ies", ENTRY)
+    snap = Snapshot(
+        now=NOW,
+        person=person(scheme_id="ies", status_id="member"),
+        summary=summary_of(report.record),
+        report=report,
+    )
+    said = step(Conv(), text("/status"), Context(snap, schemes)).replies[0].text
+    assert "CPD year 2026 (IES, Professional member): 1 h 30 of 30 h (5%)." in said
+    assert "IES requirements: 3 not yet met." in said
+    assert "✗ Hours: 1 h 30 of 30 h" in said and "→ log 28 h 30 more" in said
+    assert "✗ Balance across categories:" in said
+    assert "→ answer them with /reflect (e.g. /reflect 7)" in said
+
+
+def test_status_target_is_pro_rata_after_leave(schemes: dict[str, Scheme]) -> None:
+    report = _report(schemes, "iet", ENTRY)
+    leave = StatusPeriod("not_active", date(2026, 3, 1), date(2026, 8, 31))
+    report = Report(report.record, Plan(), (leave,), TODAY)
+    snap = Snapshot(now=NOW, person=person(), summary=summary_of(report.record), report=report)
+    said = step(Conv(), text("/status"), Context(snap, schemes)).replies[0].text
+    assert "1 h 30 of 19 h 55 (8%)" in said
+    assert "pro rata: Not professionally active 1 Mar 2026 – 31 Aug 2026" in said
+
+
+@pytest.mark.parametrize(
+    ("line", "kind", "says"),
+    [
+        ("/export pdf", "pdf", "Your CPD record for 2026 (PDF): 1 entry, 1 h 30"),
+        ("/export markdown 2026", "md", "(Markdown)"),
+        ("/export all", "all", "Everything I hold about you, as a ZIP"),
+    ],
+)
+def test_export_of_a_file_made_after_the_transaction(
+    line: str, kind: str, says: str, schemes: dict[str, Scheme]
+) -> None:
+    snap = Snapshot(now=NOW, person=person(), report=_report(schemes, "iet", ENTRY))
+    result = step(Conv(), text(line), Context(snap, schemes))
+    (reply,) = result.replies
+    assert reply.file is not None and reply.file.kind == kind and reply.attachment is None
+    assert says in reply.text and reply.file.failed
+    assert not result.effects
+
+
+@pytest.mark.parametrize("line", ["/export all 2025", "/export pdf docx", "/export word"])
+def test_export_refuses_what_it_cannot_make(line: str, schemes: dict[str, Scheme]) -> None:
+    snap = Snapshot(now=NOW, person=person(), report=_report(schemes, "iet"))
+    (reply,) = step(Conv(), text(line), Context(snap, schemes)).replies
+    assert reply.file is None and "/export pdf, /export md" in reply.text
+
+
+def test_plan_menu_offers_only_what_can_be_done(schemes: dict[str, Scheme]) -> None:
+    def labels(plan: Plan, scheme: str) -> list[str]:
+        p = person(scheme_id=scheme, status_id=schemes[scheme].default_status)
+        ctx = Context(Snapshot(now=NOW, person=p, plan=plan), schemes)
+        return [c.label for c in step(Conv(), text("/plan"), ctx).replies[-1].choices]
+
+    empty = labels(Plan(), "step")
+    assert "Remove responsibility" not in empty and "Link entry" not in empty
+    assert "Leave or exemption" not in empty  # STEP has one status: nothing to be exempt to
+    full = labels(PLAN, "iet")
+    assert {"Remove responsibility", "Objective done", "Link entry", "Leave or exemption"} <= set(
+        full
+    )
+    assert full[-1] == "Done"
+
+
+def test_after_a_change_the_menu_reflects_it(schemes: dict[str, Scheme]) -> None:
+    ctx = Context(Snapshot(now=NOW, person=person(), plan=Plan()), schemes)
+    conv = Conv(S.PLAN_TARGET, Data(plan=PlanDraft(title="Learn HVDC", area="technical")))
+    result = step(conv, press("target:none"), ctx)
+    (effect,) = result.effects
+    assert effect == AddObjective("Learn HVDC", "technical", None)
+    offered = [c.label for c in result.replies[-1].choices]
+    assert "Link entry" in offered and "Objective done" in offered
+
+
+def test_help_lists_the_new_commands(schemes: dict[str, Scheme]) -> None:
+    said = step(Conv(), text("/help"), make_ctx(schemes, Case("", S.IDLE, text(""), S.IDLE)))
+    for command in ("/plan", "/review", "/studying", "/export pdf", "/export all", "/forget"):
+        assert command in said.replies[0].text

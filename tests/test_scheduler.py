@@ -220,6 +220,49 @@ def test_nudge_not_before_nine_and_once_at_nine(db: Database, schemes: dict[str,
     assert len(recorder.sent) == 1
 
 
+def png_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's header, after checking its signature."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_monthly_nudge_carries_the_progress_chart_drawn_when_sent(
+    db: Database, schemes: dict[str, Scheme]
+) -> None:
+    clock = Clock(START)
+    engine = Engine(db, schemes, clock)
+    user(engine, "cara")
+    add_entry(db, "cara", day=date(2026, 2, 10), minutes=150, created_at=clock.now)
+    jobs, _ = make_jobs(db, schemes, clock)
+    jobs.plan(utc(2026, 3, 1, 9))
+    (row,) = outbox_rows(db, "nudge")
+    # The outbox holds a pointer, not the picture: deciding draws nothing.
+    assert row.payload["attachment"] == {"chart": "2026-01-01"}
+    (nudge,) = tick(jobs, clock, utc(2026, 3, 1, 9, 1))
+    chart = nudge.reply.attachment
+    assert chart is not None and chart.mime_type == "image/png"
+    assert chart.filename == "cpd-progress-2026.png" and png_size(chart.content) == (1000, 500)
+    assert "Your monthly CPD check-in" in nudge.reply.text
+
+
+def test_a_chart_that_cannot_be_drawn_leaves_the_nudge_to_go_alone(
+    db: Database, schemes: dict[str, Scheme], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.chart
+
+    def broken(*args: object, **kwargs: object) -> bytes:
+        raise RuntimeError("no fonts")
+
+    monkeypatch.setattr(bot.chart, "progress_png", broken)
+    clock = Clock(START)
+    engine = Engine(db, schemes, clock)
+    user(engine, "dee")
+    jobs, recorder = make_jobs(db, schemes, clock)
+    (nudge,) = tick(jobs, clock, utc(2026, 3, 1, 9))
+    assert nudge.reply.attachment is None and "monthly CPD check-in" in nudge.reply.text
+    assert len(recorder.sent) == 1
+
+
 def test_log_now_button_opens_the_log_dialogue(db: Database, schemes: dict[str, Scheme]) -> None:
     clock = Clock(START)
     engine = Engine(db, schemes, clock)
@@ -372,6 +415,7 @@ def test_year_end_summary_with_the_record_attached(
     summary_msgs = [m for m in sent if m.kind == "yearend"]
     assert [(m.recipient.user_id, m.key) for m in summary_msgs] == [
         ("sam", "2026-01-01"),
+        ("sam", "2026-01-01:chart"),
         ("sam", "2026-01-01:json"),
     ]
     text = summary_msgs[0].reply.text
@@ -381,7 +425,14 @@ def test_year_end_summary_with_the_record_attached(
     assert "pending for 1" in text
     assert "What counts for a IET audit:" in text
     csv_file = summary_msgs[0].reply.attachment
-    json_file = summary_msgs[1].reply.attachment
+    chart = summary_msgs[1].reply.attachment
+    json_file = summary_msgs[2].reply.attachment
+    assert chart is not None and (chart.filename, chart.mime_type) == (
+        "cpd-progress-2026.png",
+        "image/png",
+    )
+    assert png_size(chart.content) == (1000, 500)
+    assert "Your CPD year 2026 in a chart" in summary_msgs[1].reply.text
     assert csv_file is not None and json_file is not None
     assert (csv_file.filename, csv_file.mime_type) == ("cpd-2026.csv", "text/csv")
     rows = list(csv.reader(io.StringIO(csv_file.content.decode("utf-8-sig"))))
@@ -390,7 +441,14 @@ def test_year_end_summary_with_the_record_attached(
     assert record["year"]["label"] == "2026" and len(record["entries"]) == 2
     assert sent_to(tick(jobs, clock, utc(2027, 1, 1, 9)), "yearend") == []
     assert sent_to(tick(jobs, clock, utc(2027, 1, 2, 9)), "yearend") == []
-    assert len([r for _, r in recorder.sent if r.attachment]) == 2
+    files = sorted(r.attachment.filename for _, r in recorder.sent if r.attachment)
+    assert files == [  # and each person's January nudge with the new year's chart
+        "cpd-2026.csv",
+        "cpd-2026.json",
+        "cpd-progress-2026.png",
+        "cpd-progress-2027.png",
+        "cpd-progress-2027.png",
+    ]
 
 
 def test_year_end_summary_waits_for_the_end_of_a_pause(
@@ -405,7 +463,7 @@ def test_year_end_summary_waits_for_the_end_of_a_pause(
     assert sent_to(tick(jobs, clock, utc(2027, 1, 1, 9)), "yearend") == []
     assert sent_to(tick(jobs, clock, utc(2027, 1, 4, 23)), "yearend") == []
     sent = sent_to(tick(jobs, clock, utc(2027, 1, 5, 0)), "yearend")
-    assert [k for _, _, k in sent] == ["2026-01-01", "2026-01-01:json"]
+    assert [k for _, _, k in sent] == ["2026-01-01", "2026-01-01:chart", "2026-01-01:json"]
 
 
 def test_reflection_reminder_once_after_two_days(db: Database, schemes: dict[str, Scheme]) -> None:

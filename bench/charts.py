@@ -1,0 +1,121 @@
+"""The progress chart on scheduled messages: what drawing it at send time costs.
+
+    python bench/charts.py [--people 100] [--entries 60]
+
+Deciding the monthly nudge draws nothing (the outbox row points at the chart; see
+bench/nudges.py for deciding 100,000 of them). The send loop draws each chart when it
+sends the row. This builds a SQLite file with PEOPLE people of ENTRIES activities each
+this CPD year, decides their 1 March nudges, then sends them all through `Jobs.send_due`
+with a Sender that takes no time and no rate limit, so the figure is the cost of making
+the messages: load the year, assess the target after leave or exemptions, draw the PNG.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.jobs import Jobs, RateLimit
+from bot.model import IdentityKey, Outgoing
+from bot.schemes import default_schemes
+from storage import repo
+from storage.db import Database
+
+DUE = datetime(2026, 11, 1, 9, tzinfo=UTC)  # 09:00 in London, GMT again by then
+
+
+class Instant:
+    """A Sender that takes no time; records what the send loop made."""
+
+    platform = "console"
+
+    def __init__(self) -> None:
+        self.made: list[tuple[float, Outgoing]] = []
+
+    async def send(self, identity: IdentityKey, chat_id: str | None, reply: Outgoing) -> None:
+        self.made.append((time.perf_counter(), reply))
+
+
+def build(db: Database, people: int, entries: int) -> None:
+    schemes = default_schemes()
+    rng = random.Random(3)
+    created = datetime(2026, 1, 2, tzinfo=UTC)
+    with db.transaction() as s:
+        for i in range(people):
+            scheme = schemes[("iet", "ies", "generic")[i % 3]]
+            _, person, _ = repo.get_or_create_identity(
+                s, IdentityKey("console", f"p{i}"), now=created
+            )
+            fields = {"scheme_id": scheme.id, "status_id": scheme.default_status}
+            repo.update_person(
+                s, person, {**fields, "onboarded": True, "timezone": "Europe/London"}
+            )
+            cats = [c.id for c in scheme.categories]
+            for n in range(1, entries + 1):
+                repo.create_entry(
+                    s,
+                    person,
+                    number=n,
+                    title=f"Activity {n}",
+                    activity_date=date(2026, 1, 1) + timedelta(days=rng.randint(0, 300)),
+                    minutes=rng.choice((30, 60, 90, 120)),
+                    category=rng.choice(cats),
+                    structured=None,
+                    source="chat",
+                    reflections=(),
+                    now=created,
+                )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--people", type=int, default=100)
+    p.add_argument("--entries", type=int, default=60)
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(f"sqlite:///{Path(tmp) / 'charts.db'}")
+        db.create_all()
+        build(db, args.people, args.entries)
+        sender = Instant()
+        jobs = Jobs(
+            db,
+            default_schemes(),
+            lambda: DUE,
+            senders={"console": sender},
+            limits={"console": RateLimit()},
+        )
+        t0 = time.perf_counter()
+        enqueued = jobs.plan_monthly(DUE)
+        decided = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        report = asyncio.run(jobs.send_due(DUE))
+        sent = time.perf_counter() - t0
+        charts = [
+            r for _, r in sender.made if r.attachment and r.attachment.mime_type == "image/png"
+        ]
+        gaps = [b - a for (a, _), (b, _) in zip(sender.made, sender.made[1:], strict=False)]
+        size = statistics.median(len(r.attachment.content) for r in charts if r.attachment)
+        print(
+            f"{args.people} people with {args.entries} activities each: {enqueued} nudges "
+            f"decided in {decided * 1000:.0f} ms (no chart drawn)"
+        )
+        print(
+            f"sent {len(report.sent)} with {len(charts)} charts ({size / 1000:.0f} kB each) in "
+            f"{sent:.1f} s: {len(report.sent) / sent:.1f} messages/s; median "
+            f"{statistics.median(gaps) * 1000:.0f} ms between messages (the first pays "
+            "for importing matplotlib)"
+        )
+        db.dispose()
+
+
+if __name__ == "__main__":
+    main()
