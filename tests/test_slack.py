@@ -15,8 +15,11 @@ import hmac
 import itertools
 import json
 import re
+import threading
 import time
 from collections.abc import AsyncIterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,13 +27,17 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
+from sqlmodel import select
 
 from adapters.slack import SlackBot, SlackSender, blocks, serve
+from adapters.slack.app import Turns
 from adapters.slack.sender import make_client
 from adapters.slack.server import SlackConfigError
 from bot.engine import Engine
 from bot.model import Attachment, IdentityKey, Outgoing, Unreachable
 from cpdbot.config import Settings
+from storage.db import Database
+from storage.models import InboxUpdate
 from tests.conftest import SHARED
 from tests.fake_slack import APP_ID, BOT_USER, FakeSlack
 
@@ -290,9 +297,13 @@ async def fake() -> AsyncIterator[FakeSlack]:
     await server.stop()
 
 
-@pytest.fixture
-async def slack(engine: Engine, fake: FakeSlack) -> AsyncIterator[Slack]:
-    bot = SlackBot(engine, token=TOKEN, signing_secret=SECRET, api_url=fake.api_url)
+@asynccontextmanager
+async def serving(
+    engine: Engine, fake: FakeSlack, bot_class: type[SlackBot] = SlackBot
+) -> AsyncIterator[Slack]:
+    """The bot in HTTP mode, started as `serve()` starts it (the inbox replayed first)."""
+    bot = bot_class(engine, token=TOKEN, signing_secret=SECRET, api_url=fake.api_url)
+    await bot.replay()
     runner, port = await bot.start_http("127.0.0.1", 0)
     try:
         async with aiohttp.ClientSession() as http:
@@ -300,6 +311,19 @@ async def slack(engine: Engine, fake: FakeSlack) -> AsyncIterator[Slack]:
     finally:
         await runner.cleanup()
         await bot.close()
+
+
+@pytest.fixture
+async def slack(engine: Engine, fake: FakeSlack) -> AsyncIterator[Slack]:
+    async with serving(engine, fake) as running:
+        yield running
+
+
+def inbox_rows(db: Database) -> dict[str, InboxUpdate]:
+    """The Slack inbox, by row name (`event:<event_id>`, `command:<trigger>`...)."""
+    with db.transaction() as session:
+        rows = session.exec(select(InboxUpdate).where(InboxUpdate.platform == "slack")).all()
+        return {row.key: row for row in rows}
 
 
 def modal_of(fake: FakeSlack) -> dict[str, Any]:
@@ -397,6 +421,9 @@ async def test_a_person_logs_an_entry_with_the_modal(slack: Slack, engine: Engin
     # The confirmation went to his DM, and App Home was refreshed.
     assert any(t.startswith("Saved #1") for t in [m["text"] for m in slack.fake.posts(bob.dm)])
     assert slack.fake.called("views.publish")[-1]["user_id"] == "U0BOB00001"
+    # Neither request needed an inbox row: `/cpd` alone only opened the form, and the
+    # submission's engine step committed before its ack.
+    assert inbox_rows(engine.db) == {}
 
 
 async def test_modal_validation_errors_are_shown_on_their_fields(
@@ -536,6 +563,157 @@ async def test_edits_and_bot_messages_are_ignored(slack: Slack) -> None:
     for body in (edited, from_bot):
         assert (await slack.event(body))[0] == 200
     assert [c.method for c in slack.fake.calls if c.method != "auth.test"] == []
+
+
+# ---------------------------------------------------------------- nothing acked is lost
+
+
+class DiesAfterRecording(SlackBot):
+    def _start(self, name: str, job: dict[str, Any]) -> None:
+        """The process dies here: the request is in the inbox and acked, nothing else ran."""
+
+
+RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+
+
+async def test_an_event_recorded_before_a_crash_is_handled_once_on_restart(
+    engine: Engine, fake: FakeSlack, db: Database
+) -> None:
+    async with serving(engine, fake, DiesAfterRecording) as crashed:
+        alice = Person(crashed, T1, "U0ALICE002")
+        event = message_im(T1, alice.user, alice.dm, "hello")
+        assert (await crashed.event(event))[0] == 200  # Slack will not send it again
+        row = inbox_rows(db)[f"event:{event['event_id']}"]
+        assert row.done_at is None
+        assert json.loads(row.payload)["body"]["event"]["text"] == "hello"
+    assert fake.posts(alice.dm) == []  # acked, never answered
+
+    async with serving(engine, fake) as slack:  # the restart replays the inbox
+        await slack.idle()
+        texts = [m["text"] for m in fake.posts(alice.dm)]
+        assert texts[-1] == "Which professional body's CPD scheme do you follow?"
+        # The same event delivered again after the restart (a retry, a second delivery).
+        assert (await slack.event(event, headers=RETRY))[0] == 200
+        assert (await slack.event(event))[0] == 200
+        assert [m["text"] for m in fake.posts(alice.dm)] == texts  # processed once
+        await slack.bot.inbox.flush()
+        assert inbox_rows(db)[f"event:{event['event_id']}"].done_at is not None
+
+    restarted = SlackBot(engine, token=TOKEN, signing_secret=SECRET, api_url=fake.api_url)
+    try:
+        assert await restarted.replay() == 0  # nothing left to replay
+    finally:
+        await restarted.close()
+
+
+async def test_presses_and_commands_recorded_before_a_crash_are_replayed_in_order(
+    engine: Engine, fake: FakeSlack, db: Database
+) -> None:
+    async with serving(engine, fake) as slack:
+        bea = Person(slack, T1, "U0BEA00001")
+        await bea.onboard()
+        assert (await bea.say("log 1.5h webinar yesterday"))[-1] == "Which category?"
+    before = len(fake.posts(bea.dm))
+
+    async with serving(engine, fake, DiesAfterRecording) as crashed:
+        bea.slack = crashed
+        message, button = bea.button("Events and seminars")
+        press = button_press(T1, bea.user, bea.dm, message, button)
+        assert (await crashed.interaction(press))[0] == 200
+        status, body, _ = await bea.command("status")  # typed in a channel
+        assert (status, body) == (200, "")
+        waiting = [name for name, row in inbox_rows(db).items() if row.done_at is None]
+        assert sorted(name.split(":")[0] for name in waiting) == ["action", "command"]
+    assert len(fake.posts(bea.dm)) == before
+
+    async with serving(engine, fake) as slack:
+        await slack.idle()
+        # Oldest first: the press (its message now shows the choice, and the next question
+        # is asked), then the status, with the pointer where the command was typed.
+        assert fake.called("chat.update")[-1]["blocks"][-1]["elements"][0]["text"] == (
+            "✓ Events and seminars"
+        )
+        texts = [m["text"] for m in fake.posts(bea.dm)[before:]]
+        assert not texts[0].startswith("CPD year")
+        assert any(t.startswith("CPD year 2026") for t in texts[1:]), texts
+        assert "direct messages" in fake.responses[-1]["text"]
+        # The same press delivered again after the restart changes nothing.
+        assert (await slack.interaction(press))[0] == 200
+        assert len(fake.posts(bea.dm)) == before + len(texts)
+
+        bea.slack = slack
+        await bea.say("later")
+        (entry,) = bea.record(engine).entries
+        assert (entry.title, entry.category) == ("Webinar", "events_and_seminars")
+        await slack.bot.inbox.flush()
+        assert all(row.done_at is not None for row in inbox_rows(db).values())
+
+
+async def test_a_request_that_cannot_be_recorded_is_not_acked(
+    slack: Slack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def database_down(*_: object) -> list[str]:
+        raise RuntimeError("database is down")
+
+    cora = Person(slack, T1, "U0CORA0001")
+    event = message_im(T1, cora.user, cora.dm, "hello")
+    monkeypatch.setattr(slack.bot.inbox, "_write", database_down)
+    assert (await slack.event(event))[0] == 500  # so Slack tries again later
+    assert slack.fake.posts(cora.dm) == []
+    monkeypatch.undo()
+    assert (await slack.event(event, headers=RETRY))[0] == 200
+    assert slack.fake.posts(cora.dm)
+
+
+async def test_on_sqlite_the_inbox_takes_the_next_turn_between_engine_transactions(
+    sqlite_db: Database,
+) -> None:
+    """An inbox write waiting goes before a waiting engine transaction (instead of SQLite's
+    polling, which it kept losing), and work after a transaction holds no turn."""
+    turns = Turns(sqlite_db.engine)
+    threads = ThreadPoolExecutor(2, initializer=turns.enlist)
+    order: list[str] = []
+    a_began, a_may_commit, b_committed, b_may_return = (threading.Event() for _ in range(4))
+
+    def engine_a() -> None:
+        with sqlite_db.transaction() as session:
+            session.exec(select(InboxUpdate)).all()  # BEGIN: the turn, then SQLite's lock
+            order.append("A")
+            a_began.set()
+            assert a_may_commit.wait(5)
+
+    def engine_b() -> None:
+        with sqlite_db.transaction() as session:
+            session.exec(select(InboxUpdate)).all()
+            order.append("B")
+        b_committed.set()
+        assert b_may_return.wait(5)  # still busy, outside its transaction (a PDF, say)
+
+    async def inbox_write(name: str) -> None:
+        async with turns.first():
+            with sqlite_db.transaction() as session:
+                session.exec(select(InboxUpdate)).all()
+            order.append(name)
+
+    loop = asyncio.get_running_loop()
+    try:
+        a = loop.run_in_executor(threads, engine_a)
+        assert await asyncio.to_thread(a_began.wait, 5)
+        waiting = asyncio.create_task(inbox_write("inbox"))
+        await asyncio.sleep(0)  # it now waits for A's turn to end, without blocking the loop
+        b = loop.run_in_executor(threads, engine_b)
+        a_may_commit.set()
+        await asyncio.wait_for(asyncio.gather(a, waiting), 5)
+        assert await asyncio.to_thread(b_committed.wait, 5)
+        assert order == ["A", "inbox", "B"]
+        await asyncio.wait_for(inbox_write("inbox, while B works on"), 5)
+        b_may_return.set()
+        await b
+    finally:
+        a_may_commit.set()
+        b_may_return.set()
+        threads.shutdown(wait=True)
+        turns.close()
 
 
 # ---------------------------------------------------------------- rate limits and the Sender

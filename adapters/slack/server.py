@@ -43,6 +43,8 @@ async def serve(engine: Engine, settings: Settings) -> None:
         except SlackApiError as exc:
             raise SlackConfigError(f"Slack rejected SLACK_BOT_TOKEN: {exc}") from exc
         _say(f"Slack: signed in as {me.get('user')} in {me.get('team')}")
+        # Before any new request, so a person's replayed messages come before their next.
+        await bot.replay()
         if socket_mode:
             await _socket_mode(bot, str(settings.slack_app_token))
         else:

@@ -21,8 +21,8 @@ from telegram import BotCommand, LinkPreviewOptions, Message, ReplyParameters, U
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import ExtBot
 
+from adapters.inbox import Inbox
 from adapters.telegram import translate
-from adapters.telegram.inbox import Inbox
 from adapters.telegram.ordering import ChatQueues
 from adapters.telegram.translate import DocumentPart, Keyboard, TextPart
 from bot.engine import Engine

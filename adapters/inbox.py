@@ -1,9 +1,10 @@
-"""The adapter's side of the inbox table: writes batched into as few transactions as possible.
+"""The adapters' side of the inbox table: writes batched into as few transactions as possible.
 
-`record` is awaited (an update must be durable before Telegram hears it arrived); `finish`
-is not (losing it in a crash only means the update is replayed, and the engine's dedupe key
-turns the replay into a no-op). Whatever is waiting when the writer gets to run goes in one
-transaction, so under load many webhook requests share one commit.
+Shared by the Telegram and Slack adapters (one `Inbox` per platform). `record` is awaited
+(an update must be durable before the platform hears it arrived); `finish` is not (losing
+it in a crash only means the update is replayed, and the engine's dedupe key turns the
+replay into a no-op). Whatever is waiting when the writer gets to run goes in one
+transaction, so under load many incoming requests share one commit.
 """
 
 from __future__ import annotations
@@ -12,21 +13,28 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from storage import inbox as store
 from storage.db import Database
 
-log = logging.getLogger("cpdbot.telegram")
+log = logging.getLogger("cpdbot.inbox")
 
-T = TypeVar("T")
-Run = Callable[..., Awaitable[Any]]  # runs a blocking function in the database thread(s)
+Run = Callable[..., Awaitable[Any]]  # runs a blocking function where database work belongs
 
-KEEP_DONE = timedelta(days=2)  # Telegram re-sends an unconfirmed update for up to 24 h
+# Handled rows are kept this long, so a late repeat is still recognised (Telegram re-sends
+# an unconfirmed update for up to 24 h; Slack retries an event for about 5 minutes).
+KEEP_DONE = timedelta(days=2)
 PRUNE_EVERY = 1000  # handled updates between two prunes
 
 
 class Inbox:
+    """One platform's rows: `record` before acknowledging, `finish` once handled, `replay` at start.
+
+    `run` runs a blocking function where database work belongs (inline on the event loop, a
+    thread pool...); it is given `_write` and `_replay`.
+    """
+
     def __init__(
         self, db: Database, clock: Callable[[], datetime], platform: str, run: Run
     ) -> None:
@@ -63,7 +71,7 @@ class Inbox:
 
     def _kick(self) -> None:
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_all(), name="telegram-inbox")
+            self._writer = asyncio.create_task(self._write_all(), name=f"{self.platform}-inbox")
 
     async def _write_all(self) -> None:
         while self._records or self._done:
@@ -73,7 +81,7 @@ class Inbox:
             try:
                 fresh = set(await self._run(self._write, items, done))
             except Exception as exc:
-                log.exception("telegram inbox: writing %d update(s) failed", len(items))
+                log.exception("%s inbox: writing %d update(s) failed", self.platform, len(items))
                 for _, future in records:
                     if not future.done():
                         future.set_exception(exc)
