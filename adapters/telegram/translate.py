@@ -33,16 +33,21 @@ ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 # The command menu (setMyCommands). Descriptions are what a person sees in the "/" menu.
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("log", "Record a CPD activity"),
-    ("status", "Hours this CPD year against your target"),
+    ("status", "Hours and requirements this CPD year"),
     ("list", "Your recent entries"),
     ("edit", "Change an entry, e.g. /edit 12"),
     ("delete", "Delete an entry, e.g. /delete 12"),
     ("undo", "Undo the last save, edit or delete"),
     ("reflect", "Answer reflections left for later"),
-    ("export", "Your record as a file"),
+    ("plan", "Your development plan and objectives"),
+    ("review", "Progress on each objective"),
+    ("calendar", "Connect a calendar for prompts after events"),
+    ("pause", "Pause nudges and prompts, e.g. /pause until 5 January"),
+    ("export", "Your record as a file (pdf, md, csv, all)"),
     ("settings", "Professional body, status, time zone"),
     ("help", "What I can do"),
     ("cancel", "Stop what we are doing"),
+    ("forget", "Erase everything I hold about you"),
 )
 
 # Replies the adapter gives itself, for things that never reach the dialogue.
