@@ -621,7 +621,7 @@ def _match_scheme(ctx: Context, event: Incoming) -> Scheme | None:
 def _onboard_scheme(conv: Conv, event: Incoming, ctx: Context) -> Step:
     scheme = _match_scheme(ctx, event)
     if scheme is None:
-        return _stay(conv, ctx, _wrong(event, "Please pick one of these schemes."))
+        return _stay(conv, ctx, "Please pick one of these schemes.")
     effects = (UpdatePerson({"scheme_id": scheme.id, "status_id": scheme.default_status}),)
     person = replace(ctx.person, scheme_id=scheme.id, status_id=scheme.default_status)
     ctx = _with_person(ctx, person)
@@ -669,11 +669,8 @@ def _onboard_timezone(conv: Conv, event: Incoming, ctx: Context) -> Step:
         return _stay(
             conv,
             ctx,
-            _wrong(
-                event,
-                f"I don't know the time zone '{_clip(value)}'. Try a city or a zone "
-                "like Europe/London.",
-            ),
+            f"I don't know the time zone '{_clip(value)}'. Try a city or a zone "
+            "like Europe/London.",
         )
     person = replace(ctx.person, timezone=zone, onboarded=True)
     ctx = _with_person(ctx, person)
@@ -858,7 +855,7 @@ def _question_text(scheme: Scheme, question_id: str) -> str:
 
 def _log_title(conv: Conv, event: Incoming, ctx: Context) -> Step:
     if event.kind != Kind.TEXT or not event.text.strip():
-        return _stay(conv, ctx, _wrong(event, "Please type what you did, in a few words."))
+        return _stay(conv, ctx, "Please type what you did, in a few words.")
     draft = (conv.data.draft or Draft()).model_copy()
     quick_like = parse_quick(
         event.text, today=ctx.today, date_order=ctx.date_order, languages=ctx.person.languages
@@ -3138,10 +3135,6 @@ def _stay(conv: Conv, ctx: Context, text: str) -> Step:
 
 def _stale(conv: Conv, ctx: Context) -> Step:
     return _stay(conv, ctx, "That button is from an earlier message, so I ignored it.")
-
-
-def _wrong(event: Incoming, text: str) -> str:
-    return text
 
 
 def _say(text: str) -> Outgoing:
