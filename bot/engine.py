@@ -43,6 +43,7 @@ from bot.model import (
     Incoming,
     LinkEntry,
     Outgoing,
+    PersonView,
     RemoveFeed,
     RemoveResponsibility,
     RestoreEntry,
@@ -260,6 +261,12 @@ class Engine:
             session, event.identity.platform, event.dedupe_key, now=now
         ):
             raise _Duplicate
+        if not event.private:
+            # A group chat or channel: the dialogue only points to a private chat, so no
+            # person, identity or conversation is read or created for it.
+            anonymous = PersonView("", "UTC", "generic", "", "DMY", ("en",), True, 0)
+            result = dialogue.step(Conv(), event, Context(Snapshot(now, anonymous), self.schemes))
+            return _Outcome(result.replies)
         identity, person, created = repo.get_or_create_identity(
             session,
             event.identity,

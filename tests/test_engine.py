@@ -322,3 +322,13 @@ def test_export_by_year_uses_the_cpd_year(chat: Chat, engine: Engine) -> None:
     assert this_year and last_year
     assert [e.activity_date.year for e in this_year.entries] == [2026]
     assert [e.activity_date for e in last_year.entries] == [date(2025, 3, 3)]
+
+
+def test_a_group_message_stores_nothing_about_anyone(engine: Engine, db: Database) -> None:
+    someone = IdentityKey("telegram", "555")
+    event = Incoming.text_of(someone, "/status", private=False, display_name="Sam Smith")
+    (reply,) = engine.handle_sync(event)
+    assert "private" in reply.text
+    with db.transaction() as s:
+        assert s.exec(select(func.count()).select_from(Identity)).one() == 0
+        assert s.exec(select(func.count()).select_from(Conversation)).one() == 0
