@@ -1128,14 +1128,23 @@ def _field_value(key: str, value: Any) -> Any:
     return value
 
 
-def _delete(conv: Conv, args: str, ctx: Context) -> Step:
-    number = _entry_number(args)
-    if number is None:
-        return _stay(conv, ctx, "Which entry? For example /delete 12 (/list shows the numbers).")
+def _named_entry(conv: Conv, args: str, ctx: Context, command: str) -> EntryView | Step:
+    """The person's live entry that `/command N` names, or the reply saying what is wrong."""
+    if _entry_number(args) is None:
+        return _stay(
+            conv, ctx, f"Which entry? For example /{command} 12 (/list shows the numbers)."
+        )
     entry = ctx.snap.entry
     if entry is None or entry.deleted:
         return _stay(conv, ctx, _no_entry(args))
-    nxt = Conv(S.DELETE_CONFIRM, Data(target=number, undo=conv.data.undo))
+    return entry
+
+
+def _delete(conv: Conv, args: str, ctx: Context) -> Step:
+    entry = _named_entry(conv, args, ctx, "delete")
+    if isinstance(entry, Step):
+        return entry
+    nxt = Conv(S.DELETE_CONFIRM, Data(target=entry.number, undo=conv.data.undo))
     return Step(nxt, (_prompt_delete(entry, ctx),))
 
 
@@ -1185,13 +1194,10 @@ EDIT_FIELDS = {
 
 
 def _edit(conv: Conv, args: str, ctx: Context) -> Step:
-    number = _entry_number(args)
-    if number is None:
-        return _stay(conv, ctx, "Which entry? For example /edit 12 (/list shows the numbers).")
-    entry = ctx.snap.entry
-    if entry is None or entry.deleted:
-        return _stay(conv, ctx, _no_entry(args))
-    nxt = Conv(S.EDIT_FIELD, Data(target=number, undo=conv.data.undo))
+    entry = _named_entry(conv, args, ctx, "edit")
+    if isinstance(entry, Step):
+        return entry
+    nxt = Conv(S.EDIT_FIELD, Data(target=entry.number, undo=conv.data.undo))
     return Step(nxt, (_prompt(nxt, ctx),))
 
 

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
@@ -267,18 +268,19 @@ class Engine:
             anonymous = PersonView("", "UTC", "generic", "", "DMY", ("en",), True, 0)
             result = dialogue.step(Conv(), event, Context(Snapshot(now, anonymous), self.schemes))
             return _Outcome(result.replies)
+        zone = _valid_zone(event.timezone_hint)
         identity, person, created = repo.get_or_create_identity(
             session,
             event.identity,
             now=now,
             display_name=event.display_name,
             chat_id=event.chat_id if event.private else None,
-            timezone=_valid_zone(event.timezone_hint),
+            timezone=zone,
         )
         assert identity.id is not None and person.id is not None
         row = repo.load_conversation(session, identity.id, now=now)
         conv = Conv.load(row.state, row.data)
-        snap = self._snapshot(session, person, conv, event, now, created)
+        snap = self._snapshot(session, person, conv, event, now, created, zone)
         result = dialogue.step(conv, event, Context(snap, self.schemes))
         forgotten = False
         for effect in result.effects:
@@ -306,13 +308,11 @@ class Engine:
         event: Incoming,
         now: datetime,
         created: bool,
+        zone: str | None,
     ) -> Snapshot:
         assert person.id is not None
         view = repo.person_view(person)
         need = dialogue.needs(conv, event)
-        snap = Snapshot(
-            now=now, person=view, is_new=created, timezone_hint=_valid_zone(event.timezone_hint)
-        )
         entry = (
             repo.entry_view(session, person.id, need.entry_number)
             if need.entry_number is not None
@@ -339,14 +339,14 @@ class Engine:
             else None
         )
         return Snapshot(
-            now=snap.now,
+            now=now,
             person=view,
             is_new=created,
             entry=entry,
             recent=recent,
             summary=summary,
             oldest_pending=pending,
-            timezone_hint=snap.timezone_hint,
+            timezone_hint=zone,
             record=record,
             feeds=tuple(feeds.feed_views(session, person.id)) if need.feeds else (),
             occurrence=(
@@ -473,8 +473,6 @@ def _valid_zone(zone: str | None) -> str | None:
     if not zone:
         return None
     try:
-        from zoneinfo import ZoneInfo
-
         ZoneInfo(zone)
     except (ValueError, KeyError, OSError):
         return None
