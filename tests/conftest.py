@@ -55,22 +55,40 @@ PG_REQUIRED = os.environ.get("CPDBOT_REQUIRE_POSTGRES", "") not in ("", "0", "fa
 _pg_state: dict[str, object] = {}
 
 
+def pg_schema_url(schema: str) -> str:
+    """Create `schema` afresh in the test PostgreSQL and return a URL whose connections use
+    it. Raises when the server cannot be reached."""
+    admin = create_engine(normalise_url(PG_URL), connect_args={"connect_timeout": 3})
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    finally:
+        admin.dispose()
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+def drop_pg_schema(schema: str) -> None:
+    admin = create_engine(normalise_url(PG_URL))
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    finally:
+        admin.dispose()
+
+
 def _postgres() -> tuple[Database | None, str]:
     """A session-wide PostgreSQL `Database` in a fresh schema, or (None, why not)."""
     if "db" in _pg_state or "error" in _pg_state:
         return _pg_state.get("db"), str(_pg_state.get("error", ""))  # type: ignore[return-value]
     schema = f"cpdbot_test_{os.getpid()}"
     try:
-        admin = create_engine(normalise_url(PG_URL), connect_args={"connect_timeout": 3})
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        admin.dispose()
+        url = pg_schema_url(schema)
     except Exception as exc:  # no server, no driver, refused: the PostgreSQL half is not run
         _pg_state["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
         return None, str(_pg_state["error"])
-    sep = "&" if "?" in PG_URL else "?"
-    database = prepare(Database(f"{PG_URL}{sep}options=-csearch_path%3D{schema}"))
+    database = prepare(Database(url))
     _pg_state["db"], _pg_state["schema"] = database, schema
     return database, ""
 
@@ -84,9 +102,8 @@ def _empty(database: Database) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     database = _pg_state.get("db")
     if isinstance(database, Database):
-        with database.engine.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {_pg_state['schema']} CASCADE")
         database.dispose()
+        drop_pg_schema(str(_pg_state["schema"]))
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

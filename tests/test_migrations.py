@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
 from bot.engine import Engine
@@ -20,9 +20,9 @@ from bot.model import IdentityKey
 from bot.schemes import Scheme
 from storage import migrate
 from storage.backup import backup_sqlite
-from storage.db import Database, normalise_url
+from storage.db import Database
 from storage.models import Entry
-from tests.conftest import PG_REQUIRED, PG_URL, Chat, Clock
+from tests.conftest import PG_REQUIRED, Chat, Clock, drop_pg_schema, pg_schema_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -35,21 +35,15 @@ def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         return
     schema = f"cpdbot_mig_{os.getpid()}_{abs(hash(request.node.name)) % 10**8}"
     try:
-        admin = create_engine(normalise_url(PG_URL), connect_args={"connect_timeout": 3})
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        url = pg_schema_url(schema)
     except Exception as exc:
         if PG_REQUIRED:
             pytest.fail(f"PostgreSQL required but unreachable: {exc}")
         pytest.skip(f"PostgreSQL not reachable: {exc}")
-    sep = "&" if "?" in PG_URL else "?"
-    database = Database(f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
+    database = Database(url)
     yield database
     database.dispose()
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-    admin.dispose()
+    drop_pg_schema(schema)
 
 
 def differences(db: Database) -> list[object]:
