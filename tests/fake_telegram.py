@@ -63,6 +63,7 @@ class Call:
     status: int = 200
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # field -> (name, bytes)
     result: Any = None  # what the fake answered (a sent message: its dict)
+    via_webhook: bool = False  # made in a webhook response, not as a request of its own
 
     @property
     def ok(self) -> bool:
@@ -146,9 +147,16 @@ class FakeTelegram:
         assert self.webhook is not None and self._session is not None
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
         async with self._session.post(self.webhook["url"], json=update, headers=headers) as r:
-            await r.read()
+            body = await r.read()
             self.webhook_statuses.append(r.status)
-            return r.status
+            status = r.status
+            answer = json.loads(body) if r.content_type == "application/json" else None
+        # Telegram performs a method given in a successful webhook response (its result is
+        # not returned to anyone).
+        if status == 200 and isinstance(answer, dict) and isinstance(answer.get("method"), str):
+            method = answer.pop("method")
+            await self._perform(method, answer, {}, via_webhook=True)
+        return status
 
     def fail(
         self,
@@ -214,7 +222,17 @@ class FakeTelegram:
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
         params, files = await _params(request)
-        call = Call(method, params, time.monotonic(), files=files)
+        return await self._perform(method, params, files)
+
+    async def _perform(
+        self,
+        method: str,
+        params: dict[str, Any],
+        files: dict[str, tuple[str, bytes]],
+        *,
+        via_webhook: bool = False,
+    ) -> web.Response:
+        call = Call(method, params, time.monotonic(), files=files, via_webhook=via_webhook)
         failure = self._failure_for(method, params)
         if failure is not None:
             call.status = failure.status

@@ -193,7 +193,11 @@ async def test_a_user_logs_an_entry_with_buttons(
     asked = next(c for c in fake.called("sendMessage") if c.params["text"] == "Which category?")
     buttons = [b for row in asked.params["reply_markup"]["inline_keyboard"] for b in row]
     assert {"text": "Events and seminars", "callback_data": "cat:events_and_seminars"} in buttons
-    assert len(fake.called("answerCallbackQuery")) == 3
+    # Each press answered once: in webhook mode inside the webhook's response (Telegram
+    # performs it), in polling mode by a call.
+    answers = fake.called("answerCallbackQuery")
+    assert len(answers) == 3
+    assert all(a.ok and a.via_webhook == (mode == "webhook") for a in answers)
     question = fake.messages[(alice.id, asked.result["message_id"])]
     assert "reply_markup" not in question
     assert question["text"] == "Which category?\n\n✓ Events and seminars"
@@ -463,6 +467,7 @@ async def test_edits_documents_and_foreign_buttons_get_a_clear_answer(
     (answer,) = fake.called("answerCallbackQuery")
     assert answer.params["callback_query_id"] == foreign["callback_query"]["id"]
     assert answer.params["text"] == "That button is no longer active."
+    assert answer.via_webhook
     with db.transaction() as session:
         assert session.exec(select(Identity)).all() == []  # none of it reached the dialogue
 
@@ -647,7 +652,7 @@ def test_keyboards_carry_ids_and_pack_short_labels() -> None:
     def rows(*choices: Choice) -> list[list[tuple[str, object]]]:
         markup = keyboard(choices)
         assert markup is not None
-        return [[(b.text, b.callback_data) for b in row] for row in markup.inline_keyboard]
+        return [[(b["text"], b["callback_data"]) for b in row] for row in markup["inline_keyboard"]]
 
     assert rows(
         Choice("r:skip", "Skip"), Choice("r:later", "Later"), Choice("x" * 65, "Too long an id")

@@ -11,15 +11,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import warnings
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
 
-from telegram import BotCommand, LinkPreviewOptions, Message, ReplyParameters, Update, User
+from telegram import BotCommand, ReplyParameters, Update, User
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import ExtBot
+from telegram.warnings import PTBUserWarning
 
 from adapters.inbox import Inbox
 from adapters.telegram import translate
@@ -39,10 +42,27 @@ SORRY = (
     "Sorry, something went wrong on my side and I could not take that in. "
     "Nothing was changed: please send it again."
 )
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+NO_PREVIEW = {"is_disabled": True}  # link_preview_options
+
+# Messages go out through `Bot.do_api_request` with the Bot API's JSON (see `_call`), which
+# python-telegram-bot answers with a reminder that typed methods exist for these: we know.
+warnings.filterwarnings(
+    "ignore",
+    message=r"Please use 'Bot\.(sendMessage|editMessageText|editMessageReplyMarkup)'",
+    category=PTBUserWarning,
+)
 
 Bot = ExtBot[Any]
 T = TypeVar("T")
+Item = tuple[str, Update | None, bool]  # update id, the update (None: unreadable), answered
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A message the bot sent: its id, and whether it carries buttons still to be retired."""
+
+    message_id: int
+    buttons: bool
 
 
 class TelegramAdapter:
@@ -51,7 +71,7 @@ class TelegramAdapter:
     def __init__(self, engine: Engine, bot: Bot, *, drain_timeout: float = DRAIN_TIMEOUT) -> None:
         self.engine = engine
         self.bot = bot
-        self.queues: ChatQueues[tuple[str, Update | None]] = ChatQueues(self._process)
+        self.queues: ChatQueues[Item] = ChatQueues(self._process)
         self.keyboards = Keyboards()
         self.drain_timeout = drain_timeout
         self._me: User | None = None
@@ -148,13 +168,18 @@ class TelegramAdapter:
     # ------------------------------------------------------------ intake
 
     async def accept(
-        self, payloads: Sequence[Mapping[str, Any]], raw: Sequence[str] | None = None
+        self,
+        payloads: Sequence[Mapping[str, Any]],
+        raw: Sequence[str] | None = None,
+        *,
+        answered: bool = False,
     ) -> int:
         """Record updates durably, then queue the new ones; returns how many were new.
 
         Call it before confirming the updates to Telegram (before the next getUpdates, or
         before answering the webhook request). A repeated update id is recorded once.
         `raw`: the updates' JSON as received, stored as is (else `payloads` are serialised).
+        `answered`: their callback queries are answered already (by the webhook response).
         """
         texts = raw if raw is not None else [json.dumps(p, ensure_ascii=False) for p in payloads]
         items = [(str(p["update_id"]), text) for p, text in zip(payloads, texts, strict=True)]
@@ -164,26 +189,26 @@ class TelegramAdapter:
             key = str(payload["update_id"])
             if key in fresh:
                 fresh.discard(key)  # a batch may hold the same update twice: queue it once
-                self._dispatch(payload)
+                self._dispatch(payload, answered=answered)
         return new
 
-    def _dispatch(self, payload: Mapping[str, Any]) -> None:
+    def _dispatch(self, payload: Mapping[str, Any], *, answered: bool = False) -> None:
         key = str(payload["update_id"])
         try:
             update = Update.de_json(dict(payload), self.bot)
         except Exception:  # not an update this library can read: record it as handled
             log.exception("telegram update %s could not be read", key)
-            self.queues.submit(0, (key, None))
+            self.queues.submit(0, (key, None, answered))
             return
-        self.queues.submit(translate.chat_key(update), (key, update))
+        self.queues.submit(translate.chat_key(update), (key, update, answered))
 
     # ------------------------------------------------------------ handling
 
-    async def _process(self, item: tuple[str, Update | None]) -> None:
-        key, update = item
+    async def _process(self, item: Item) -> None:
+        key, update, answered = item
         try:
             if update is not None:
-                await self._handle(update)
+                await self._handle(update, answered=answered)
         except Forbidden as exc:
             log.info("telegram update %s: the user blocked the bot (%s)", key, exc)
         except TelegramError as exc:
@@ -194,9 +219,9 @@ class TelegramAdapter:
         # task (shutdown, crash) leaves the row unfinished for the next start to replay.
         self.inbox.finish(key)
 
-    async def _handle(self, update: Update) -> None:
+    async def _handle(self, update: Update, *, answered: bool = False) -> None:
         route = translate.to_route(update, self.me)
-        if route.query_id is not None:
+        if route.query_id is not None and not answered:
             await _quietly(self.bot.answer_callback_query(route.query_id, route.query_text))
         if route.keyboard is not None:
             await self._retire_pressed(route.keyboard)
@@ -219,7 +244,7 @@ class TelegramAdapter:
             sent = await send_reply(
                 self.bot, route.chat_id, reply, reply_to=route.reply_to, link=link
             )
-            shown += [m.message_id for m in sent if _has_buttons(m)]
+            shown += [m.message_id for m in sent if m.buttons]
         if shown:
             await self._retire_older(route.chat_id, shown)
 
@@ -230,28 +255,35 @@ class TelegramAdapter:
         text = translate.pressed_text(board)
         if text is not None:
             await _quietly(
-                self.bot.edit_message_text(
-                    text,
-                    chat_id=board.chat_id,
-                    message_id=board.message_id,
-                    link_preview_options=NO_PREVIEW,
+                _call(
+                    self.bot,
+                    "editMessageText",
+                    {
+                        "chat_id": board.chat_id,
+                        "message_id": board.message_id,
+                        "text": text,
+                        "link_preview_options": NO_PREVIEW,
+                    },
                 )
             )
         else:
-            await _quietly(
-                self.bot.edit_message_reply_markup(
-                    chat_id=board.chat_id, message_id=board.message_id, reply_markup=None
-                )
-            )
+            await self._remove_buttons(board.chat_id, board.message_id)
 
     async def _retire_older(self, chat_id: int, shown: list[int]) -> None:
         """New buttons were shown: remove the buttons of earlier turns in this chat."""
         for message_id in self.keyboards.replace(chat_id, shown):
-            await _quietly(
-                self.bot.edit_message_reply_markup(
-                    chat_id=chat_id, message_id=message_id, reply_markup=None
-                )
-            )
+            await self._remove_buttons(chat_id, message_id)
+
+    async def _remove_buttons(self, chat_id: int, message_id: int) -> None:
+        # No reply_markup: the message's keyboard is removed.
+        params = {"chat_id": chat_id, "message_id": message_id}
+        await _quietly(_call(self.bot, "editMessageReplyMarkup", params))
+
+
+async def _call(bot: Bot, method: str, params: dict[str, Any], *, paced: bool = False) -> Any:
+    """A Bot API call with JSON parameters; the result as JSON (python-telegram-bot's
+    transport, errors and rate limiter, without building or parsing its objects)."""
+    return await bot.do_api_request(method, params, rate_limit_args=paced or None)
 
 
 async def _quietly(call: Awaitable[object]) -> None:
@@ -260,13 +292,6 @@ async def _quietly(call: Awaitable[object]) -> None:
         await call
     except BadRequest as exc:
         log.debug("telegram: %s", exc)
-
-
-def _has_buttons(message: Message) -> bool:
-    markup = message.reply_markup
-    return markup is not None and any(
-        b.callback_data is not None for row in markup.inline_keyboard for b in row
-    )
 
 
 class Keyboards:
@@ -312,29 +337,37 @@ async def send_reply(
     reply_to: int | None = None,
     link: str | None = None,
     paced: bool = False,
-) -> list[Message]:
+) -> list[Sent]:
     """Send one engine reply: text parts (buttons on the last), then the attachment."""
-    sent: list[Message] = []
-    quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+    sent: list[Sent] = []
+    quote = reply_to
     for part in translate.render(reply, private_link=link):
         if isinstance(part, TextPart):
-            message = await bot.send_message(
-                chat_id,
-                part.text,
-                reply_markup=part.markup,
-                reply_parameters=quote,
-                link_preview_options=NO_PREVIEW,
-                rate_limit_args=paced or None,
-            )
+            params: dict[str, Any] = {
+                "chat_id": chat_id,
+                "text": part.text,
+                "link_preview_options": NO_PREVIEW,
+            }
+            if part.markup is not None:
+                params["reply_markup"] = part.markup
+            if quote is not None:
+                params["reply_parameters"] = {
+                    "message_id": quote,
+                    "allow_sending_without_reply": True,
+                }
+            message = await _call(bot, "sendMessage", params, paced=paced)
+            sent.append(Sent(message["message_id"], part.has_buttons))
         elif isinstance(part, DocumentPart):
-            message = await bot.send_document(
+            document = await bot.send_document(
                 chat_id,
                 part.attachment.content,
                 filename=part.attachment.filename,
                 caption=part.caption,
-                reply_parameters=quote,
+                reply_parameters=(
+                    ReplyParameters(quote, allow_sending_without_reply=True) if quote else None
+                ),
                 rate_limit_args=paced or None,
             )
-        sent.append(message)
+            sent.append(Sent(document.message_id, False))
         quote = None  # only the first message quotes the one it answers
     return sent

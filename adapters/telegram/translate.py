@@ -6,16 +6,11 @@ Pure functions over python-telegram-bot's types: no network, no database, no CPD
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from telegram import (
-    CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
-    Update,
-    User,
-)
+from telegram import CallbackQuery, Message, Update, User
 from telegram.constants import ChatType, MessageEntityType
 
 from bot.model import Attachment, Choice, IdentityKey, Incoming, Kind, Outgoing
@@ -88,10 +83,23 @@ class Route:
     private: bool = True
 
 
+# Outgoing messages are built as the Bot API's JSON, not as python-telegram-bot objects:
+# serialising those objects and parsing the returned Message into them cost about 0.3 ms of
+# CPU per call, a tenth of a worker's budget per update (docs/telegram.md).
+Markup = dict[str, Any]  # an InlineKeyboardMarkup as JSON
+
+
 @dataclass(frozen=True)
 class TextPart:
     text: str
-    markup: InlineKeyboardMarkup | None = None
+    markup: Markup | None = None
+
+    @property
+    def has_buttons(self) -> bool:
+        """Buttons that send a callback (to be retired later), not just a link."""
+        return self.markup is not None and any(
+            "callback_data" in b for row in self.markup["inline_keyboard"] for b in row
+        )
 
 
 @dataclass(frozen=True)
@@ -187,11 +195,36 @@ def _without_leading_mention(text: str, me: User) -> str:
     return text
 
 
+def _query_notice(has_message: bool, has_data: bool) -> str | None:
+    """What the answer to a callback query shows: nothing, unless the button is not ours."""
+    # Without a message or data it came from an inline-mode message or a game: never one
+    # of this bot's keyboards.
+    return None if has_message and has_data else BUTTON_GONE
+
+
+def callback_answer(payload: Mapping[str, Any]) -> dict[str, Any] | None:
+    """For a raw update holding a callback query: its answerCallbackQuery, as the JSON a
+    webhook response carries (Telegram performs a method given in the response); else None.
+
+    The answer depends on the update alone, so it can go back with the webhook's 200
+    instead of as a call of its own; `to_route` gives the same answer in polling mode.
+    """
+    query = payload.get("callback_query")
+    if not isinstance(query, Mapping) or not isinstance(query.get("id"), str):
+        return None
+    answer: dict[str, Any] = {"method": "answerCallbackQuery", "callback_query_id": query["id"]}
+    notice = _query_notice("message" in query, "data" in query)
+    if notice is not None:
+        answer["text"] = notice
+    return answer
+
+
 def _callback(query: CallbackQuery, key: str) -> Route:
     message = query.message
     if message is None or query.data is None:
-        # From an inline-mode message or a game: never one of this bot's keyboards.
-        return Route(query_id=query.id, query_text=BUTTON_GONE)
+        return Route(
+            query_id=query.id, query_text=_query_notice(message is not None, query.data is not None)
+        )
     chat = message.chat
     private = chat.type == ChatType.PRIVATE
     user = query.from_user
@@ -262,19 +295,19 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     return parts
 
 
-def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
+def keyboard(choices: tuple[Choice, ...]) -> Markup | None:
     """Choices as inline buttons carrying the choice id: short labels three to a row."""
-    buttons: list[InlineKeyboardButton] = []
+    buttons: list[dict[str, str]] = []
     for choice in choices:
         if len(choice.id.encode()) > CALLBACK_DATA_LIMIT:
             log.error("choice id longer than 64 bytes, button left out: %r", choice.id)
             continue
-        buttons.append(InlineKeyboardButton(choice.label, callback_data=choice.id))
+        buttons.append({"text": choice.label, "callback_data": choice.id})
     if not buttons:
         return None
-    short = all(len(b.text) <= SHORT_LABEL for b in buttons)
+    short = all(len(b["text"]) <= SHORT_LABEL for b in buttons)
     per_row = ROW_BUTTONS if short else 1
-    return InlineKeyboardMarkup([buttons[i : i + per_row] for i in range(0, len(buttons), per_row)])
+    return {"inline_keyboard": [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]}
 
 
 def render(reply: Outgoing, *, private_link: str | None = None) -> list[Part]:
@@ -284,7 +317,7 @@ def render(reply: Outgoing, *, private_link: str | None = None) -> list[Part]:
     """
     markup = keyboard(reply.choices)
     if markup is None and private_link:
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(PRIVATE_LINK, url=private_link)]])
+        markup = {"inline_keyboard": [[{"text": PRIVATE_LINK, "url": private_link}]]}
     attachment = reply.attachment
     if attachment is not None and markup is None and utf16_len(reply.text) <= CAPTION_LIMIT:
         return [DocumentPart(attachment, reply.text.strip() or None)]

@@ -1,5 +1,8 @@
 """Webhook mode: a small aiohttp endpoint that records each update before answering 200.
 
+A callback query (a button press) is answered in the response itself: Telegram performs
+an answerCallbackQuery given there, which spares the worker one Bot API call per press.
+
 python-telegram-bot's own webhook server answers Telegram and then queues the update in
 memory; this one answers only after the update is in the inbox table, checks the secret
 token itself, and leaves ordering to the adapter's per-chat queues.
@@ -21,7 +24,7 @@ from aiohttp import web
 
 from adapters.health import healthz
 from adapters.telegram.adapter import TelegramAdapter
-from adapters.telegram.translate import ALLOWED_UPDATES
+from adapters.telegram.translate import ALLOWED_UPDATES, callback_answer
 
 log = logging.getLogger("cpdbot.telegram")
 
@@ -65,8 +68,14 @@ def make_app(adapter: TelegramAdapter, config: WebhookConfig) -> web.Application
             return web.Response(status=400, text="not JSON")
         if not isinstance(payload, dict) or type(payload.get("update_id")) is not int:
             return web.Response(status=400, text="not a Telegram update")
-        await adapter.accept([payload], [body])  # durable before Telegram hears 200
-        return web.Response(status=200)
+        # Telegram performs a Bot API method given in the response: a callback query is
+        # answered that way, saving a call of its own (the answer needs only the update).
+        answer = callback_answer(payload)
+        await adapter.accept([payload], [body], answered=answer is not None)
+        # Durable now, before Telegram hears 200.
+        if answer is None:
+            return web.Response(status=200)
+        return web.json_response(answer)
 
     app = web.Application(client_max_size=MAX_BODY)
     app.router.add_post(config.path, receive)
