@@ -44,6 +44,7 @@ from bot.engine import Engine
 from bot.model import IdentityKey
 from bot.parsing import warm_up
 from bot.schemes import default_schemes
+from cpdbot.app import run_loop
 from storage.db import Database
 from tests.fake_slack import APP_ID, BOT_USER, FakeSlack
 
@@ -339,7 +340,7 @@ def main() -> None:
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bot:
-        asyncio.run(serve_bot(args.db, args.api_url))
+        run_loop(serve_bot(args.db, args.api_url))  # the event loop `cpdbot run` uses
         return
     with tempfile.TemporaryDirectory() as tmp:
         db_url = args.db or f"sqlite:///{tmp}/bench.db"

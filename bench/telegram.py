@@ -51,6 +51,7 @@ from bot.engine import Engine, Handled  # noqa: E402
 from bot.model import IdentityKey, Incoming, Kind, Outgoing  # noqa: E402
 from bot.parsing import warm_up  # noqa: E402
 from bot.schemes import default_schemes  # noqa: E402
+from cpdbot.app import run_loop  # noqa: E402
 from cpdbot.config import Settings  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Entry  # noqa: E402
@@ -244,7 +245,8 @@ def main() -> None:
         asyncio.run(telegram_side(args.users, args.concurrency))
         return
     with tempfile.TemporaryDirectory() as tmp:
-        results = asyncio.run(worker(args, args.db or f"sqlite:///{tmp}/bench.db"))
+        # The worker's event loop is the one `cpdbot run` uses (uvloop where installed).
+        results = run_loop(worker(args, args.db or f"sqlite:///{tmp}/bench.db"))
     baseline = None if args.replay_engine else engine_alone(min(args.users, 100))
     latencies = sorted(results["latencies"])
     updates = len(latencies)

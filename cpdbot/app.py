@@ -5,12 +5,29 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
+from typing import Any, TypeVar
 
 from adapters import console
 from bot.engine import Engine
 from cpdbot import scheduling
 from cpdbot.config import Settings
+
+T = TypeVar("T")
+
+
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run`, on uvloop where it is installed (Linux and macOS).
+
+    A worker's time goes to HTTP in and out (webhook requests, Bot and Web API calls);
+    uvloop's event loop makes that cheaper (bench/telegram.py, docs/telegram.md).
+    """
+    try:
+        import uvloop
+    except ImportError:  # Windows, or a Python uvloop does not support
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
 
 
 async def run(engine: Engine, settings: Settings, user: str) -> None:
