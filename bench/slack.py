@@ -44,7 +44,7 @@ from bot.engine import Engine
 from bot.model import IdentityKey
 from bot.parsing import warm_up
 from bot.schemes import default_schemes
-from cpdbot.app import run_loop
+from cpdbot.app import run_loop, settle_memory
 from storage.db import Database
 from tests.fake_slack import APP_ID, BOT_USER, FakeSlack
 
@@ -60,6 +60,7 @@ async def serve_bot(db_url: str, api_url: str) -> None:
     """The bot on a free port (printed on stdout) until stdin closes. Adds one bench-only
     route, /bench/settled/<user>, answering once that person's work is done."""
     warm_up()
+    settle_memory()  # as `cpdbot run` does before serving
     db = Database(db_url)
     db.create_all()
     bot = SlackBot(

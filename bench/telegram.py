@@ -51,7 +51,7 @@ from bot.engine import Engine, Handled  # noqa: E402
 from bot.model import IdentityKey, Incoming, Kind, Outgoing  # noqa: E402
 from bot.parsing import warm_up  # noqa: E402
 from bot.schemes import default_schemes  # noqa: E402
-from cpdbot.app import run_loop  # noqa: E402
+from cpdbot.app import run_loop, settle_memory  # noqa: E402
 from cpdbot.config import Settings  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Entry  # noqa: E402
@@ -186,6 +186,7 @@ async def worker(args: argparse.Namespace, db_url: str) -> dict[str, Any]:
     db.create_all()
     engine = Engine(db, default_schemes())
     warm_up()
+    settle_memory()  # as `cpdbot run` does before serving
     if args.replay_engine:
         engine = ReplayEngine(engine)
     side = await asyncio.create_subprocess_exec(

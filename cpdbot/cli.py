@@ -59,6 +59,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     db = _database(args.db, settings)
     engine = _engine(db, settings)
     warm_up()
+    app.settle_memory()
     app.run_loop(app.run(engine, settings, _default_user()))
     return 0
 
