@@ -7,8 +7,9 @@ Builds a SQLite database (999 other people share the rest; every entry has two
 reflections, one in ten still pending) with plain `executemany`, or the same data in a
 scratch schema of a PostgreSQL database with COPY (then VACUUM ANALYZE), and times:
 
-- /status through `Engine.process` (identity, conversation, year summary, reply, commit)
-  and `repo.year_summary` alone;
+- /status through `Engine.process` (identity, conversation, the year counted and assessed
+  by `records.standing`, reply, commit), `records.standing` alone and `repo.year_summary`
+  alone;
 - the PDF export as `cpdbot export --format pdf` does it: load the record, plan and
   status periods, assess, draw the chart, lay out the PDF. All of the person's entries
   fall in the current CPD year, the heaviest case: a 2,000-activity record.
@@ -276,6 +277,19 @@ def measure(url: str, person_entries: int) -> None:
 
     lat = timed(summary, 50)
     print(f"repo.year_summary alone: median {statistics.median(lat):.1f} ms")
+
+    def standing() -> None:
+        with db.transaction() as s:
+            person = s.get(Person, 1)
+            assert person is not None
+            view = repo.person_view(person)
+            records.standing(s, 1, view, engine.schemes[view.scheme_id], NOW.date())
+
+    lat = timed(standing, 50)
+    print(
+        "records.standing alone (the year counted and assessed, as /status does): "
+        f"median {statistics.median(lat):.1f} ms"
+    )
 
     def pdf() -> int:
         report = records.report_for(engine, key)

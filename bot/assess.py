@@ -5,6 +5,11 @@ reason and what would close it. The rules come from the scheme file: the hours t
 each membership status, the balance rule (IES), and `[checks]` (per-activity questions,
 an ethics activity and key responsibilities for STEP, a mixture of learning methods and
 no unexplained gap for IPEM/HCPC). Every scheme also needs its required reflections.
+
+The rules read a `Tally` of the year's activities, never the record itself: `assess`
+counts a loaded record, and /status has the database count it (`repo.year_tally`), so a
+year of 2,000 activities is assessed without loading them. Both go through
+`assess_tally`, the one place the rules are.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Literal
 
 from bot import text as fmt
 from bot.export import Record
-from bot.model import EntryView
+from bot.model import EntryView, PersonView, Tally
 from bot.plan import GapNote, Plan, StatusPeriod
 from bot.schemes import Balance, Scheme
 
@@ -31,6 +36,10 @@ STATE_LABELS: Mapping[State, str] = {
 }
 # What makes an activity "related to ethics" (STEP): its title or reflections say so.
 ETHICS = re.compile(r"\bethic|\bcode of conduct\b|\bconflicts? of interest\b", re.IGNORECASE)
+# Every text ETHICS finds contains one of these, as SQL LIKE patterns without case (`_` is
+# any one character: with IGNORECASE, 'i' also matches 'İ' and 'ı'). The database picks
+# out the activities to look at with them, then ETHICS decides: change both together.
+ETHICS_HINTS = ("eth_c", "code of conduct", "confl_ct")
 LISTED = 5  # entries named in a one-line reason before "and N more"
 
 
@@ -81,6 +90,20 @@ class Assessment:
         return [r.line for r in self.requirements]
 
 
+@dataclass(frozen=True)
+class Year:
+    """Whose CPD year is assessed, under which scheme, from `start` to `end` (exclusive)."""
+
+    person: PersonView
+    scheme: Scheme
+    start: date
+    end: date
+
+    @property
+    def label(self) -> str:
+        return self.scheme.year_label(self.start)
+
+
 def assess(
     record: Record,
     *,
@@ -88,35 +111,70 @@ def assess(
     periods: Sequence[StatusPeriod] = (),
     plan: Plan | None = None,
 ) -> Assessment:
-    scheme = record.scheme
+    """Where the person stands in the CPD year of `record`, from its live activities."""
+    year = Year(record.person, record.scheme, record.start, record.end)
+    return assess_tally(year, tally(record.entries), today=today, periods=periods, plan=plan)
+
+
+def tally(entries: Sequence[EntryView]) -> Tally:
+    """The live activities of `entries` counted for the rules (all kept for them to look at)."""
+    live = tuple(e for e in entries if not e.deleted)
+    minutes: dict[tuple[str, bool | None], int] = {}
+    for e in live:
+        key = (e.category, e.structured)
+        minutes[key] = minutes.get(key, 0) + e.minutes
+    return Tally(
+        entries=len(live),
+        pending_entries=sum(1 for e in live if e.pending),
+        minutes=minutes,
+        dates=tuple(sorted({e.activity_date for e in live})),
+        unanswered=live,
+        ethics=live,
+    )
+
+
+def checked_questions(scheme: Scheme) -> frozenset[str]:
+    """The questions some per-activity requirement of `scheme` needs answered."""
+    return frozenset(q for _, _, questions in _per_entry_checks(scheme) for q in questions)
+
+
+def assess_tally(
+    year: Year,
+    counted: Tally,
+    *,
+    today: date,
+    periods: Sequence[StatusPeriod] = (),
+    plan: Plan | None = None,
+) -> Assessment:
+    """The scheme's rules applied to a tally of the year's activities (see `Tally`)."""
+    scheme = year.scheme
     plan = plan or Plan()
-    entries = tuple(e for e in record.entries if not e.deleted)
-    by_category = _by_category(entries, scheme)
+    by_category = _by_category(counted.minutes, scheme)
     total = sum(by_category.values())
-    target, full = _targets(record, periods)
-    requirements: list[Requirement] = [_hours(record, total, target, full, periods)]
+    target, full = _targets(year, periods)
+    requirements: list[Requirement] = [_hours(year, total, target, full, periods)]
     if scheme.balance is not None:
-        requirements.append(_balance(record, scheme.balance, by_category, total))
-    requirements += _reflections(entries, scheme)
+        requirements.append(_balance(year, scheme.balance, by_category, total))
+    requirements += _reflections(counted, scheme)
     checks = scheme.checks
     if checks.ethics_activity:
-        requirements.append(_ethics(record, entries, plan))
+        requirements.append(_ethics(year, counted.ethics, plan))
     if checks.responsibilities is not None:
         requirements.append(_responsibilities(scheme, plan))
     if checks.min_methods is not None:
-        requirements.append(_methods(entries, scheme, checks.min_methods))
+        requirements.append(_methods(by_category, scheme, checks.min_methods))
     if checks.gap_days is not None:
-        requirements.append(_gaps(record, entries, plan.gap_notes, today, checks.gap_days))
+        requirements.append(_gaps(year, counted.dates, plan.gap_notes, today, checks.gap_days))
     structured = None
     if scheme.track_structured:
         structured = {"structured": 0, "unstructured": 0, "not_set": 0}
-        for e in entries:
-            key = {True: "structured", False: "unstructured", None: "not_set"}[e.structured]
-            structured[key] += e.minutes
+        for (_, flag), minutes in counted.minutes.items():
+            key = {True: "structured", False: "unstructured", None: "not_set"}[flag]
+            structured[key] += minutes
     return Assessment(
         scheme_id=scheme.id,
-        start=record.start,
-        end=record.end,
+        start=year.start,
+        end=year.end,
         today=today,
         requirements=tuple(requirements),
         total_minutes=total,
@@ -127,17 +185,18 @@ def assess(
     )
 
 
-def _by_category(entries: Sequence[EntryView], scheme: Scheme) -> dict[str, int]:
+def _by_category(minutes: Mapping[tuple[str, bool | None], int], scheme: Scheme) -> dict[str, int]:
+    """Minutes by category: the scheme's in its order, then any others by name."""
     totals: dict[str, int] = {}
-    for e in entries:
-        totals[e.category] = totals.get(e.category, 0) + e.minutes
+    for (category, _), m in minutes.items():
+        totals[category] = totals.get(category, 0) + m
     ordered = [c.id for c in scheme.categories if c.id in totals]
     ordered += sorted(k for k in totals if k not in ordered)
     return {k: totals[k] for k in ordered}
 
 
-def _last_day(record: Record) -> date:
-    return record.end - timedelta(days=1)
+def _last_day(year: Year) -> date:
+    return year.end - timedelta(days=1)
 
 
 def _short_day(d: date) -> str:
@@ -155,45 +214,45 @@ def status_on(day: date, base: str, periods: Sequence[StatusPeriod]) -> str:
     return base
 
 
-def _targets(record: Record, periods: Sequence[StatusPeriod]) -> tuple[int | None, int | None]:
+def _targets(year: Year, periods: Sequence[StatusPeriod]) -> tuple[int | None, int | None]:
     """(this year's target after periods, pro rata day by day; the whole-year target)."""
-    scheme = record.scheme
-    base = record.person.status_id
+    scheme = year.scheme
+    base = year.person.status_id
     full_hours = scheme.target_hours(base)
     if full_hours is None:
         return None, None
-    days = (record.end - record.start).days
-    relevant = [p for p in periods if p.end >= record.start and p.start < record.end]
+    days = (year.end - year.start).days
+    relevant = [p for p in periods if p.end >= year.start and p.start < year.end]
     if not relevant:
         minutes = round(full_hours * 60)
         return minutes, minutes
     per_day = 0.0
     for offset in range(days):
-        hours = scheme.target_hours(status_on(record.start + timedelta(offset), base, relevant))
+        hours = scheme.target_hours(status_on(year.start + timedelta(offset), base, relevant))
         per_day += (hours or 0) * 60
     return round(per_day / days), round(full_hours * 60)
 
 
-def _period_text(record: Record, periods: Sequence[StatusPeriod]) -> str:
-    scheme = record.scheme
+def _period_text(year: Year, periods: Sequence[StatusPeriod]) -> str:
+    scheme = year.scheme
     parts = []
     for p in periods:
-        if p.end < record.start or p.start >= record.end:
+        if p.end < year.start or p.start >= year.end:
             continue
-        start, end = max(p.start, record.start), min(p.end, _last_day(record))
+        start, end = max(p.start, year.start), min(p.end, _last_day(year))
         parts.append(f"{scheme.status(p.status_id).label} {_short_day(start)} – {_short_day(end)}")
     return "; ".join(parts)
 
 
 def _hours(
-    record: Record,
+    year: Year,
     total: int,
     target: int | None,
     full: int | None,
     periods: Sequence[StatusPeriod],
 ) -> Requirement:
-    scheme = record.scheme
-    status = scheme.status(record.person.status_id)
+    scheme = year.scheme
+    status = scheme.status(year.person.status_id)
     label = "Hours"
     logged = f"{fmt.hours(total)} logged" if total else "nothing logged yet"
     if target is None or full is None:
@@ -201,12 +260,12 @@ def _hours(
             "hours", label, "not_applicable", f"no hours target ({status.label}); {logged}"
         )
     if target == 0:
-        why = _period_text(record, periods) or status.label
+        why = _period_text(year, periods) or status.label
         return Requirement("hours", label, "not_applicable", f"no hours required: {why}; {logged}")
     basis = f"{fmt.hours(full)} a year ({status.label})"
     if target != full:
         whole = f"{fmt.hours(full)} a year " if full else ""
-        basis = f"{whole}pro rata: {_period_text(record, periods)}"
+        basis = f"{whole}pro rata: {_period_text(year, periods)}"
     if total >= target:
         return Requirement(
             "hours", label, "met", f"{fmt.hours(total)} of {fmt.hours(target)}; target {basis}"
@@ -217,7 +276,7 @@ def _hours(
         label,
         "not_yet",
         f"{fmt.hours(total)} of {fmt.hours(target)}; target {basis}",
-        f"log {fmt.hours(short)} more dated by {_short_day(_last_day(record))}",
+        f"log {fmt.hours(short)} more dated by {_short_day(_last_day(year))}",
     )
 
 
@@ -231,11 +290,9 @@ def _counting(minutes: Mapping[str, int], share: float) -> list[str]:
     return [c for c, m in minutes.items() if m > 0 and m >= share * total - 1e-9]
 
 
-def _balance(
-    record: Record, rule: Balance, by_category: Mapping[str, int], total: int
-) -> Requirement:
-    scheme = record.scheme
-    studying = record.person.studying_he and rule.min_categories_when_studying is not None
+def _balance(year: Year, rule: Balance, by_category: Mapping[str, int], total: int) -> Requirement:
+    scheme = year.scheme
+    studying = year.person.studying_he and rule.min_categories_when_studying is not None
     needed = rule.min_categories_when_studying if studying else rule.min_categories
     assert needed is not None
     label = "Balance across categories"
@@ -312,21 +369,21 @@ def _entry_ref(entry: EntryView) -> str:
 def _per_entry(
     requirement_id: str,
     label: str,
-    entries: Sequence[EntryView],
+    counted: Tally,
     scheme: Scheme,
     question_ids: Sequence[str],
 ) -> Requirement:
-    if not entries:
+    if not counted.entries:
         return Requirement(requirement_id, label, "not_applicable", "no activities logged yet")
     missing: list[tuple[EntryView, list[str]]] = []
-    for e in entries:
+    for e in counted.unanswered:
         lacking = [q for q in question_ids if not _answered(e, q)]
         if lacking:
             missing.append((e, lacking))
     names = {q: (found.name if (found := scheme.question(q)) else q) for q in question_ids}
     asked = " and ".join(names[q] for q in question_ids)
     if not missing:
-        n = len(entries)
+        n = counted.entries
         return Requirement(
             requirement_id,
             label,
@@ -344,23 +401,27 @@ def _per_entry(
         requirement_id,
         label,
         "not_yet",
-        f"{len(missing)} of {len(entries)} activities still need an answer: {shown}",
+        f"{len(missing)} of {counted.entries} activities still need an answer: {shown}",
         f"answer them with /reflect (e.g. /reflect {first})",
     )
 
 
-def _reflections(entries: Sequence[EntryView], scheme: Scheme) -> list[Requirement]:
-    """The scheme's per-activity checks, then its other required questions."""
-    found = [
-        _per_entry(c.id, c.label, entries, scheme, c.questions) for c in scheme.checks.per_entry
-    ]
+def _per_entry_checks(scheme: Scheme) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(id, label, question ids): the scheme's per-activity checks, then its other required
+    questions as one."""
+    found = [(c.id, c.label, c.questions) for c in scheme.checks.per_entry]
     claimed = {q for c in scheme.checks.per_entry for q in c.questions}
-    rest = [q.id for q in scheme.questions if q.required and q.id not in claimed]
+    rest = tuple(q.id for q in scheme.questions if q.required and q.id not in claimed)
     if rest:
-        found.append(
-            _per_entry("reflections", "Reflection on each activity", entries, scheme, rest)
-        )
+        found.append(("reflections", "Reflection on each activity", rest))
     return found
+
+
+def _reflections(counted: Tally, scheme: Scheme) -> list[Requirement]:
+    return [
+        _per_entry(check_id, label, counted, scheme, questions)
+        for check_id, label, questions in _per_entry_checks(scheme)
+    ]
 
 
 # ---------------------------------------------------------------- STEP
@@ -375,9 +436,9 @@ def is_ethics_activity(entry: EntryView, plan: Plan) -> bool:
     return any(o.area == "ethics" for o in plan.objectives_of(entry.number))
 
 
-def _ethics(record: Record, entries: Sequence[EntryView], plan: Plan) -> Requirement:
+def _ethics(year: Year, candidates: Sequence[EntryView], plan: Plan) -> Requirement:
     label = "An activity on ethics"
-    found = [e for e in entries if is_ethics_activity(e, plan)]
+    found = [e for e in candidates if is_ethics_activity(e, plan)]
     if found:
         e = found[0]
         more = f" and {len(found) - 1} more" if len(found) > 1 else ""
@@ -391,7 +452,7 @@ def _ethics(record: Record, entries: Sequence[EntryView], plan: Plan) -> Require
         "ethics_activity",
         label,
         "not_yet",
-        f"no activity related to ethics in CPD year {record.label}",
+        f"no activity related to ethics in CPD year {year.label}",
         "log one (an online course, a conference workshop or reading articles on ethics), "
         "or link an activity to an ethics objective",
     )
@@ -437,9 +498,9 @@ def _responsibilities(scheme: Scheme, plan: Plan) -> Requirement:
 # ---------------------------------------------------------------- IPEM / HCPC
 
 
-def _methods(entries: Sequence[EntryView], scheme: Scheme, needed: int) -> Requirement:
+def _methods(by_category: Mapping[str, int], scheme: Scheme, needed: int) -> Requirement:
     label = "A mixture of learning methods"
-    used = list(_by_category(entries, scheme))
+    used = list(by_category)
     names = ", ".join(fmt.category_label(scheme, c) for c in used)
     if len(used) >= needed:
         return Requirement("methods", label, "met", f"{len(used)} methods: {names}")
@@ -500,21 +561,20 @@ def find_gaps(
 
 
 def _gaps(
-    record: Record,
-    entries: Sequence[EntryView],
+    year: Year,
+    dates: Sequence[date],
     notes: Sequence[GapNote],
     today: date,
     gap_days: int,
 ) -> Requirement:
     label = "No unexplained gap"
     months = round(gap_days / 30.4)
-    if today < record.start:
-        return Requirement("gaps", label, "not_applicable", f"CPD year {record.label} not begun")
-    last = min(today, _last_day(record))
-    dates = [e.activity_date for e in entries]
-    gaps = find_gaps(dates, notes, record.start, last, gap_days)
+    if today < year.start:
+        return Requirement("gaps", label, "not_applicable", f"CPD year {year.label} not begun")
+    last = min(today, _last_day(year))
+    gaps = find_gaps(dates, notes, year.start, last, gap_days)
     if not gaps:
-        raw = find_gaps(dates, (), record.start, last, gap_days)
+        raw = find_gaps(dates, (), year.start, last, gap_days)
         reason = f"no {months} months without activity"
         if raw:
             reason = f"{len(raw)} gap{'s' if len(raw) > 1 else ''} of {months}+ months, explained"

@@ -390,7 +390,7 @@ def _command_needs(conv: Conv, event: Incoming) -> Needs:
     if command == "forget":
         return Needs(holdings=True)
     if command == "status":
-        return Needs(summary=True, report_year=0)
+        return Needs(standing=True)
     if command == "plan":
         word, _, rest = args.strip().partition(" ")
         number = _leading_number(rest) if word.lower() in ("link", "unlink", "tag") else None
@@ -2695,8 +2695,7 @@ def _status_text(ctx: Context) -> str:
     label = scheme.year_label(summary.start)
     head = f"CPD year {label} ({scheme.name}, {status.label}): {fmt.hours(total)}"
     lines = []
-    report = ctx.snap.report
-    assessment = report.assessment if report is not None else None
+    assessment = ctx.snap.assessment
     target = int(status.hours * 60) if status.hours else None
     if assessment is not None:  # after leave or exemptions: pro rata
         target = assessment.target_minutes or None
@@ -2938,7 +2937,7 @@ def _form(conv: Conv, event: Incoming, ctx: Context) -> Step:
 
 
 def home(ctx: Context) -> tuple[Outgoing, ...]:
-    """Progress and recent entries, read-only (Slack App Home); needs summary + recent."""
+    """Progress and recent entries, read-only (Slack App Home); needs standing + recent."""
     return (
         _say(_status_text(ctx)),
         Outgoing(

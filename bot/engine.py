@@ -229,13 +229,15 @@ class Engine:
             )
             assert person.id is not None
             view = repo.person_view(person)
-            report = self._report(session, person, None, now)
+            summary, assessment = records.standing(
+                session, person.id, view, self._scheme(view.scheme_id), _today(now, view)
+            )
             snap = Snapshot(
                 now=now,
                 person=view,
                 is_new=created,
-                summary=summary_of(report.record),
-                report=report,
+                summary=summary,
+                assessment=assessment,
                 recent=tuple(repo.recent_entries(session, person.id, dialogue.LIST_DEFAULT)),
             )
             return list(dialogue.home(Context(snap, self.schemes)))
@@ -324,8 +326,13 @@ class Engine:
             if need.report_year is not None
             else None
         )
-        summary = None
-        if need.summary and report is not None and need.report_year == 0:
+        summary, assessment = None, None
+        if need.standing:
+            scheme = self._scheme(view.scheme_id)
+            summary, assessment = records.standing(
+                session, person.id, view, scheme, _today(now, view)
+            )
+        elif need.summary and report is not None and need.report_year == 0:
             summary = summary_of(report.record)  # the same year: no second query
         elif need.summary:
             scheme = self._scheme(view.scheme_id)
@@ -356,6 +363,7 @@ class Engine:
             ),
             allow_private_feeds=self.allow_private_feeds,
             report=report,
+            assessment=assessment,
             plan=plan_repo.load_plan(session, person.id) if need.plan else None,
             periods=tuple(plan_repo.status_periods(session, person.id)) if need.plan else (),
             linked=tuple(repo.linked_entries(session, person.id)) if need.linked else (),
@@ -467,6 +475,10 @@ def summary_of(record: Record) -> YearSummary:
         entries=len(record.entries),
         pending_entries=sum(1 for e in record.entries if e.pending),
     )
+
+
+def _today(now: datetime, person: PersonView) -> date:
+    return local_now(now, person.timezone).date()
 
 
 def _valid_zone(zone: str | None) -> str | None:

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from bot.assess import Assessment
     from bot.export import Record
     from bot.plan import Plan, StatusPeriod
     from bot.records import Report
@@ -186,6 +187,25 @@ class YearSummary:
 
 
 @dataclass(frozen=True)
+class Tally:
+    """A CPD year's live activities as the scheme rules (`bot.assess`) read them.
+
+    Counted from a loaded record (`assess.tally`) or by the database (`repo.year_tally`).
+    The totals cover every activity. Of the activities themselves only those a rule may
+    have to name are kept, oldest first: every activity short of an answer that a
+    per-activity check needs is among `unanswered`, and every activity on ethics among
+    `ethics`. Either may hold other activities too: the rules look at each one.
+    """
+
+    entries: int
+    pending_entries: int  # entries with at least one reflection still to answer
+    minutes: Mapping[tuple[str, bool | None], int]  # by (category, structured)
+    dates: tuple[date, ...] = ()  # the days with an activity, oldest first
+    unanswered: tuple[EntryView, ...] = ()
+    ethics: tuple[EntryView, ...] = ()
+
+
+@dataclass(frozen=True)
 class FeedView:
     """A connected calendar feed, as /calendar list shows it (never the full secret URL)."""
 
@@ -221,6 +241,7 @@ class Needs:
     feeds: bool = False
     occurrence: int | None = None  # an occurrence id carried by a calendar prompt's button
     report_year: int | None = None  # record + plan + status periods (assessment); 0: current
+    standing: bool = False  # this CPD year's summary and assessment (the record not loaded)
     plan: bool = False  # the plan and every status period
     linked: bool = False  # the entries linked to an objective (/review)
     holdings: bool = False  # how many rows of each table hold the person's data (/forget)
@@ -243,6 +264,7 @@ class Snapshot:
     occurrence: OccurrenceView | None = None  # None also when it is not this person's
     allow_private_feeds: bool = False  # operator setting CALENDAR_ALLOW_PRIVATE_NETWORKS
     report: Report | None = None
+    assessment: Assessment | None = None  # with `summary`, for `Needs.standing`
     plan: Plan | None = None
     periods: tuple[StatusPeriod, ...] = ()  # every status period, in the order added
     linked: tuple[EntryView, ...] = ()

@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot import export
-from bot.assess import Assessment, assess
+from bot.assess import ETHICS_HINTS, Assessment, Year, assess, assess_tally, checked_questions
 from bot.dialogue import local_now
 from bot.export import Record
-from bot.model import EntryView, IdentityKey
+from bot.model import EntryView, IdentityKey, PersonView, YearSummary
 from bot.plan import Plan, StatusPeriod
 from bot.schemes import Scheme
 from storage import plan as plan_repo
@@ -67,6 +67,38 @@ def load_report(session: Session, person_id: int, record: Record, today: date) -
         tuple(plan_repo.status_periods(session, person_id, record.start, record.end)),
         today,
     )
+
+
+def standing(
+    session: Session, person_id: int, person: PersonView, scheme: Scheme, today: date
+) -> tuple[YearSummary, Assessment]:
+    """The current CPD year's totals and assessment (/status, App Home), counted by the
+    database: the record is not loaded, yet the rules are `Report.assessment`'s."""
+    start, end = scheme.year_bounds(today, person.year_start)
+    counted = repo.year_tally(
+        session,
+        person_id,
+        start,
+        end,
+        questions=checked_questions(scheme),
+        ethics_hints=ETHICS_HINTS if scheme.checks.ethics_activity else None,
+        dates=scheme.checks.gap_days is not None,
+    )
+    assessment = assess_tally(
+        Year(person, scheme, start, end),
+        counted,
+        today=today,
+        periods=tuple(plan_repo.status_periods(session, person_id, start, end)),
+        plan=plan_repo.load_plan(session, person_id),
+    )
+    summary = YearSummary(
+        start=start,
+        end=end,
+        minutes_by_category=dict(assessment.minutes_by_category),
+        entries=counted.entries,
+        pending_entries=counted.pending_entries,
+    )
+    return summary, assessment
 
 
 def report_for(engine: Engine, key: IdentityKey, year: int | None = None) -> Report | None:

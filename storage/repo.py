@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from bot.model import EntryView, IdentityKey, PersonView, ReflectionView, YearSummary
+from bot.model import EntryView, IdentityKey, PersonView, ReflectionView, Tally, YearSummary
 from storage.models import (
     Conversation,
     Entry,
@@ -283,7 +283,12 @@ _ENTRY_COLUMNS = (
 
 
 def _live_views(session: Session, *conditions: Any) -> list[EntryView]:
-    """Live entries matching `conditions` with their reflections, oldest first.
+    """Live entries matching `conditions` with their reflections, oldest first."""
+    return [view for _, view in _live_views_with_ids(session, *conditions)]
+
+
+def _live_views_with_ids(session: Session, *conditions: Any) -> list[tuple[int, EntryView]]:
+    """(entry id, view) of the live entries matching `conditions`, oldest first.
 
     Plain column rows on the session's connection (no ORM objects or ORM result
     processing), the reflections through a join on the same conditions (no list of ids):
@@ -312,16 +317,19 @@ def _live_views(session: Session, *conditions: Any) -> list[EntryView]:
     ).all():
         by_entry[entry_id].append(ReflectionView(question_id, question, answer))
     return [
-        EntryView(
-            number=number,
-            title=title,
-            activity_date=day,
-            minutes=minutes,
-            category=category,
-            structured=structured,
-            source=source,
-            deleted=False,
-            reflections=tuple(by_entry.get(entry_id or 0, ())),  # ids are never None here
+        (
+            entry_id or 0,  # ids are never None here
+            EntryView(
+                number=number,
+                title=title,
+                activity_date=day,
+                minutes=minutes,
+                category=category,
+                structured=structured,
+                source=source,
+                deleted=False,
+                reflections=tuple(by_entry.get(entry_id or 0, ())),
+            ),
         )
         for entry_id, number, title, day, minutes, category, structured, source in rows
     ]
@@ -424,6 +432,142 @@ def year_summary(session: Session, person_id: int, start: date, end: date) -> Ye
         minutes_by_category={cat: int(total or 0) for cat, total, _ in rows},
         entries=sum(int(n) for _, _, n in rows),
         pending_entries=int(pending or 0),
+    )
+
+
+# What `str.strip()` removes: every character for which `str.isspace()` is true.
+STRIPPED = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_CANDIDATES_AT_ONCE = 500  # entries loaded per statement (bound parameters stay few)
+
+
+def _has_text(dialect: str) -> ColumnElement[bool]:
+    """True for an answer that is more than white space (`answer.strip()` is not empty).
+
+    Most answers start with a printable ASCII character, which settles it cheaply (the
+    first character compared byte by byte: SQLite's default BINARY collation, "C" in
+    PostgreSQL); only the others are stripped."""
+    answer = col(Reflection.answer)
+    first: ColumnElement[str] = func.substr(answer, 1, 1)
+    if dialect == "postgresql":
+        first, stripped = first.collate("C"), func.btrim(answer, STRIPPED)
+    else:
+        stripped = func.trim(answer, STRIPPED)
+    return case((first.between("!", "~"), True), else_=stripped != "")
+
+
+def year_tally(
+    session: Session,
+    person_id: int,
+    start: date,
+    end: date,
+    *,
+    questions: Collection[str],
+    ethics_hints: Sequence[str] | None = None,
+    dates: bool = False,
+) -> Tally:
+    """The live entries with start <= activity date < end, counted by the database.
+
+    `unanswered` holds the entries with a reflection to one of `questions` missing or
+    blank; `ethics` (only with `ethics_hints`, LIKE patterns matched without case) the
+    entries whose title or an answer matches one, and every entry linked to an
+    objective; `dates` (only if asked) the days with an entry. Only these entries are
+    loaded, with their reflections: a year of 2,000 entries is a few rows, not 6,000.
+    """
+    conn = session.connection()
+    execute = conn.execute
+    live = (
+        col(Entry.person_id) == person_id,
+        col(Entry.deleted_at).is_(None),
+        col(Entry.activity_date) >= start,
+        col(Entry.activity_date) < end,
+    )
+    minutes: dict[tuple[str, bool | None], int] = {}
+    entries = 0
+    for category, structured, total, count in execute(
+        sa_select(col(Entry.category), col(Entry.structured), func.sum(Entry.minutes), func.count())
+        .where(*live)
+        .group_by(col(Entry.category), col(Entry.structured))
+    ):
+        minutes[(category, structured)] = int(total or 0)
+        entries += int(count)
+    if not entries:
+        return Tally(entries=0, pending_entries=0, minutes={})
+    # One pass over the year's reflections: which entries have one pending, and which
+    # lack one of `questions` (no row, no answer, or white space only).
+    answered = and_(
+        col(Reflection.question_id).in_(sorted(questions)), _has_text(conn.dialect.name)
+    )
+    per_entry = (
+        sa_select(
+            col(Entry.id).label("id"),
+            func.max(
+                case(
+                    (and_(col(Reflection.id).is_not(None), col(Reflection.answer).is_(None)), 1),
+                    else_=0,
+                )
+            ).label("pending"),
+            (func.sum(case((answered, 1), else_=0)) < len(questions)).label("short"),
+        )
+        .select_from(Entry)
+        .outerjoin(Reflection, col(Reflection.entry_id) == col(Entry.id))
+        .where(*live)
+        .group_by(col(Entry.id))
+        .subquery()
+    )
+    pending_entries = 0
+    unanswered: set[int] = set()
+    for entry_id, pending, short in execute(
+        sa_select(per_entry).where(or_(per_entry.c.pending == 1, per_entry.c.short))
+    ):
+        pending_entries += pending
+        if short:
+            unanswered.add(entry_id)
+    ethics: set[int] = set()
+    if ethics_hints is not None:
+        mentioned = [col(Entry.title).ilike(f"%{hint}%") for hint in ethics_hints]
+        in_answer = sa_select(col(Reflection.id)).where(
+            col(Reflection.entry_id) == col(Entry.id),
+            or_(*(col(Reflection.answer).ilike(f"%{hint}%") for hint in ethics_hints)),
+        )
+        linked = sa_select(col(EntryObjective.id)).where(
+            col(EntryObjective.entry_id) == col(Entry.id)
+        )
+        found = execute(
+            sa_select(col(Entry.id)).where(
+                *live, or_(*mentioned, in_answer.exists(), linked.exists())
+            )
+        ).scalars()
+        ethics.update(entry_id for entry_id in found if entry_id is not None)
+    days: tuple[date, ...] = ()
+    if dates:
+        days = tuple(
+            execute(
+                sa_select(col(Entry.activity_date))
+                .where(*live)
+                .distinct()
+                .order_by(col(Entry.activity_date))
+            ).scalars()
+        )
+    wanted_ids = sorted(unanswered | ethics)
+    views: dict[int, EntryView] = {}
+    for at in range(0, len(wanted_ids), _CANDIDATES_AT_ONCE):
+        chunk = wanted_ids[at : at + _CANDIDATES_AT_ONCE]
+        views.update(
+            _live_views_with_ids(
+                session, col(Entry.person_id) == person_id, col(Entry.id).in_(chunk)
+            )
+        )
+    in_order = sorted(views.items(), key=lambda item: (item[1].activity_date, item[1].number))
+    return Tally(
+        entries=entries,
+        pending_entries=pending_entries,
+        minutes=minutes,
+        dates=days,
+        unanswered=tuple(v for i, v in in_order if i in unanswered),
+        ethics=tuple(v for i, v in in_order if i in ethics),
     )
 
 

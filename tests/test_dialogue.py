@@ -2050,7 +2050,7 @@ def test_local_date_decides_yesterday(schemes: dict[str, Scheme]) -> None:
 
 
 def test_needs_asks_only_for_what_a_command_shows() -> None:
-    assert needs(Conv(), text("/status")) == Needs(summary=True, report_year=0)
+    assert needs(Conv(), text("/status")) == Needs(standing=True)
     assert needs(Conv(), text("/list")) == Needs(recent=10)
     assert needs(Conv(), text("/list 500")) == Needs(recent=50)
     assert needs(Conv(), text("/edit 7")) == Needs(entry_number=7)
@@ -2106,7 +2106,7 @@ def test_needs_for_the_plan_review_exports_and_forget() -> None:
     linking = Conv(S.PLAN_VALUE, value("link"))
     assert needs(linking, text("12 O3")) == Needs(plan=True, entry_number=12)
     # Mid-plan, another command still gets the plan to ask the question again.
-    assert needs(linking, text("/status")) == Needs(summary=True, report_year=0, plan=True)
+    assert needs(linking, text("/status")) == Needs(standing=True, plan=True)
     assert needs(Conv(), text("/review")) == Needs(plan=True, linked=True)
     assert needs(Conv(), text("/export pdf 2025")) == Needs(report_year=2025)
     assert needs(Conv(), text("/export md")) == Needs(report_year=0)
@@ -2130,7 +2130,7 @@ def test_status_lists_each_requirement_with_what_would_close_it(
         now=NOW,
         person=person(scheme_id="ies", status_id="member"),
         summary=summary_of(report.record),
-        report=report,
+        assessment=report.assessment,
     )
     said = step(Conv(), text("/status"), Context(snap, schemes)).replies[0].text
     assert "CPD year 2026 (IES, Professional member): 1 h 30 of 30 h (5%)." in said
@@ -2144,7 +2144,12 @@ def test_status_target_is_pro_rata_after_leave(schemes: dict[str, Scheme]) -> No
     report = _report(schemes, "iet", ENTRY)
     leave = StatusPeriod("not_active", date(2026, 3, 1), date(2026, 8, 31))
     report = Report(report.record, Plan(), (leave,), TODAY)
-    snap = Snapshot(now=NOW, person=person(), summary=summary_of(report.record), report=report)
+    snap = Snapshot(
+        now=NOW,
+        person=person(),
+        summary=summary_of(report.record),
+        assessment=report.assessment,
+    )
     said = step(Conv(), text("/status"), Context(snap, schemes)).replies[0].text
     assert "1 h 30 of 19 h 55 (8%)" in said
     assert "pro rata: Not professionally active 1 Mar 2026 – 31 Aug 2026" in said
