@@ -63,7 +63,7 @@ def build(db: Database, people: int, entries: int) -> None:
             for n in range(1, entries + 1):
                 repo.create_entry(
                     s,
-                    person,
+                    person.id,
                     number=n,
                     title=f"Activity {n}",
                     activity_date=date(2026, 1, 1) + timedelta(days=rng.randint(0, 300)),

@@ -296,7 +296,7 @@ def _build(engine: Engine, key: IdentityKey, scheme: str, name: str, year: Year)
             structured = category.structured if category else None
             repo.create_entry(
                 session,
-                person,
+                person.id,
                 number=n,
                 title=title,
                 activity_date=date.fromisoformat(day),

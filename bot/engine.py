@@ -60,7 +60,7 @@ from bot.model import (
 from bot.plan import GapNote, PlanError, StatusPeriod
 from bot.records import Report
 from bot.schemes import Scheme, default_schemes
-from storage import feeds, repo, rights
+from storage import feeds, repo, rights, turns
 from storage import plan as plan_repo
 from storage.db import Database
 from storage.models import Person
@@ -138,7 +138,7 @@ class Engine:
                 self._log(event, started, "refused")
                 text = f"I couldn't make that change: {exc}. Nothing was changed; /plan shows it."
                 return Handled((Outgoing(text),), attempts=attempt)
-            except (repo.ConflictError, IntegrityError, OperationalError) as exc:
+            except (turns.ConflictError, IntegrityError, OperationalError) as exc:
                 # Another event for this person committed first (or the database was busy):
                 # nothing of ours was written, so run the whole event again on fresh data.
                 if attempt == MAX_ATTEMPTS:
@@ -192,19 +192,19 @@ class Engine:
             if identity is None:
                 return None
             person = session.get(Person, identity.person_id)
-            assert person is not None
-            return self._record(session, person, year)
+            assert person is not None and person.id is not None
+            return self._record(session, person.id, repo.person_view(person), year)
 
-    def _record(self, session: Session, person: Person, year: int | None) -> Record:
-        assert person.id is not None
-        view = repo.person_view(person)
+    def _record(
+        self, session: Session, person_id: int, view: PersonView, year: int | None
+    ) -> Record:
         scheme = self._scheme(view.scheme_id)
         today = local_now(self.clock(), view.timezone).date()
         if year is not None:
             month, day = view.year_start or (scheme.year_start_month, scheme.year_start_day)
             today = date(year, month, day)
         start, end = scheme.year_bounds(today, view.year_start)
-        entries = repo.entries_between(session, person.id, start, end)
+        entries = repo.entries_between(session, person_id, start, end)
         return Record(view, scheme, start, end, tuple(entries))
 
     def _scheme(self, scheme_id: str) -> Scheme:
@@ -251,16 +251,17 @@ class Engine:
             outcome,
         )
 
-    def _report(self, session: Session, person: Person, year: int | None, now: datetime) -> Report:
+    def _report(
+        self, session: Session, person_id: int, view: PersonView, year: int | None, now: datetime
+    ) -> Report:
         """The record of a CPD year with the plan and status periods it is assessed with."""
-        assert person.id is not None
-        record = self._record(session, person, year)
+        record = self._record(session, person_id, view, year)
         today = local_now(now, record.person.timezone).date()
-        return records.load_report(session, person.id, record, today)
+        return records.load_report(session, person_id, record, today)
 
     def _handle(self, session: Session, event: Incoming) -> _Outcome:
         now = self.clock()
-        if event.dedupe_key and not repo.mark_processed(
+        if event.dedupe_key and not turns.mark_processed(
             session, event.identity.platform, event.dedupe_key, now=now
         ):
             raise _Duplicate
@@ -271,33 +272,32 @@ class Engine:
             result = dialogue.step(Conv(), event, Context(Snapshot(now, anonymous), self.schemes))
             return _Outcome(result.replies)
         zone = _valid_zone(event.timezone_hint)
-        identity, person, created = repo.get_or_create_identity(
+        who = turns.who(
             session,
             event.identity,
             now=now,
             display_name=event.display_name,
-            chat_id=event.chat_id if event.private else None,
+            chat_id=event.chat_id,
             timezone=zone,
         )
-        assert identity.id is not None and person.id is not None
-        row = repo.load_conversation(session, identity.id, now=now)
+        row = turns.load_conversation(session, who.identity_id, now=now)
         conv = Conv.load(row.state, row.data)
-        snap = self._snapshot(session, person, conv, event, now, created, zone)
+        snap = self._snapshot(session, who, conv, event, now, zone)
         result = dialogue.step(conv, event, Context(snap, self.schemes))
         forgotten = False
         for effect in result.effects:
             if isinstance(effect, ForgetPerson):
-                rights.forget_person(session, person.id)
+                rights.forget_person(session, who.person_id)
                 forgotten = True
                 break  # nothing is left to write to
             try:
-                self._apply(session, person, effect, now)
+                self._apply(session, who.person_id, effect, now)
             except PlanError as exc:
                 raise _Refused(str(exc)) from exc
         if not forgotten:
             # After /forget the conversation's row is gone with the person: saving it
             # would fail its version check (and retry the whole event on a new person).
-            repo.save_conversation(
+            turns.save_conversation(
                 session, row, state=str(result.conv.state), data=result.conv.dump(), now=now
             )
         return _Outcome(result.replies, snap.report)
@@ -305,24 +305,22 @@ class Engine:
     def _snapshot(
         self,
         session: Session,
-        person: Person,
+        who: turns.Who,
         conv: Conv,
         event: Incoming,
         now: datetime,
-        created: bool,
         zone: str | None,
     ) -> Snapshot:
-        assert person.id is not None
-        view = repo.person_view(person)
+        person_id, view = who.person_id, who.person
         need = dialogue.needs(conv, event)
         entry = (
-            repo.entry_view(session, person.id, need.entry_number)
+            repo.entry_view(session, person_id, need.entry_number)
             if need.entry_number is not None
             else None
         )
-        recent = tuple(repo.recent_entries(session, person.id, need.recent)) if need.recent else ()
+        recent = tuple(repo.recent_entries(session, person_id, need.recent)) if need.recent else ()
         report = (
-            self._report(session, person, need.report_year or None, now)
+            self._report(session, person_id, view, need.report_year or None, now)
             if need.report_year is not None
             else None
         )
@@ -330,7 +328,7 @@ class Engine:
         if need.standing:
             scheme = self._scheme(view.scheme_id)
             summary, assessment = records.standing(
-                session, person.id, view, scheme, _today(now, view)
+                session, person_id, view, scheme, _today(now, view)
             )
         elif need.summary and report is not None and need.report_year == 0:
             summary = summary_of(report.record)  # the same year: no second query
@@ -338,55 +336,54 @@ class Engine:
             scheme = self._scheme(view.scheme_id)
             today = local_now(now, view.timezone).date()
             start, end = scheme.year_bounds(today, view.year_start)
-            summary = repo.year_summary(session, person.id, start, end)
-        pending = repo.oldest_pending(session, person.id) if need.oldest_pending else None
+            summary = repo.year_summary(session, person_id, start, end)
+        pending = repo.oldest_pending(session, person_id) if need.oldest_pending else None
         record = (
-            self._record(session, person, need.record_year or None)
+            self._record(session, person_id, view, need.record_year or None)
             if need.record_year is not None
             else None
         )
         return Snapshot(
             now=now,
             person=view,
-            is_new=created,
+            is_new=who.created,
             entry=entry,
             recent=recent,
             summary=summary,
             oldest_pending=pending,
             timezone_hint=zone,
             record=record,
-            feeds=tuple(feeds.feed_views(session, person.id)) if need.feeds else (),
+            feeds=tuple(feeds.feed_views(session, person_id)) if need.feeds else (),
             occurrence=(
-                feeds.occurrence_view(session, person.id, need.occurrence)
+                feeds.occurrence_view(session, person_id, need.occurrence)
                 if need.occurrence is not None
                 else None
             ),
             allow_private_feeds=self.allow_private_feeds,
             report=report,
             assessment=assessment,
-            plan=plan_repo.load_plan(session, person.id) if need.plan else None,
-            periods=tuple(plan_repo.status_periods(session, person.id)) if need.plan else (),
-            linked=tuple(repo.linked_entries(session, person.id)) if need.linked else (),
-            holdings=rights.count_rows(session, person.id) if need.holdings else {},
+            plan=plan_repo.load_plan(session, person_id) if need.plan else None,
+            periods=tuple(plan_repo.status_periods(session, person_id)) if need.plan else (),
+            linked=tuple(repo.linked_entries(session, person_id)) if need.linked else (),
+            holdings=rights.count_rows(session, person_id) if need.holdings else {},
         )
 
-    def _apply(self, session: Session, person: Person, effect: Effect, now: datetime) -> None:
-        assert person.id is not None
+    def _apply(self, session: Session, person_id: int, effect: Effect, now: datetime) -> None:
         if isinstance(effect, UpdatePerson):
-            repo.update_person(session, person, dict(effect.fields))
+            repo.update_person(session, _person(session, person_id), dict(effect.fields))
             return
         if isinstance(effect, AddFeed):
             feeds.add_feed(
-                session, person.id, effect.url, owner_emails=effect.owner_emails, now=now
+                session, person_id, effect.url, owner_emails=effect.owner_emails, now=now
             )
             return
         if isinstance(effect, RemoveFeed):
-            feeds.remove_feed(session, person.id, effect.feed_id)
+            feeds.remove_feed(session, person_id, effect.feed_id)
             return
         if isinstance(effect, DecideOccurrence):
             feeds.decide(
                 session,
-                person.id,
+                person_id,
                 effect.occurrence_id,
                 decision=effect.decision,
                 now=now,
@@ -394,12 +391,12 @@ class Engine:
                 entry_number=effect.entry_number,
             )
             return
-        if self._apply_plan(session, person.id, effect, now):
+        if self._apply_plan(session, person_id, effect, now):
             return
         if isinstance(effect, SaveEntry):
             repo.create_entry(
                 session,
-                person,
+                person_id,
                 number=effect.number,
                 title=effect.title,
                 activity_date=effect.activity_date,
@@ -412,7 +409,7 @@ class Engine:
             )
             return
         assert isinstance(effect, UpdateEntry | DeleteEntry | RestoreEntry), effect
-        entry = repo.get_entry(session, person.id, effect.number)
+        entry = repo.get_entry(session, person_id, effect.number)
         if entry is None:
             log.warning("effect %s for a missing entry", type(effect).__name__)
             return
@@ -475,6 +472,13 @@ def summary_of(record: Record) -> YearSummary:
         entries=len(record.entries),
         pending_entries=sum(1 for e in record.entries if e.pending),
     )
+
+
+def _person(session: Session, person_id: int) -> Person:
+    """The person as an ORM object, for effects that change it (loaded once per session)."""
+    person = session.get(Person, person_id)
+    assert person is not None
+    return person
 
 
 def _today(now: datetime, person: PersonView) -> date:

@@ -251,7 +251,7 @@ def import_entries(
             number += 1
             repo.create_entry(
                 session,
-                person,
+                person.id,
                 number=number,
                 title=e.title[:200],
                 activity_date=e.activity_date,

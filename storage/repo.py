@@ -7,23 +7,18 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, update
+from sqlalchemy import ColumnElement, Row, and_, bindparam, case, func, or_
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.model import EntryView, IdentityKey, PersonView, ReflectionView, Tally, YearSummary
 from storage.models import (
-    Conversation,
     Entry,
     EntryObjective,
     Identity,
     Person,
-    ProcessedEvent,
     Reflection,
 )
-from storage.types import UTCDateTime
 
 PERSON_FIELDS = {
     "display_name",
@@ -47,10 +42,6 @@ PERSON_FIELDS = {
 ENTRY_FIELDS = {"title", "activity_date", "minutes", "category", "structured", "evidence_url"}
 
 
-class ConflictError(Exception):
-    """The conversation changed under us (another event for it committed first)."""
-
-
 # The statements run for every event are built once: building a statement costs SQLAlchemy
 # more than SQLite takes to run it (bench/turns.py: ~0.5 ms a lookup built per call).
 _IDENTITY_AND_PERSON = (
@@ -62,38 +53,22 @@ _IDENTITY_AND_PERSON = (
         col(Identity.user_id) == bindparam("user_id"),
     )
 )
-_CONVERSATION = (
-    select(Conversation)
-    .where(col(Conversation.identity_id) == bindparam("identity_id"))
-    .with_for_update()
-)
-_SAVE_CONVERSATION = (
-    update(Conversation)
-    .where(
-        col(Conversation.id) == bindparam("conv_id"),
-        col(Conversation.version) == bindparam("expected"),
-    )
-    .values(
-        state=bindparam("state"),
-        data=bindparam("data", type_=Conversation.__table__.c.data.type),  # type: ignore[attr-defined]
-        version=bindparam("next_version"),
-        updated_at=bindparam("now", type_=UTCDateTime()),
-    )
-    .execution_options(synchronize_session=False)
-)
 
-
-_MARK_PROCESSED = {
-    name: insert(ProcessedEvent.__table__)  # type: ignore[attr-defined]
+# Saving an entry (a chat turn) runs as Core statements: see create_entry.
+_ENTRY_TABLE = Entry.__table__  # type: ignore[attr-defined]
+_INSERT_ENTRY = _ENTRY_TABLE.insert().returning(_ENTRY_TABLE.c.id)
+_INSERT_REFLECTION = Reflection.__table__.insert()  # type: ignore[attr-defined]
+_PERSON_TABLE = Person.__table__  # type: ignore[attr-defined]
+_RAISE_LAST_NUMBER = (
+    _PERSON_TABLE.update()
+    .where(_PERSON_TABLE.c.id == bindparam("person_id"))
     .values(
-        platform=bindparam("platform"),
-        key=bindparam("key"),
-        created_at=bindparam("now", type_=UTCDateTime()),
+        last_entry_number=case(
+            (_PERSON_TABLE.c.last_entry_number < bindparam("number"), bindparam("number")),
+            else_=_PERSON_TABLE.c.last_entry_number,
+        )
     )
-    .on_conflict_do_nothing(index_elements=["platform", "key"])
-    .returning(ProcessedEvent.__table__.c.id)  # type: ignore[attr-defined]
-    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
+)
 
 
 def _key(key: IdentityKey) -> dict[str, str]:
@@ -141,7 +116,8 @@ def get_or_create_identity(
     return identity, person, True
 
 
-def person_view(person: Person) -> PersonView:
+def person_view(person: Person | Row[Any]) -> PersonView:
+    """The person's settings as the dialogue sees them (from the ORM object or a row)."""
     year_start = None
     if person.year_start_month and person.year_start_day:
         year_start = (person.year_start_month, person.year_start_day)
@@ -175,50 +151,6 @@ def update_person(session: Session, person: Person, fields: dict[str, object]) -
         setattr(person, key, value)
     session.add(person)
     session.flush()
-
-
-def load_conversation(session: Session, identity_id: int, *, now: datetime) -> Conversation:
-    # FOR UPDATE (PostgreSQL) queues a second event for the same conversation behind this
-    # one; SQLite already serialises writers (BEGIN IMMEDIATE). The version check in
-    # save_conversation stays the guarantee.
-    conv = session.exec(_CONVERSATION, params={"identity_id": identity_id}).first()
-    if conv is None:
-        conv = Conversation(identity_id=identity_id, updated_at=now)
-        session.add(conv)
-        session.flush()
-    return conv
-
-
-def save_conversation(
-    session: Session, conv: Conversation, *, state: str, data: dict[str, Any], now: datetime
-) -> None:
-    """Write the new state if nobody else did since we read it (optimistic version check)."""
-    result = session.execute(
-        _SAVE_CONVERSATION,
-        {
-            "conv_id": conv.id,
-            "expected": conv.version,
-            "state": state,
-            "data": data,
-            "next_version": conv.version + 1,
-            "now": now,
-        },
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise ConflictError(f"conversation {conv.id} changed concurrently")
-
-
-def mark_processed(session: Session, platform: str, key: str, *, now: datetime) -> bool:
-    """Record a platform update id; False if it was already recorded (a duplicate).
-
-    INSERT ... ON CONFLICT DO NOTHING: a concurrent transaction with the same key makes
-    this one wait, then insert nothing (no savepoint, no exception to catch).
-    """
-    dialect = session.get_bind().dialect.name
-    result = session.execute(
-        _MARK_PROCESSED[dialect], {"platform": platform, "key": key[:200], "now": now}
-    )
-    return result.first() is not None  # a row back: inserted; none: a duplicate
 
 
 # ---------------------------------------------------------------- entries
@@ -573,7 +505,7 @@ def year_tally(
 
 def create_entry(
     session: Session,
-    person: Person,
+    person_id: int,
     *,
     number: int,
     title: str,
@@ -585,38 +517,48 @@ def create_entry(
     reflections: Iterable[ReflectionView],
     now: datetime,
     evidence_url: str | None = None,
-) -> Entry:
-    assert person.id is not None
-    entry = Entry(
-        person_id=person.id,
-        number=number,
-        title=title,
-        activity_date=activity_date,
-        minutes=minutes,
-        category=category,
-        structured=structured,
-        source=source,
-        evidence_url=evidence_url,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(entry)
-    session.flush()
-    assert entry.id is not None
-    for r in reflections:
-        session.add(
-            Reflection(
-                entry_id=entry.id,
-                question_id=r.question_id,
-                question=r.question,
-                answer=r.answer,
-                answered_at=now if r.answer is not None else None,
-            )
-        )
-    person.last_entry_number = max(person.last_entry_number, number)
-    session.add(person)
-    session.flush()
-    return entry
+) -> int:
+    """Insert entry `number` with its reflections and move the person's counter; its id.
+
+    Runs as Core statements (an entry is saved in a chat turn: building ORM objects and
+    flushing them cost three times as much). A Person loaded in this session has its
+    counter expired, so it reads the new value.
+    """
+    conn = session.connection()
+    entry_id: int = conn.execute(
+        _INSERT_ENTRY,
+        {
+            "person_id": person_id,
+            "number": number,
+            "title": title,
+            "activity_date": activity_date,
+            "minutes": minutes,
+            "category": category,
+            "structured": structured,
+            "source": source,
+            "evidence_url": evidence_url,
+            "created_at": now,
+            "updated_at": now,
+            "deleted_at": None,
+        },
+    ).scalar_one()
+    rows = [
+        {
+            "entry_id": entry_id,
+            "question_id": r.question_id,
+            "question": r.question,
+            "answer": r.answer,
+            "answered_at": now if r.answer is not None else None,
+        }
+        for r in reflections
+    ]
+    if rows:
+        conn.execute(_INSERT_REFLECTION, rows)
+    conn.execute(_RAISE_LAST_NUMBER, {"person_id": person_id, "number": number})
+    loaded = session.identity_map.get(session.identity_key(Person, person_id))
+    if loaded is not None:
+        session.expire(loaded, ["last_entry_number"])
+    return entry_id
 
 
 def update_entry(

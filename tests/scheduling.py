@@ -98,7 +98,7 @@ def add_entry(
         answer = None if pending else "Learned something"
         repo.create_entry(
             s,
-            person,
+            person.id,
             number=number,
             title=title,
             activity_date=day,

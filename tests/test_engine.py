@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import func, select
 
 from bot.engine import Engine
 from bot.export import read_csv, read_json, to_csv, to_json
-from bot.model import IdentityKey, Incoming, Kind
+from bot.model import IdentityKey, Incoming, Kind, ReflectionView
 from bot.schemes import Scheme
+from storage import repo
 from storage.db import Database
 from storage.models import Conversation, Entry, Identity, ProcessedEvent, Reflection
 from tests.conftest import Chat, Clock
@@ -208,6 +209,56 @@ def test_duplicate_update_is_processed_once(engine: Engine, db: Database) -> Non
         conv = s.exec(select(Conversation)).one()
         assert conv.state == "log_reflect"
         assert s.exec(select(func.count()).select_from(ProcessedEvent)).one() == 1
+
+
+def test_writing_again_from_a_new_chat_makes_a_blocked_person_reachable(
+    engine: Engine, db: Database
+) -> None:
+    me = IdentityKey("telegram", "42")
+    Chat(engine, me).onboard()
+    with db.transaction() as s:
+        identity = s.exec(select(Identity)).one()
+        identity.chat_id, identity.unreachable = "42", True  # they had blocked the bot
+    engine.handle_sync(Incoming.text_of(me, "/status", chat_id="4242"))
+    with db.transaction() as s:
+        identity = s.exec(select(Identity)).one()
+        assert (identity.chat_id, identity.unreachable) == ("4242", False)
+
+
+def test_saving_an_entry_moves_the_counter_of_a_person_already_loaded(db: Database) -> None:
+    now = datetime(2026, 11, 22, 10, tzinfo=UTC)
+    with db.transaction() as s:
+        _, person, _ = repo.get_or_create_identity(s, IdentityKey("console", "ada"), now=now)
+        assert person.id is not None and person.last_entry_number == 0
+        entry_id = repo.create_entry(
+            s,
+            person.id,
+            number=7,
+            title="Site visit",
+            activity_date=date(2026, 11, 20),
+            minutes=90,
+            category="work_experience",
+            structured=True,
+            source="chat",
+            reflections=[ReflectionView("learned", "What did you learn?", "Earthing")],
+            now=now,
+        )
+        assert person.last_entry_number == 7  # read again from the database
+        repo.create_entry(
+            s,
+            person.id,
+            number=3,  # an older number (an import): the counter stays
+            title="Webinar",
+            activity_date=date(2026, 11, 1),
+            minutes=60,
+            category="events",
+            structured=True,
+            source="import",
+            reflections=[],
+            now=now,
+        )
+        assert person.last_entry_number == 7
+    assert reflections(db, entry_id) == {"learned": "Earthing"}
 
 
 def test_concurrent_events_for_one_conversation_are_serialised(

@@ -38,7 +38,7 @@ def person(session: Session, name: str, scheme: str = "step") -> Person:
 def add_entry(session: Session, p: Person, number: int, day: str, minutes: int, title: str) -> None:
     repo.create_entry(
         session,
-        p,
+        p.id,
         number=number,
         title=title,
         activity_date=date.fromisoformat(day),

@@ -262,9 +262,9 @@ def store(db: Database, key: IdentityKey, year: Year, now: datetime) -> None:
         for period in year.periods:
             plan_repo.add_status_period(s, person.id, period)
         for act in year.activities:
-            entry = repo.create_entry(
+            repo.create_entry(
                 s,
-                person,
+                person.id,
                 number=act.number,
                 title=act.title or f"Activity {act.number}",
                 activity_date=date.fromisoformat(act.day),
@@ -280,6 +280,8 @@ def store(db: Database, key: IdentityKey, year: Year, now: datetime) -> None:
             for objective in act.objectives:
                 plan_repo.link_entry(s, person.id, act.number, objective)
             if act.deleted:
+                entry = repo.get_entry(s, person.id, act.number)
+                assert entry is not None
                 repo.set_deleted(s, entry, deleted=True, now=now)
 
 
