@@ -11,7 +11,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import delete, func
+from sqlalchemy import bindparam, delete, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.plan import (
@@ -262,17 +263,23 @@ def add_status_period(session: Session, person_id: int, period: StatusPeriod) ->
     session.flush()
 
 
+_PERIODS = (
+    sa_select(col(StatusPeriodRow.status_id), col(StatusPeriodRow.start), col(StatusPeriodRow.end))
+    .where(col(StatusPeriodRow.person_id) == bindparam("person_id"))
+    .order_by(col(StatusPeriodRow.id))
+)
+_PERIODS_OVERLAPPING = _PERIODS.where(
+    col(StatusPeriodRow.end) >= bindparam("start"), col(StatusPeriodRow.start) < bindparam("end")
+)
+
+
 def status_periods(
     session: Session, person_id: int, start: date | None = None, end: date | None = None
 ) -> list[StatusPeriod]:
     """Periods overlapping [start, end) (all when not given), in the order they were added."""
-    query = select(StatusPeriodRow).where(StatusPeriodRow.person_id == person_id)
-    if start is not None:
-        query = query.where(StatusPeriodRow.end >= start)
-    if end is not None:
-        query = query.where(StatusPeriodRow.start < end)
-    rows = session.exec(query.order_by(col(StatusPeriodRow.id))).all()
-    return [StatusPeriod(r.status_id, r.start, r.end) for r in rows]
+    statement = _PERIODS_OVERLAPPING if start is not None or end is not None else _PERIODS
+    params = {"person_id": person_id, "start": start or date.min, "end": end or date.max}
+    return [StatusPeriod(*row) for row in session.connection().execute(statement, params)]
 
 
 def remove_status_period(session: Session, person_id: int, period: StatusPeriod) -> bool:
@@ -310,32 +317,62 @@ def gap_notes(session: Session, person_id: int) -> list[GapNote]:
 # ---------------------------------------------------------------- the whole plan
 
 
+# A plan is read on every /status and /review: its statements are built once (building
+# and caching-keying six statements per call cost more than running them).
+_ROLE = sa_select(col(Role.text)).where(col(Role.person_id) == bindparam("person_id"))
+_RESPONSIBILITIES = (
+    sa_select(col(Responsibility.text))
+    .where(col(Responsibility.person_id) == bindparam("person_id"))
+    .order_by(col(Responsibility.position))
+)
+_OBJECTIVES = (
+    sa_select(
+        col(Objective.number),
+        col(Objective.title),
+        col(Objective.area),
+        col(Objective.target_date),
+        col(Objective.status),
+    )
+    .where(col(Objective.person_id) == bindparam("person_id"))
+    .order_by(col(Objective.number))
+)
+_LINKS = (
+    sa_select(col(Entry.number), col(Objective.number))
+    .join(EntryObjective, col(EntryObjective.entry_id) == col(Entry.id))
+    .join(Objective, col(Objective.id) == col(EntryObjective.objective_id))
+    .where(col(Entry.person_id) == bindparam("person_id"), col(Entry.deleted_at).is_(None))
+)
+_TAGS = (
+    sa_select(col(Entry.number), col(EntryTag.tag))
+    .join(EntryTag, col(EntryTag.entry_id) == col(Entry.id))
+    .where(col(Entry.person_id) == bindparam("person_id"), col(Entry.deleted_at).is_(None))
+    .order_by(col(EntryTag.id))
+)
+_GAP_NOTES = (
+    sa_select(col(GapNoteRow.start), col(GapNoteRow.end), col(GapNoteRow.text))
+    .where(col(GapNoteRow.person_id) == bindparam("person_id"))
+    .order_by(col(GapNoteRow.start), col(GapNoteRow.id))
+)
+
+
 def load_plan(session: Session, person_id: int) -> Plan:
     """Role, responsibilities, objectives, links and tags (by entry number), gap notes."""
-    role = session.exec(select(Role.text).where(Role.person_id == person_id)).first()
-    objectives = session.exec(
-        select(Objective).where(Objective.person_id == person_id).order_by(col(Objective.number))
-    ).all()
-    links = session.exec(
-        select(Entry.number, Objective.number)
-        .join(EntryObjective, col(EntryObjective.entry_id) == col(Entry.id))
-        .join(Objective, col(Objective.id) == col(EntryObjective.objective_id))
-        .where(Entry.person_id == person_id, col(Entry.deleted_at).is_(None))
-    ).all()
-    tag_rows = session.exec(
-        select(Entry.number, EntryTag.tag)
-        .join(EntryTag, col(EntryTag.entry_id) == col(Entry.id))
-        .where(Entry.person_id == person_id, col(Entry.deleted_at).is_(None))
-        .order_by(col(EntryTag.id))
-    ).all()
+    execute = session.connection().execute
+    params = {"person_id": person_id}
+    role = execute(_ROLE, params).scalar()
     tags: dict[int, list[str]] = defaultdict(list)
-    for number, tag in tag_rows:
+    for number, tag in execute(_TAGS, params):
         tags[number].append(tag)
     return Plan(
         role=role or "",
-        responsibilities=tuple(responsibilities(session, person_id)),
-        objectives=tuple(_view(r) for r in objectives),
-        links=frozenset((int(e), int(o)) for e, o in links),
+        responsibilities=tuple(execute(_RESPONSIBILITIES, params).scalars()),
+        objectives=tuple(
+            ObjectiveView(number, title, area, target, "done" if status == "done" else "open")
+            for number, title, area, target, status in execute(_OBJECTIVES, params)
+        ),
+        links=frozenset((int(e), int(o)) for e, o in execute(_LINKS, params)),
         tags={k: tuple(v) for k, v in tags.items()},
-        gap_notes=tuple(gap_notes(session, person_id)),
+        gap_notes=tuple(
+            GapNote(start, end, text) for start, end, text in execute(_GAP_NOTES, params)
+        ),
     )

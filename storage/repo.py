@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, bindparam, case, func, or_
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, case, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -390,6 +391,67 @@ def _has_text(dialect: str) -> ColumnElement[bool]:
     return case((first.between("!", "~"), True), else_=stripped != "")
 
 
+_LIVE_IN_YEAR = (
+    col(Entry.person_id) == bindparam("person_id"),
+    col(Entry.deleted_at).is_(None),
+    col(Entry.activity_date) >= bindparam("start"),
+    col(Entry.activity_date) < bindparam("end"),
+)
+_YEAR_MINUTES = (
+    sa_select(col(Entry.category), col(Entry.structured), func.sum(Entry.minutes), func.count())
+    .where(*_LIVE_IN_YEAR)
+    .group_by(col(Entry.category), col(Entry.structured))
+)
+_YEAR_DATES = (
+    sa_select(col(Entry.activity_date))
+    .where(*_LIVE_IN_YEAR)
+    .distinct()
+    .order_by(col(Entry.activity_date))
+)
+
+
+@functools.cache
+def _short_or_pending(dialect: str) -> Select[Any]:
+    """Entries of the year with a reflection pending, or short of the `questions` answered
+    (no row, no answer, or white space only): one pass over the year's reflections."""
+    answered = and_(
+        col(Reflection.question_id).in_(bindparam("questions", expanding=True)),
+        _has_text(dialect),
+    )
+    per_entry = (
+        sa_select(
+            col(Entry.id).label("id"),
+            func.max(
+                case(
+                    (and_(col(Reflection.id).is_not(None), col(Reflection.answer).is_(None)), 1),
+                    else_=0,
+                )
+            ).label("pending"),
+            (func.sum(case((answered, 1), else_=0)) < bindparam("needed")).label("short"),
+        )
+        .select_from(Entry)
+        .outerjoin(Reflection, col(Reflection.entry_id) == col(Entry.id))
+        .where(*_LIVE_IN_YEAR)
+        .group_by(col(Entry.id))
+        .subquery()
+    )
+    return sa_select(per_entry).where(or_(per_entry.c.pending == 1, per_entry.c.short))
+
+
+@functools.cache
+def _ethics_candidates(hints: tuple[str, ...]) -> Select[Any]:
+    """Entries of the year whose title or an answer matches a hint, or linked to an objective."""
+    mentioned = [col(Entry.title).ilike(f"%{hint}%") for hint in hints]
+    in_answer = sa_select(col(Reflection.id)).where(
+        col(Reflection.entry_id) == col(Entry.id),
+        or_(*(col(Reflection.answer).ilike(f"%{hint}%") for hint in hints)),
+    )
+    linked = sa_select(col(EntryObjective.id)).where(col(EntryObjective.entry_id) == col(Entry.id))
+    return sa_select(col(Entry.id)).where(
+        *_LIVE_IN_YEAR, or_(*mentioned, in_answer.exists(), linked.exists())
+    )
+
+
 def year_tally(
     session: Session,
     person_id: int,
@@ -407,82 +469,32 @@ def year_tally(
     entries whose title or an answer matches one, and every entry linked to an
     objective; `dates` (only if asked) the days with an entry. Only these entries are
     loaded, with their reflections: a year of 2,000 entries is a few rows, not 6,000.
+    The statements are built once (building them cost more than a small year takes).
     """
     conn = session.connection()
     execute = conn.execute
-    live = (
-        col(Entry.person_id) == person_id,
-        col(Entry.deleted_at).is_(None),
-        col(Entry.activity_date) >= start,
-        col(Entry.activity_date) < end,
-    )
+    year = {"person_id": person_id, "start": start, "end": end}
     minutes: dict[tuple[str, bool | None], int] = {}
     entries = 0
-    for category, structured, total, count in execute(
-        sa_select(col(Entry.category), col(Entry.structured), func.sum(Entry.minutes), func.count())
-        .where(*live)
-        .group_by(col(Entry.category), col(Entry.structured))
-    ):
+    for category, structured, total, count in execute(_YEAR_MINUTES, year):
         minutes[(category, structured)] = int(total or 0)
         entries += int(count)
     if not entries:
         return Tally(entries=0, pending_entries=0, minutes={})
-    # One pass over the year's reflections: which entries have one pending, and which
-    # lack one of `questions` (no row, no answer, or white space only).
-    answered = and_(
-        col(Reflection.question_id).in_(sorted(questions)), _has_text(conn.dialect.name)
-    )
-    per_entry = (
-        sa_select(
-            col(Entry.id).label("id"),
-            func.max(
-                case(
-                    (and_(col(Reflection.id).is_not(None), col(Reflection.answer).is_(None)), 1),
-                    else_=0,
-                )
-            ).label("pending"),
-            (func.sum(case((answered, 1), else_=0)) < len(questions)).label("short"),
-        )
-        .select_from(Entry)
-        .outerjoin(Reflection, col(Reflection.entry_id) == col(Entry.id))
-        .where(*live)
-        .group_by(col(Entry.id))
-        .subquery()
-    )
     pending_entries = 0
     unanswered: set[int] = set()
-    for entry_id, pending, short in execute(
-        sa_select(per_entry).where(or_(per_entry.c.pending == 1, per_entry.c.short))
-    ):
+    wanted = {**year, "questions": sorted(questions), "needed": len(questions)}
+    for entry_id, pending, short in execute(_short_or_pending(conn.dialect.name), wanted):
         pending_entries += pending
         if short:
             unanswered.add(entry_id)
     ethics: set[int] = set()
     if ethics_hints is not None:
-        mentioned = [col(Entry.title).ilike(f"%{hint}%") for hint in ethics_hints]
-        in_answer = sa_select(col(Reflection.id)).where(
-            col(Reflection.entry_id) == col(Entry.id),
-            or_(*(col(Reflection.answer).ilike(f"%{hint}%") for hint in ethics_hints)),
-        )
-        linked = sa_select(col(EntryObjective.id)).where(
-            col(EntryObjective.entry_id) == col(Entry.id)
-        )
-        found = execute(
-            sa_select(col(Entry.id)).where(
-                *live, or_(*mentioned, in_answer.exists(), linked.exists())
-            )
-        ).scalars()
+        found = execute(_ethics_candidates(tuple(ethics_hints)), year).scalars()
         ethics.update(entry_id for entry_id in found if entry_id is not None)
     days: tuple[date, ...] = ()
     if dates:
-        days = tuple(
-            execute(
-                sa_select(col(Entry.activity_date))
-                .where(*live)
-                .distinct()
-                .order_by(col(Entry.activity_date))
-            ).scalars()
-        )
+        days = tuple(execute(_YEAR_DATES, year).scalars())
     wanted_ids = sorted(unanswered | ethics)
     views: dict[int, EntryView] = {}
     for at in range(0, len(wanted_ids), _CANDIDATES_AT_ONCE):
