@@ -1,6 +1,7 @@
 """Telegram updates -> engine events (`to_route`), engine replies -> Telegram messages (`render`).
 
-Pure functions over python-telegram-bot's types: no network, no database, no CPD logic.
+Pure functions: python-telegram-bot's `Update` in, the Bot API's JSON out (see `Markup`);
+no network, no database, no CPD logic.
 """
 
 from __future__ import annotations
