@@ -43,7 +43,7 @@ from bot.model import (
 )
 from bot.schemes import Scheme
 from storage import feeds as feed_store
-from storage import outbox, repo
+from storage import outbox, repo, turns
 from storage.db import Database
 from storage.models import Entry, Outbox, Person, Reflection
 
@@ -66,6 +66,15 @@ CLAIM_MAX = 500
 # People decided per transaction: on SQLite a transaction holds the write lock, so a busy
 # month start is cut into short transactions and chat messages never wait long.
 PLAN_CHUNK = 2000
+# Retention. A dedupe key must outlive every redelivery of its update (Telegram re-sends
+# for up to 24 h, the adapters' inbox replays for 2 days, Slack retries for minutes); an
+# outbox key guards against a second send only while its grace window is open (a month
+# at most), after which the row is a record of what was sent, kept a year and a bit.
+KEEP_PROCESSED = timedelta(days=30)
+KEEP_OUTBOX = timedelta(days=400)
+PRUNE_EVERY = timedelta(hours=1)
+PRUNE_BATCH = 5000  # rows per transaction, so a backlog never holds the write lock long
+PRUNE_BATCHES = 20  # per run; a larger backlog goes on the next run
 _CHART_LOCK = threading.Lock()
 
 
@@ -191,6 +200,7 @@ class Jobs:
         self.poll_every = poll_every
         self.limiter = RateLimiter(limits if limits is not None else DEFAULT_LIMITS)
         self.worker = worker or f"worker-{uuid.uuid4().hex[:12]}"
+        self._pruned_at: datetime | None = None
 
     def _scheme(self, scheme_id: str) -> Scheme:
         return self.schemes.get(scheme_id) or self.schemes["generic"]
@@ -236,7 +246,30 @@ class Jobs:
             outbox.expire(
                 session, now=now, stale_before=now - CLAIM_TIMEOUT, max_attempts=MAX_ATTEMPTS
             )
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = now
+            try:
+                self.prune(now)
+            except Exception:
+                log.exception("pruning old rows failed")
         return total
+
+    def prune(self, now: datetime) -> tuple[int, int]:
+        """Forget dedupe keys older than KEEP_PROCESSED and finished outbox rows older than
+        KEEP_OUTBOX, in short transactions; returns (keys, rows) deleted."""
+        keys = _in_batches(
+            self.db,
+            lambda session: turns.prune_processed(
+                session, before=now - KEEP_PROCESSED, limit=PRUNE_BATCH
+            ),
+        )
+        rows = _in_batches(
+            self.db,
+            lambda session: outbox.prune(session, due_before=now - KEEP_OUTBOX, limit=PRUNE_BATCH),
+        )
+        if keys or rows:
+            log.info("pruned %d old dedupe key(s) and %d old outbox row(s)", keys, rows)
+        return keys, rows
 
     def plan_monthly(self, now: datetime) -> int:
         """Monthly nudges due now. Due times are worked out once per (zone, day, hour)
@@ -805,6 +838,19 @@ class Jobs:
             wait = min(RETRY_BASE * (1 << max(row.attempts - 1, 0)), RETRY_CAP)
             outbox.mark_retry(session, row.id, worker=self.worker, retry_at=now + wait, error=error)
             return outbox.PENDING
+
+
+def _in_batches(db: Database, delete: Callable[[Session], int]) -> int:
+    """Run `delete` (at most PRUNE_BATCH rows) in one transaction after another until it
+    deletes less than a batch, at most PRUNE_BATCHES times; returns the total."""
+    total = 0
+    for _ in range(PRUNE_BATCHES):
+        with db.transaction() as session:
+            deleted = delete(session)
+        total += deleted
+        if deleted < PRUNE_BATCH:
+            break
+    return total
 
 
 def _new(person_id: int, identity_id: int, msg: plan.Message) -> outbox.NewMessage:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -25,6 +25,7 @@ PENDING, CLAIMED, SENT, FAILED, EXPIRED = "pending", "claimed", "sent", "failed"
 # A decision recorded with nothing to send (e.g. on pace in "only when behind" mode): the
 # key is taken, so the same decision is not taken again every minute.
 SKIPPED = "skipped"
+FINISHED = (SENT, FAILED, EXPIRED, SKIPPED)
 INSERT_CHUNK = 2000
 
 
@@ -317,6 +318,27 @@ def expire(session: Session, *, now: datetime, stale_before: datetime, max_attem
         .execution_options(synchronize_session=False)
     )
     return int(expired.rowcount) + int(failed.rowcount)  # type: ignore[attr-defined]
+
+
+def prune(session: Session, *, due_before: datetime, limit: int) -> int:
+    """Delete up to `limit` finished rows (sent, failed, expired, skipped) that were due
+    before `due_before`; returns how many. Pending and claimed rows are never deleted.
+
+    A key only guards against a second send while its grace window is open (at most a
+    month), so rows long past it are history, kept a while for the record.
+    """
+    batch = (
+        select(col(Outbox.id))
+        .where(col(Outbox.state).in_(FINISHED), col(Outbox.due_at) < due_before)
+        .order_by(col(Outbox.due_at))
+        .limit(limit)
+    )
+    result = session.execute(
+        delete(Outbox)
+        .where(col(Outbox.id).in_(batch.scalar_subquery()))
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def waiting_by_platform(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -186,3 +186,27 @@ def save_conversation(
     )
     if result.rowcount != 1:
         raise ConflictError(f"conversation {conv.id} changed concurrently")
+
+
+def prune_processed(session: Session, *, before: datetime, limit: int) -> int:
+    """Forget up to `limit` dedupe keys recorded before `before`; returns how many.
+
+    Ids grow with time, so the keys to forget are the lowest ids, found by walking the
+    primary key up to the first key to keep: no index on the time, which every event
+    would pay for.
+    """
+    conn = session.connection()
+    keep_from = conn.execute(
+        select(_PROCESSED.c.id)
+        .where(_PROCESSED.c.created_at >= before)
+        .order_by(_PROCESSED.c.id)
+        .limit(1)
+    ).scalar()
+    old = (
+        _PROCESSED.c.id < keep_from
+        if keep_from is not None
+        else _PROCESSED.c.created_at < before  # none to keep: every row is old
+    )
+    batch = select(_PROCESSED.c.id).where(old).order_by(_PROCESSED.c.id).limit(limit)
+    result = conn.execute(delete(_PROCESSED).where(_PROCESSED.c.id.in_(batch.scalar_subquery())))
+    return int(result.rowcount)

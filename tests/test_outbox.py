@@ -15,15 +15,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlmodel import col, select
 
 from bot import jobs as jobs_mod
 from bot.engine import Engine
 from bot.jobs import Jobs, RateLimit, RateLimiter
-from bot.model import IdentityKey, Unreachable
+from bot.model import IdentityKey, Incoming, Unreachable
 from bot.schemes import Scheme
-from storage import outbox
+from storage import outbox, turns
 from storage.db import Database
-from storage.models import Identity
+from storage.models import Identity, Outbox, ProcessedEvent
 from tests.conftest import Chat, Clock, new_sqlite
 from tests.scheduling import make_jobs, outbox_rows, person_of, run_tick, tick, user
 
@@ -315,3 +316,94 @@ def test_tick_rejects_a_bad_instant(tmp_path: Path) -> None:
 def test_default_limits_cover_the_platforms(platform: str) -> None:
     limit = jobs_mod.DEFAULT_LIMITS[platform]
     assert limit.per_second and limit.per_recipient >= 1.0
+
+
+# ---------------------------------------------------------------- retention
+
+
+def test_old_dedupe_keys_are_forgotten_while_recent_ones_still_stop_repeats(
+    db: Database, schemes: dict[str, Scheme]
+) -> None:
+    clock = Clock(datetime(2026, 10, 1, 9, tzinfo=UTC))
+    engine = Engine(db, schemes, clock)
+    me = IdentityKey("telegram", "77")
+    Chat(engine, me).onboard()
+    for n in range(3):
+        engine.process(Incoming.text_of(me, "/list", dedupe_key=f"old-{n}"))
+    clock.now = datetime(2026, 11, 20, 9, tzinfo=UTC)  # 50 days on
+    recent = Incoming.text_of(me, "/log 1h webinar on earthing yesterday #events", dedupe_key="new")
+    assert engine.process(recent).replies
+    jobs, _ = make_jobs(db, schemes, clock)
+    assert jobs.prune(clock.now) == (3, 0)
+    with db.transaction() as s:
+        assert s.exec(select(ProcessedEvent.key)).all() == ["new"]
+    assert engine.process(recent).duplicate  # a redelivery of the recent update: once only
+    assert jobs.prune(clock.now) == (0, 0)
+
+
+def test_finished_outbox_rows_go_after_their_keep_and_pending_ones_never(
+    db: Database, schemes: dict[str, Scheme]
+) -> None:
+    clock = Clock(NINE)
+    user(Engine(db, schemes, clock), "ann")
+    pid, iid = person_of(db, "ann").id or 0, identity_id(db, "ann")
+    long_ago = NINE - jobs_mod.KEEP_OUTBOX - timedelta(days=1)
+    with db.transaction() as s:
+        outbox.enqueue(
+            s,
+            [
+                message(pid, iid, "sent-long-ago", due_at=long_ago),
+                message(pid, iid, "skipped-long-ago", due_at=long_ago, state=outbox.SKIPPED),
+                message(pid, iid, "pending-long-ago", due_at=long_ago),
+                message(pid, iid, "sent-lately", due_at=NINE - timedelta(days=30)),
+            ],
+            now=long_ago,
+        )
+    with db.transaction() as s:
+        for row in s.exec(select(Outbox).where(col(Outbox.key).like("sent-%"))):
+            row.state = outbox.SENT
+    jobs, _ = make_jobs(db, schemes, clock)
+    assert jobs.prune(NINE) == (0, 2)
+    assert sorted(r.key for r in outbox_rows(db, "test")) == ["pending-long-ago", "sent-lately"]
+
+
+def test_pruning_a_backlog_goes_in_batches(
+    db: Database, schemes: dict[str, Scheme], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock(NINE)
+    user(Engine(db, schemes, clock), "ann")
+    old = NINE - jobs_mod.KEEP_PROCESSED - timedelta(days=1)
+    with db.transaction() as s:
+        for n in range(25):
+            turns.mark_processed(s, "telegram", f"u{n}", now=old)
+        turns.mark_processed(s, "telegram", "today", now=NINE)
+    monkeypatch.setattr(jobs_mod, "PRUNE_BATCH", 10)
+    monkeypatch.setattr(jobs_mod, "PRUNE_BATCHES", 2)
+    jobs, _ = make_jobs(db, schemes, clock)
+    assert jobs.prune(NINE) == (20, 0)  # two batches this run
+    assert jobs.prune(NINE) == (5, 0)  # the rest on the next
+    with db.transaction() as s:
+        assert s.exec(select(ProcessedEvent.key)).all() == ["today"]
+
+
+def test_the_planner_prunes_at_most_hourly(db: Database, schemes: dict[str, Scheme]) -> None:
+    clock = Clock(NINE)
+    user(Engine(db, schemes, clock), "ann")
+    jobs, _ = make_jobs(db, schemes, clock)
+    old = NINE - jobs_mod.KEEP_PROCESSED - timedelta(days=1)
+
+    def add_old(key: str) -> None:
+        with db.transaction() as s:
+            turns.mark_processed(s, "telegram", key, now=old)
+
+    def keys() -> list[str]:
+        with db.transaction() as s:
+            return sorted(s.exec(select(ProcessedEvent.key)).all())
+
+    add_old("a")
+    jobs.plan(NINE)
+    add_old("b")
+    jobs.plan(NINE + timedelta(minutes=30))
+    assert keys() == ["b"]  # not pruned again within the hour
+    jobs.plan(NINE + timedelta(hours=1))
+    assert keys() == []
