@@ -1,6 +1,6 @@
 """The progress chart on scheduled messages: what drawing it at send time costs.
 
-    python bench/charts.py [--people 100] [--entries 60]
+    python bench/charts.py [--people 100] [--entries 60] [--processes 2]
 
 Deciding the monthly nudge draws nothing (the outbox row points at the chart; see
 bench/nudges.py for deciding 100,000 of them). The send loop draws each chart when it
@@ -8,6 +8,9 @@ sends the row. This builds a SQLite file with PEOPLE people of ENTRIES activitie
 this CPD year, decides their 1 March nudges, then sends them all through `Jobs.send_due`
 with a Sender that takes no time and no rate limit, so the figure is the cost of making
 the messages: load the year, assess the target after leave or exemptions, draw the PNG.
+`--processes` is CHART_PROCESSES: charts drawn in that many worker processes (the
+default, 2), or 0 for in the sending process, one at a time. The bot process's own CPU
+per message is printed too: it is what a wave of nudges takes from the chat replies.
 """
 
 from __future__ import annotations
@@ -80,6 +83,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--people", type=int, default=100)
     p.add_argument("--entries", type=int, default=60)
+    p.add_argument("--processes", type=int, default=2, help="CHART_PROCESSES")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(f"sqlite:///{Path(tmp) / 'charts.db'}")
@@ -92,13 +96,15 @@ def main() -> None:
             lambda: DUE,
             senders={"console": sender},
             limits={"console": RateLimit()},
+            chart_processes=args.processes,
         )
         t0 = time.perf_counter()
         enqueued = jobs.plan_monthly(DUE)
         decided = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        t0, cpu = time.perf_counter(), time.process_time()
         report = asyncio.run(jobs.send_due(DUE))
-        sent = time.perf_counter() - t0
+        sent, cpu = time.perf_counter() - t0, time.process_time() - cpu
+        jobs.close()
         charts = [
             r for _, r in sender.made if r.attachment and r.attachment.mime_type == "image/png"
         ]
@@ -113,6 +119,11 @@ def main() -> None:
             f"{sent:.1f} s: {len(report.sent) / sent:.1f} messages/s; median "
             f"{statistics.median(gaps) * 1000:.0f} ms between messages (the first pays "
             "for importing matplotlib)"
+        )
+        where = f"{args.processes} chart process(es)" if args.processes else "this process"
+        print(
+            f"charts drawn in {where}; the sending process's CPU: "
+            f"{cpu / max(1, len(report.sent)) * 1000:.0f} ms a message"
         )
         db.dispose()
 

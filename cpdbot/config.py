@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     calendar_allow_private_networks: bool = False
     # How often each connected calendar is read (minutes).
     calendar_poll_minutes: int = Field(default=10, ge=1)
+    # Progress charts on scheduled messages are drawn in this many worker processes, off
+    # the process that answers chats (0: in a thread of the bot's own process).
+    chart_processes: int = Field(default=2, ge=0)
 
     @property
     def telegram_enabled(self) -> bool:

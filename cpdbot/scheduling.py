@@ -70,6 +70,7 @@ def _jobs(
         http=http,
         allow_private_feeds=settings.calendar_allow_private_networks,
         poll_every=timedelta(minutes=settings.calendar_poll_minutes),
+        chart_processes=settings.chart_processes,
     )
 
 
@@ -95,6 +96,7 @@ async def running(
         finally:
             health.register_scheduler(None)
             scheduler.shutdown(wait=False)
+            jobs.close()
 
 
 async def tick(
@@ -115,7 +117,10 @@ async def tick(
                 senders.setdefault(platform, HeldSender(platform))
         async with new_client() as http:
             jobs = _jobs(db, schemes, settings, senders, http, lambda: at)
-            report = await jobs.tick(at)
+            try:
+                report = await jobs.tick(at)
+            finally:
+                jobs.close()
         with db.transaction() as session:
             waiting = outbox.waiting_by_platform(session, now=at, exclude=list(senders))
         for platform, n in sorted(waiting.items()):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -243,6 +244,31 @@ def test_monthly_nudge_carries_the_progress_chart_drawn_when_sent(
     assert chart is not None and chart.mime_type == "image/png"
     assert chart.filename == "cpd-progress-2026.png" and png_size(chart.content) == (1000, 500)
     assert "Your monthly CPD check-in" in nudge.reply.text
+
+
+def test_charts_are_drawn_in_worker_processes_when_configured(
+    db: Database, schemes: dict[str, Scheme]
+) -> None:
+    clock = Clock(START)
+    engine = Engine(db, schemes, clock)
+    for name in ("cara", "eli", "fay"):
+        user(engine, name)
+        add_entry(db, name, day=date(2026, 2, 10), minutes=150, created_at=clock.now)
+    jobs, _ = make_jobs(db, schemes, clock)
+    jobs.chart_processes = 2
+    try:
+        sent = tick(jobs, clock, utc(2026, 3, 1, 9, 1))
+        pool = jobs._chart_pool
+        assert pool is not None  # the charts were drawn there
+        workers = {p.pid for p in pool._processes.values()}  # type: ignore[union-attr]
+        assert workers and os.getpid() not in workers
+    finally:
+        jobs.close()
+    assert len(sent) == 3
+    for nudge in sent:
+        chart = nudge.reply.attachment
+        assert chart is not None and png_size(chart.content) == (1000, 500)
+    assert jobs._chart_pool is None  # closed
 
 
 def test_a_chart_that_cannot_be_drawn_leaves_the_nudge_to_go_alone(
