@@ -330,13 +330,6 @@ class Engine:
             summary, assessment = records.standing(
                 session, person_id, view, scheme, _today(now, view)
             )
-        elif need.summary and report is not None and need.report_year == 0:
-            summary = summary_of(report.record)  # the same year: no second query
-        elif need.summary:
-            scheme = self._scheme(view.scheme_id)
-            today = local_now(now, view.timezone).date()
-            start, end = scheme.year_bounds(today, view.year_start)
-            summary = repo.year_summary(session, person_id, start, end)
         pending = repo.oldest_pending(session, person_id) if need.oldest_pending else None
         record = (
             self._record(session, person_id, view, need.record_year or None)

@@ -235,7 +235,6 @@ class Needs:
 
     entry_number: int | None = None
     recent: int = 0
-    summary: bool = False
     oldest_pending: bool = False
     record_year: int | None = None  # 0: the current CPD year
     feeds: bool = False
