@@ -178,7 +178,7 @@ class ReplayEngine(Engine):
             self.answers[event.choice or event.text] = replies
             shown = {c.label: c.id for r in replies for c in r.choices}
 
-    def process(self, event: Incoming) -> Handled:
+    def process(self, event: Incoming, *, make_files: bool = True) -> Handled:
         text = event.text.replace("@cpd_test_bot", "")
         return Handled(self.answers[event.choice or text])
 

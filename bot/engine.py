@@ -98,6 +98,13 @@ class Handled:
     replies: tuple[Outgoing, ...]
     duplicate: bool = False
     attempts: int = 1
+    # process(make_files=False): what the files the replies ask for are to be made from.
+    report: Report | None = None
+
+    @property
+    def wants_files(self) -> bool:
+        """Some reply still asks for a file (see `Engine.make_files`)."""
+        return any(r.file is not None for r in self.replies)
 
 
 class Engine:
@@ -123,7 +130,10 @@ class Engine:
     def handle_sync(self, event: Incoming) -> list[Outgoing]:
         return list(self.process(event).replies)
 
-    def process(self, event: Incoming) -> Handled:
+    def process(self, event: Incoming, *, make_files: bool = True) -> Handled:
+        """Handle one event in one transaction. Files the replies ask for (exports) are
+        made after the commit; `make_files=False` leaves that to `make_files`, so a caller
+        on an event loop can make them in a thread (a PDF is 0.3-1 s of CPU)."""
         started = time.perf_counter()
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
@@ -146,10 +156,16 @@ class Engine:
                     raise
                 time.sleep(0.005 * attempt)
                 continue
-            replies = self._files(event, outcome)
             self._log(event, started, "ok")
-            return Handled(replies, attempts=attempt)
+            if not make_files:
+                return Handled(outcome.replies, attempts=attempt, report=outcome.report)
+            return Handled(self._files(event, outcome), attempts=attempt)
         raise AssertionError("unreachable")
+
+    def make_files(self, event: Incoming, handled: Handled) -> Handled:
+        """Make the files `handled`'s replies ask for (after `process(make_files=False)`)."""
+        made = self._files(event, _Outcome(handled.replies, handled.report))
+        return replace(handled, replies=made, report=None)
 
     def _files(self, event: Incoming, outcome: _Outcome) -> tuple[Outgoing, ...]:
         """Make the files the replies ask for, now that the transaction has committed."""

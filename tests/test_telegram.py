@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import json
 import socket
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import date, timedelta
@@ -538,11 +539,51 @@ async def test_a_429_on_a_request_without_a_chat_is_waited_out(fake: FakeTelegra
     assert refused.status == 429 and accepted.ok and accepted.at - refused.at >= 1.0
 
 
+async def test_an_export_being_made_does_not_hold_up_other_people(
+    fake: FakeTelegram, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import records
+
+    real_render = records.render
+    rendering = threading.Event()
+
+    def slow_render(report: records.Report, kind: str, **kw: Any) -> tuple[str, bytes, str]:
+        rendering.set()
+        time.sleep(1.5)  # a big record's PDF: CPU for a second or more
+        return real_render(report, kind, **kw)
+
+    monkeypatch.setattr(records, "render", slow_render)
+    gaps: list[float] = []
+
+    async def heartbeat() -> None:  # how long the bot's event loop is ever held up
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    alice, bob = fake.user(7527593, "Alice"), fake.user(7527594, "Bob")
+    async with running(engine, fake, "webhook"):
+        await onboard(alice)
+        await onboard(bob)
+        await alice.say("/log 1h webinar on earthing yesterday #events", until="Reflection")
+        beat = asyncio.create_task(heartbeat())
+        exporting = asyncio.create_task(alice.say("/export md", until="CPD record"))
+        assert await asyncio.to_thread(rendering.wait, 5)
+        await bob.say("/help", until="/log")
+        assert not exporting.done()  # Bob was answered while Alice's file was being made
+        await exporting
+        beat.cancel()
+    assert max(gaps) < 1.0  # the 1.5 s of making the file never held it
+    assert fake.sent(alice.id)[-1].files["document"][0].endswith(".md")
+
+
 async def test_an_engine_failure_is_reported_and_the_update_is_not_retried_forever(
     fake: FakeTelegram, engine: Engine, db: Database
 ) -> None:
     class Broken(Engine):
-        def process(self, event: Incoming) -> Handled:
+        def process(self, event: Incoming, *, make_files: bool = True) -> Handled:
             raise RuntimeError("database on fire")
 
     alice = fake.user()

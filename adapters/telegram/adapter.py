@@ -9,6 +9,7 @@ by the next `start`, and the engine's dedupe key (the update id) makes a replay 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import warnings
@@ -227,7 +228,14 @@ class TelegramAdapter:
             await self._retire_pressed(route.keyboard)
         if route.event is not None:
             try:
-                handled = await self._db(self.engine.process, route.event)
+                event = route.event
+                handled = await self._db(
+                    functools.partial(self.engine.process, make_files=False), event
+                )
+                if handled.wants_files:
+                    # An export: made in a thread, so that other chats are not held up
+                    # for the 0.3-1 s of a PDF (on SQLite the engine runs on the loop).
+                    handled = await asyncio.to_thread(self.engine.make_files, event, handled)
                 replies = list(handled.replies)
             except Exception:
                 log.exception("engine failed on telegram update %s", update.update_id)
