@@ -38,7 +38,9 @@ _CONVERSATION = _table(Conversation)
 _PROCESSED = _table(ProcessedEvent)
 
 _WHO = (
-    select(_IDENTITY.c.id.label("identity_id"), _IDENTITY.c.chat_id, _PERSON)
+    select(
+        _IDENTITY.c.id.label("identity_id"), _IDENTITY.c.chat_id, _IDENTITY.c.unreachable, _PERSON
+    )
     .join_from(_IDENTITY, _PERSON, _PERSON.c.id == _IDENTITY.c.person_id)
     .where(
         _IDENTITY.c.platform == bindparam("platform"),
@@ -154,7 +156,9 @@ def who(
         )
         assert identity.id is not None and person.id is not None
         return Who(identity.id, person.id, repo.person_view(person), created)
-    if chat_id and row.chat_id != chat_id:
+    if chat_id and (row.chat_id != chat_id or row.unreachable):
+        # Writing to the bot from a private chat shows it can reach them there again
+        # (someone who had blocked the bot and unblocked it writes from the same chat).
         conn.execute(_SET_CHAT, {"identity_id": row.identity_id, "chat_id": chat_id})
     return Who(row.identity_id, row.id, repo.person_view(row), False)
 

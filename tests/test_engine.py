@@ -211,7 +211,7 @@ def test_duplicate_update_is_processed_once(engine: Engine, db: Database) -> Non
         assert s.exec(select(func.count()).select_from(ProcessedEvent)).one() == 1
 
 
-def test_writing_again_from_a_new_chat_makes_a_blocked_person_reachable(
+def test_writing_again_makes_a_person_who_blocked_the_bot_reachable(
     engine: Engine, db: Database
 ) -> None:
     me = IdentityKey("telegram", "42")
@@ -219,6 +219,11 @@ def test_writing_again_from_a_new_chat_makes_a_blocked_person_reachable(
     with db.transaction() as s:
         identity = s.exec(select(Identity)).one()
         identity.chat_id, identity.unreachable = "42", True  # they had blocked the bot
+    engine.handle_sync(Incoming.text_of(me, "/status", chat_id="4242"))
+    with db.transaction() as s:
+        identity = s.exec(select(Identity)).one()
+        assert (identity.chat_id, identity.unreachable) == ("4242", False)
+        identity.unreachable = True  # blocked again, then unblocked: the same chat as before
     engine.handle_sync(Incoming.text_of(me, "/status", chat_id="4242"))
     with db.transaction() as s:
         identity = s.exec(select(Identity)).one()
