@@ -388,7 +388,7 @@ def _per_entry(
             requirement_id,
             label,
             "met",
-            f"all {n} activit{'y has' if n == 1 else 'ies have'} {asked}",
+            f"the one activity has {asked}" if n == 1 else f"all {n} activities have {asked}",
         )
     shown = "; ".join(
         f"{_entry_ref(e)} ({', '.join(names[q] for q in lacking)})"
