@@ -298,7 +298,10 @@ class Engine:
         )
         row = turns.load_conversation(session, who.identity_id, now=now)
         conv = Conv.load(row.state, row.data)
-        snap = self._snapshot(session, who, conv, event, now, zone)
+        # The dialogue reads dates and "today" as of when the person wrote; what is stored
+        # is stamped with the engine's own clock.
+        said = min(now, event.sent_at) if event.sent_at is not None else now
+        snap = self._snapshot(session, who, conv, event, said, zone)
         result = dialogue.step(conv, event, Context(snap, self.schemes))
         forgotten = False
         for effect in result.effects:

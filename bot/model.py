@@ -57,6 +57,9 @@ class Incoming:
     display_name: str = ""
     timezone_hint: str | None = None  # IANA zone the platform reports for the user
     dedupe_key: str | None = None  # platform update id: a repeat is processed once
+    # When the person sent it, by the platform's clock (aware): "yesterday" means the day
+    # before that, even if the update reaches the bot later (downtime, a replay).
+    sent_at: datetime | None = None
     form: Mapping[str, str] = field(default_factory=dict)  # Kind.FORM: field id -> value
 
     @staticmethod

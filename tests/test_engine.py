@@ -230,6 +230,27 @@ def test_writing_again_makes_a_person_who_blocked_the_bot_reachable(
         assert (identity.chat_id, identity.unreachable) == ("4242", False)
 
 
+def test_dates_are_read_as_of_when_the_person_wrote(
+    engine: Engine, db: Database, clock: Clock
+) -> None:
+    me = IdentityKey("telegram", "42")
+    Chat(engine, me).onboard()  # London
+    clock.now = datetime(2026, 11, 23, 0, 20, tzinfo=UTC)  # the update arrives after midnight
+    written = datetime(2026, 11, 22, 23, 40, tzinfo=UTC)  # ... but was sent before it
+    engine.handle_sync(
+        Incoming.text_of(me, "/log 1h webinar on earthing yesterday #events", sent_at=written)
+    )
+    engine.handle_sync(Incoming.text_of(me, "Later"))
+    # A clock ahead of ours (skew) changes nothing: the engine's own time is the limit.
+    ahead = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    engine.handle_sync(Incoming.text_of(me, "/log 2h course today #training", sent_at=ahead))
+    engine.handle_sync(Incoming.text_of(me, "Later"))
+    assert [(e.activity_date, e.created_at) for e in entries(db)] == [
+        (date(2026, 11, 21), clock.now),  # the day before the 22nd; stored at our time
+        (date(2026, 11, 23), clock.now),
+    ]
+
+
 def test_saving_an_entry_moves_the_counter_of_a_person_already_loaded(db: Database) -> None:
     now = datetime(2026, 11, 22, 10, tzinfo=UTC)
     with db.transaction() as s:

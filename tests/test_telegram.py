@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -614,7 +614,8 @@ def test_updates_become_engine_events() -> None:
     addressed = to_route(_update(ours), ME).event
     assert addressed is not None and addressed.command == "status"
 
-    text = to_route(_update(fixture("message_text_private.json")), ME)
+    raw = fixture("message_text_private.json")
+    text = to_route(_update(raw), ME)
     assert text.event == Incoming(
         IdentityKey("telegram", "7527593"),
         Kind.TEXT,
@@ -622,6 +623,7 @@ def test_updates_become_engine_events() -> None:
         chat_id="7527593",
         display_name="Test User",
         dedupe_key="1002",
+        sent_at=datetime.fromtimestamp(raw["message"]["date"], UTC),  # dates read as of then
     )
 
     group = to_route(_update(fixture("command_group_bot_command.json")), ME)

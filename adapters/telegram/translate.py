@@ -164,6 +164,7 @@ def _message(message: Message, me: User, key: str) -> Route:
         chat_id=str(chat.id),
         display_name=user.full_name,
         dedupe_key=key,
+        sent_at=message.date,
     )
     return Route(chat_id=chat.id, event=event)
 
