@@ -95,7 +95,7 @@ def sign(body: str, ts: int) -> str:
 
 def dm_event(user: str, text: str) -> dict[str, Any]:
     n = next(_ids)
-    ts = f"{1771442483 + n}.000100"
+    ts = f"{time.time():.6f}"  # sent now
     return {
         "token": "bench",
         "team_id": TEAM,

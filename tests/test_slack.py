@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -38,7 +38,7 @@ from bot.model import Attachment, IdentityKey, Outgoing, Unreachable
 from cpdbot.config import Settings
 from storage.db import Database
 from storage.models import InboxUpdate
-from tests.conftest import SHARED
+from tests.conftest import NOW, SHARED
 from tests.fake_slack import APP_ID, BOT_USER, FakeSlack
 
 FIXTURES = SHARED / "fixtures" / "slack"
@@ -68,7 +68,7 @@ def unique(prefix: str) -> str:
 
 def message_im(team: str, user: str, channel: str, text: str) -> dict[str, Any]:
     body = copy.deepcopy(fixture("event_callback_message_im.json"))
-    ts = f"{1771442483 + next(_ids)}.260129"
+    ts = f"{int(NOW.timestamp()) - 3600 + next(_ids)}.260129"  # sent just before the test clock
     body.update(team_id=team, context_team_id=team, event_id=unique("Ev0"))
     body["authorizations"][0].update(team_id=team, user_id=BOT_USER)
     body["event"].update(
@@ -998,3 +998,11 @@ def test_many_choices_and_long_text_fit_slack_limits() -> None:
     assert [len(a["elements"]) for a in actions] == [25, 5]
     ids = [e["action_id"] for a in actions for e in a["elements"]]
     assert len(set(ids)) == 30 and all(blocks.CHOICE_ACTION_RE.match(i) for i in ids)
+
+
+def test_a_dm_is_read_as_of_its_timestamp_and_a_bad_one_is_ignored() -> None:
+    from adapters.slack.translate import sent_at
+
+    assert sent_at("1771442483.260129") == datetime(2026, 2, 18, 19, 21, 23, 260129, tzinfo=UTC)
+    for bad in (None, "", "soon", "nan", "inf", "1e400", 12 * 10**20):
+        assert sent_at(bad) is None, bad

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from adapters.slack.blocks import form_values, plain
@@ -65,7 +66,16 @@ def direct_message(
         display_name=profile.name,
         timezone_hint=profile.tz,
         dedupe_key=f"event:{event_id}" if event_id else None,
+        sent_at=sent_at(event.get("ts")),
     )
+
+
+def sent_at(ts: object) -> datetime | None:
+    """A message's `ts` ("1700000000.000100", seconds since the epoch) as a UTC time."""
+    try:
+        return datetime.fromtimestamp(float(str(ts)), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
 
 
 def mention(
