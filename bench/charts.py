@@ -60,7 +60,7 @@ def build(db: Database, people: int, entries: int) -> None:
             )
             fields = {"scheme_id": scheme.id, "status_id": scheme.default_status}
             repo.update_person(
-                s, person, {**fields, "onboarded": True, "timezone": "Europe/London"}
+                s, person.id, {**fields, "onboarded": True, "timezone": "Europe/London"}
             )
             cats = [c.id for c in scheme.categories]
             for n in range(1, entries + 1):

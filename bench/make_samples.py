@@ -282,7 +282,7 @@ def _build(engine: Engine, key: IdentityKey, scheme: str, name: str, year: Year)
         _, person, _ = repo.get_or_create_identity(session, key, now=NOW, display_name=name)
         repo.update_person(
             session,
-            person,
+            person.id,
             {
                 "scheme_id": scheme,
                 "status_id": sch.default_status,

@@ -382,7 +382,7 @@ class Engine:
 
     def _apply(self, session: Session, person_id: int, effect: Effect, now: datetime) -> None:
         if isinstance(effect, UpdatePerson):
-            repo.update_person(session, _person(session, person_id), dict(effect.fields))
+            repo.update_person(session, person_id, dict(effect.fields))
             return
         if isinstance(effect, AddFeed):
             feeds.add_feed(
@@ -484,13 +484,6 @@ def summary_of(record: Record) -> YearSummary:
         entries=len(record.entries),
         pending_entries=sum(1 for e in record.entries if e.pending),
     )
-
-
-def _person(session: Session, person_id: int) -> Person:
-    """The person as an ORM object, for effects that change it (loaded once per session)."""
-    person = session.get(Person, person_id)
-    assert person is not None
-    return person
 
 
 def _today(now: datetime, person: PersonView) -> date:

@@ -237,7 +237,7 @@ def import_entries(
         _, person, created = repo.get_or_create_identity(session, key, now=now)
         assert person.id is not None
         if created and person_fields:
-            repo.update_person(session, person, person_fields)
+            repo.update_person(session, person.id, person_fields)
         existing = repo.entries_between(session, person.id, date.min, date.max)
         available = Counter(_same(e) for e in existing)
         number = person.last_entry_number

@@ -144,14 +144,30 @@ def person_view(person: Person | Row[Any]) -> PersonView:
     )
 
 
-def update_person(session: Session, person: Person, fields: dict[str, object]) -> None:
+def update_person(session: Session, person_id: int, fields: dict[str, object]) -> None:
+    """Set some of a person's settings (PERSON_FIELDS), as one Core UPDATE (a settings turn
+    runs it); a Person loaded in this session has those attributes expired, so it reads
+    the new values."""
     unknown = set(fields) - PERSON_FIELDS
     if unknown:
         raise ValueError(f"not a person field: {', '.join(sorted(unknown))}")
-    for key, value in fields.items():
-        setattr(person, key, value)
-    session.add(person)
-    session.flush()
+    if not fields:
+        return
+    names = tuple(sorted(fields))
+    params = {f"v_{name}": fields[name] for name in names}
+    session.connection().execute(_set_person(names), {"person_id": person_id, **params})
+    loaded = session.identity_map.get(session.identity_key(Person, person_id))
+    if loaded is not None:
+        session.expire(loaded, list(names))
+
+
+@functools.cache
+def _set_person(names: tuple[str, ...]) -> Any:
+    return (
+        _PERSON_TABLE.update()
+        .where(_PERSON_TABLE.c.id == bindparam("person_id"))
+        .values({name: bindparam(f"v_{name}") for name in names})
+    )
 
 
 # ---------------------------------------------------------------- entries

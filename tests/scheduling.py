@@ -74,7 +74,7 @@ def set_person(db: Database, name: str, **fields: object) -> None:
         assert identity is not None
         person = s.get(Person, identity.person_id)
         assert person is not None
-        repo.update_person(s, person, dict(fields))
+        repo.update_person(s, person.id, dict(fields))
 
 
 def add_entry(

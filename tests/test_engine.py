@@ -14,7 +14,7 @@ from bot.model import IdentityKey, Incoming, Kind, ReflectionView
 from bot.schemes import Scheme
 from storage import repo
 from storage.db import Database
-from storage.models import Conversation, Entry, Identity, ProcessedEvent, Reflection
+from storage.models import Conversation, Entry, Identity, Person, ProcessedEvent, Reflection
 from tests.conftest import Chat, Clock
 
 
@@ -249,6 +249,23 @@ def test_dates_are_read_as_of_when_the_person_wrote(
         (date(2026, 11, 21), clock.now),  # the day before the 22nd; stored at our time
         (date(2026, 11, 23), clock.now),
     ]
+
+
+def test_settings_written_are_what_a_loaded_person_reads(db: Database) -> None:
+    now = datetime(2026, 11, 22, 10, tzinfo=UTC)
+    with db.transaction() as s:
+        _, person, _ = repo.get_or_create_identity(s, IdentityKey("console", "ada"), now=now)
+        assert person.id is not None and person.timezone == "UTC"
+        repo.update_person(s, person.id, {"timezone": "Europe/Paris", "nudge_hour": 7})
+        assert (person.timezone, person.nudge_hour) == ("Europe/Paris", 7)
+        with pytest.raises(ValueError, match="not a person field: last_entry_number"):
+            repo.update_person(s, person.id, {"last_entry_number": 99})
+    with db.transaction() as s:
+        stored = s.get(Person, person.id)
+        assert stored is not None and (stored.timezone, stored.last_entry_number) == (
+            "Europe/Paris",
+            0,
+        )
 
 
 def test_saving_an_entry_moves_the_counter_of_a_person_already_loaded(db: Database) -> None:

@@ -31,7 +31,7 @@ NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 def person(session: Session, name: str, scheme: str = "step") -> Person:
     _, p, _ = repo.get_or_create_identity(session, IdentityKey("console", name), now=NOW)
-    repo.update_person(session, p, {"scheme_id": scheme, "status_id": "", "onboarded": True})
+    repo.update_person(session, p.id, {"scheme_id": scheme, "status_id": "", "onboarded": True})
     return p
 
 

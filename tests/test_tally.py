@@ -253,7 +253,7 @@ def store(db: Database, key: IdentityKey, year: Year, now: datetime) -> None:
             fields["status_id"] = year.status
         if year.year_start:
             fields["year_start_month"], fields["year_start_day"] = year.year_start
-        repo.update_person(s, person, fields)
+        repo.update_person(s, person.id, fields)
         plan_repo.set_responsibilities(s, person.id, year.responsibilities)
         for title, area in year.objectives:
             plan_repo.add_objective(s, person.id, title=title, area=area, target_date=None, now=now)
