@@ -23,7 +23,9 @@ from bot.schemes import Scheme, load_schemes
 from storage import migrate
 from storage.db import Database, normalise_url
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# Third-party test material (recorded payloads, calendars, date phrases), kept in the
+# repository byte for byte with its provenance: tests/fixtures/SOURCES.md.
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # Sunday 22 November 2026, 10:00 in London (UTC in winter).
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 

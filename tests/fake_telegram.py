@@ -7,7 +7,7 @@ polling, honouring `offset` and `timeout`) or, once `setWebhook` was called, POS
 the webhook URL with the secret header, as Telegram does. Failures (a 429 with
 `retry_after`, a 403) are queued per method and chat.
 
-`TelegramUser` builds updates shaped like the recorded ones in ../shared/fixtures/telegram/.
+`TelegramUser` builds updates shaped like the recorded ones in tests/fixtures/telegram/.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import aiohttp
 from aiohttp import web
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "telegram"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "telegram"
 TOKEN = "123456789:AAE-fake-token_for-tests"
 BOT_USER: dict[str, Any] = {
     "id": 123456789,

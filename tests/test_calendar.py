@@ -34,8 +34,9 @@ from bot.calendar import (
     resolve_is_public,
     validate_feed_url,
 )
+from tests.conftest import FIXTURES
 
-ICS = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "ics"
+ICS = FIXTURES / "ics"
 # A public address (example.com's) that the tests route to the local server, never out.
 PUBLIC_IP = "93.184.216.34"
 

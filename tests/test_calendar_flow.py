@@ -25,10 +25,10 @@ from bot.model import IdentityKey
 from bot.schemes import Scheme
 from storage.db import Database
 from storage.models import CalendarFeed, Entry, SeenOccurrence
-from tests.conftest import SHARED, Chat, Clock, new_sqlite
+from tests.conftest import FIXTURES, Chat, Clock, new_sqlite
 from tests.scheduling import make_jobs, tick, user
 
-ICS = SHARED / "fixtures" / "ics"
+ICS = FIXTURES / "ics"
 
 
 def utc(*args: int) -> datetime:

@@ -1,7 +1,7 @@
 """Durations, dates and one-line /log entries are read the way a CPD user means them.
 
 Part of the expectations come from other date libraries' own test suites: the phrases and
-expected values in shared/fixtures/dates (see shared/fixtures/SOURCES.md). Every fixture row
+expected values in tests/fixtures/dates (see tests/fixtures/SOURCES.md). Every fixture row
 is either tested or listed below with the reason it is not.
 """
 
@@ -22,10 +22,11 @@ from dateutil.relativedelta import relativedelta
 
 from bot import parsing
 from bot.parsing import DateOrder, QuickEntry, parse_date, parse_duration, parse_quick, warm_up
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "dates"
-DATE_FIXTURE = FIXTURES / "date_expressions_en_expected.tsv.txt"
-DURATION_FIXTURE = FIXTURES / "duration_expressions_en_expected.tsv.txt"
+DATES = FIXTURES / "dates"
+DATE_FIXTURE = DATES / "date_expressions_en_expected.tsv.txt"
+DURATION_FIXTURE = DATES / "duration_expressions_en_expected.tsv.txt"
 
 TODAY = date(2026, 11, 22)  # a Sunday
 

@@ -1,5 +1,5 @@
 """The Slack app end to end: the real bolt app in HTTP mode on 127.0.0.1, signed requests
-shaped like Slack's own (fixtures in ../shared/fixtures/slack), and its Web API client
+shaped like Slack's own (fixtures in tests/fixtures/slack), and its Web API client
 pointed at a fake Web API (tests/fake_slack.py) that records every call.
 
 After each request the test waits for the bot's work after the ack (`SlackBot.idle()`);
@@ -38,10 +38,10 @@ from bot.model import Attachment, IdentityKey, Outgoing, Unreachable
 from cpdbot.config import Settings
 from storage.db import Database
 from storage.models import InboxUpdate
-from tests.conftest import NOW, SHARED
+from tests.conftest import FIXTURES, NOW
 from tests.fake_slack import APP_ID, BOT_USER, FakeSlack
 
-FIXTURES = SHARED / "fixtures" / "slack"
+SLACK = FIXTURES / "slack"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TOKEN = "xoxb-1234-5678-cpdbot-test"
 T1, T2 = "T0TEAM0001", "T0TEAM0002"
@@ -50,7 +50,7 @@ _ids = itertools.count(1)
 
 
 def fixture(name: str) -> Any:
-    text = (FIXTURES / name).read_text()
+    text = (SLACK / name).read_text()
     return json.loads(text) if name.endswith(".json") else text.rstrip("\n")
 
 

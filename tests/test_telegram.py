@@ -1,7 +1,7 @@
 """The Telegram adapter end to end: python-telegram-bot's own HTTP code against a fake Bot API.
 
 Each test runs the real adapter (long polling or webhook) against `FakeTelegram` on
-127.0.0.1 and a real SQLite file; updates are shaped like ../shared/fixtures/telegram/.
+127.0.0.1 and a real SQLite file; updates are shaped like tests/fixtures/telegram/.
 Nothing sleeps to wait: tests wait on the fake server's calls or poll the inbox table.
 """
 
