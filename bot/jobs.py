@@ -334,13 +334,8 @@ class Jobs:
             person = people[pid]
             identity = identities.get(pid)
             message = None
-            if identity is None:
-                note = "no reachable identity"
-            elif plan.before_joining(person, due_at):
-                note = "due before the person joined"
-            elif plan.in_pause(person, due_at):
-                note = "paused"
-            else:
+            note = _held_back(person, identity, due_at)
+            if note is None:
                 message = plan.monthly_nudge(
                     person,
                     self._scheme(person.scheme_id),
@@ -423,13 +418,8 @@ class Jobs:
         messages: list[outbox.NewMessage] = []
         for pid, (start, _, due_at) in due.items():
             person, identity, msg = people[pid], identities.get(pid), None
-            if identity is None:
-                note = "no reachable identity"
-            elif plan.before_joining(person, due_at):
-                note = "due before the person joined"
-            elif plan.in_pause(person, due_at):
-                note = "paused"
-            else:
+            note = _held_back(person, identity, due_at)
+            if note is None:
                 scheme = self._scheme(person.scheme_id)
                 msg = plan.year_end_warning(person, scheme, sums[pid], due=due_at, now=now)
                 note = "on target"
@@ -453,16 +443,15 @@ class Jobs:
         messages: list[outbox.NewMessage] = []
         for pid, (start, _, due_at) in due.items():
             person, identity = people[pid], identities.get(pid)
-            scheme = self._scheme(person.scheme_id)
-            ready = plan.year_end_summary(person, scheme, sums[pid], due=due_at)
-            if plan.before_joining(person, due_at):
-                ready = []
+            note = _held_back(person, identity, due_at, pausable=False)
+            ready: list[plan.Message] = []
+            if note is None:
+                scheme = self._scheme(person.scheme_id)
+                ready = plan.year_end_summary(person, scheme, sums[pid], due=due_at)
             if ready and identity is not None:
                 messages += [_new(pid, identity, m) for m in ready]
             else:
-                note = "no reachable identity" if identity is None else "no entries"
-                if identity is not None and plan.before_joining(person, due_at):
-                    note = "due before the person joined"
+                note = note or "no entries"
                 key = start.isoformat()
                 messages.append(_skip(pid, identity, plan.YEAR_END, key, now, note))
         return messages
@@ -989,6 +978,19 @@ def _has_row(kind: str, key: str) -> Any:
     return exists().where(
         col(Outbox.person_id) == col(Person.id), col(Outbox.kind) == kind, col(Outbox.key) == key
     )
+
+
+def _held_back(
+    person: PersonView, identity_id: int | None, due_at: datetime, *, pausable: bool = True
+) -> str | None:
+    """Why a message due at `due_at` is not sent (recorded as skipped), or None to decide it."""
+    if identity_id is None:
+        return "no reachable identity"
+    if plan.before_joining(person, due_at):
+        return "due before the person joined"
+    if pausable and plan.in_pause(person, due_at):
+        return "paused"
+    return None
 
 
 def _skip(
