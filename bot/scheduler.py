@@ -265,16 +265,6 @@ def monthly_due_at(
     return None
 
 
-def wants_nudge(person: PersonView, now: datetime) -> tuple[str, datetime] | None:
-    """The monthly nudge period due for this person now, before looking at their entries."""
-    if not person.onboarded or not person.nudges_enabled:
-        return None
-    found = monthly_due(person, now)
-    if found is None or in_pause(person, found[1]):
-        return None
-    return found
-
-
 def monthly_nudge(
     person: PersonView,
     scheme: Scheme,

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -136,6 +137,8 @@ def feeds_to_consider(session: Session) -> list[FeedToPoll]:
     rows = session.exec(
         select(CalendarFeed, Person)
         .join(Person, col(Person.id) == col(CalendarFeed.person_id))
+        # The stored body is read by claim_poll, only for the feeds actually polled.
+        .options(defer(CalendarFeed.body))  # type: ignore[arg-type]
         .order_by(col(CalendarFeed.id))
     ).all()
     return [

@@ -143,21 +143,6 @@ def _enqueue_portable(session: Session, rows: list[dict[str, Any]]) -> int:  # p
     return inserted
 
 
-def existing_keys(
-    session: Session, kinds: Iterable[str], keys: Iterable[str]
-) -> set[tuple[int, str]]:
-    """(person id, key) of rows already enqueued with one of these kinds and keys."""
-    key_list = sorted(set(keys))
-    if not key_list:
-        return set()
-    rows = session.execute(
-        select(col(Outbox.person_id), col(Outbox.key)).where(
-            col(Outbox.kind).in_(list(kinds)), col(Outbox.key).in_(key_list)
-        )
-    ).all()
-    return {(int(p), str(k)) for p, k in rows}
-
-
 def preferred_identities(
     session: Session, person_ids: Iterable[int] | None = None
 ) -> dict[int, int]:

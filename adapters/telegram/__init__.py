@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from telegram.ext import ExtBot
 
-from adapters.telegram.adapter import Bot, TelegramAdapter, send_reply
+from adapters.telegram.adapter import Bot, TelegramAdapter, initialize, send_reply
 from adapters.telegram.limits import FloodControl
 from adapters.telegram.polling import run_polling
 from adapters.telegram.request import AiohttpRequest
@@ -99,5 +99,8 @@ async def serve(engine: Engine, settings: Settings) -> None:
 async def open_sender(settings: Settings) -> AsyncIterator[TelegramSender]:
     """A Sender with its own Bot API client, for jobs run outside `serve` (`cpdbot tick`)."""
     bot = build_bot(settings)
-    async with bot:
+    await initialize(bot)  # as the adapter starts: network trouble waited out, token kept out
+    try:
         yield TelegramSender(bot)
+    finally:
+        await bot.shutdown()

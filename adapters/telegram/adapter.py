@@ -119,7 +119,7 @@ class TelegramAdapter:
         an invalid token is not.
         """
         try:
-            await self._initialize()
+            await initialize(self.bot)
         except BaseException:
             await self.bot.shutdown()
             if self._executor is not None:
@@ -136,22 +136,6 @@ class TelegramAdapter:
             log.info("replaying %d telegram update(s) left unhandled", len(rows))
         for _, payload in rows:
             self._dispatch(json.loads(payload))
-
-    async def _initialize(self) -> None:
-        delay = START_RETRY
-        while True:
-            try:
-                await self.bot.initialize()
-                return
-            except InvalidToken:
-                # PTB's message quotes the token: keep it out of logs and tracebacks.
-                raise InvalidToken(
-                    "Telegram rejected TELEGRAM_BOT_TOKEN (mistyped, or revoked in BotFather?)"
-                ) from None
-            except NetworkError as exc:
-                log.warning("telegram: cannot reach the Bot API (%s); retry in %.1f s", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, MAX_START_RETRY)
 
     async def stop(self) -> None:
         """Let in-flight updates finish (briefly), then close; the rest are replayed later."""
@@ -174,8 +158,8 @@ class TelegramAdapter:
         raw: Sequence[str] | None = None,
         *,
         answered: bool = False,
-    ) -> int:
-        """Record updates durably, then queue the new ones; returns how many were new.
+    ) -> None:
+        """Record updates durably, then queue the new ones.
 
         Call it before confirming the updates to Telegram (before the next getUpdates, or
         before answering the webhook request). A repeated update id is recorded once.
@@ -185,13 +169,11 @@ class TelegramAdapter:
         texts = raw if raw is not None else [json.dumps(p, ensure_ascii=False) for p in payloads]
         items = [(str(p["update_id"]), text) for p, text in zip(payloads, texts, strict=True)]
         fresh = set(await self.inbox.record(items))
-        new = len(fresh)
         for payload in payloads:
             key = str(payload["update_id"])
             if key in fresh:
                 fresh.discard(key)  # a batch may hold the same update twice: queue it once
                 self._dispatch(payload, answered=answered)
-        return new
 
     def _dispatch(self, payload: Mapping[str, Any], *, answered: bool = False) -> None:
         key = str(payload["update_id"])
@@ -286,6 +268,25 @@ class TelegramAdapter:
         # No reply_markup: the message's keyboard is removed.
         params = {"chat_id": chat_id, "message_id": message_id}
         await _quietly(_call(self.bot, "editMessageReplyMarkup", params))
+
+
+async def initialize(bot: Bot) -> None:
+    """Start a Bot API client (getMe): network trouble at start (the bot started before the
+    network) is waited out; an invalid token is not, and its message leaves the token out."""
+    delay = START_RETRY
+    while True:
+        try:
+            await bot.initialize()
+            return
+        except InvalidToken:
+            # PTB's message quotes the token: keep it out of logs and tracebacks.
+            raise InvalidToken(
+                "Telegram rejected TELEGRAM_BOT_TOKEN (mistyped, or revoked in BotFather?)"
+            ) from None
+        except NetworkError as exc:
+            log.warning("telegram: cannot reach the Bot API (%s); retry in %.1f s", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_START_RETRY)
 
 
 async def _call(bot: Bot, method: str, params: dict[str, Any], *, paced: bool = False) -> Any:

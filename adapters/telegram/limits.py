@@ -94,7 +94,7 @@ class FloodControl(BaseRateLimiter[bool]):
                 wait = until - loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                elif self._blocked_until.get(chat) == until:
+                else:
                     del self._blocked_until[chat]
         if not paced:
             return
