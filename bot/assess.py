@@ -199,10 +199,6 @@ def _last_day(year: Year) -> date:
     return year.end - timedelta(days=1)
 
 
-def _short_day(d: date) -> str:
-    return f"{d.day} {d:%b %Y}"
-
-
 # ---------------------------------------------------------------- hours
 
 
@@ -240,7 +236,8 @@ def _period_text(year: Year, periods: Sequence[StatusPeriod]) -> str:
         if p.end < year.start or p.start >= year.end:
             continue
         start, end = max(p.start, year.start), min(p.end, _last_day(year))
-        parts.append(f"{scheme.status(p.status_id).label} {_short_day(start)} – {_short_day(end)}")
+        label = scheme.status(p.status_id).label
+        parts.append(f"{label} {fmt.short_day(start)} – {fmt.short_day(end)}")
     return "; ".join(parts)
 
 
@@ -276,7 +273,7 @@ def _hours(
         label,
         "not_yet",
         f"{fmt.hours(total)} of {fmt.hours(target)}; target {basis}",
-        f"log {fmt.hours(short)} more dated by {_short_day(_last_day(year))}",
+        f"log {fmt.hours(short)} more dated by {fmt.short_day(_last_day(year))}",
     )
 
 
@@ -446,7 +443,7 @@ def _ethics(year: Year, candidates: Sequence[EntryView], plan: Plan) -> Requirem
             "ethics_activity",
             label,
             "met",
-            f"#{e.number} '{e.title}' ({_short_day(e.activity_date)}){more}",
+            f"#{e.number} '{e.title}' ({fmt.short_day(e.activity_date)}){more}",
         )
     return Requirement(
         "ethics_activity",
@@ -582,9 +579,10 @@ def _gaps(
     parts = []
     for g in gaps[:2]:
         if g.open:
-            parts.append(f"no activity since {_short_day(g.first)} ({g.days} days)")
+            parts.append(f"no activity since {fmt.short_day(g.first)} ({g.days} days)")
         else:
-            parts.append(f"none from {_short_day(g.first)} to {_short_day(g.last)} ({g.days} days)")
+            since, until = fmt.short_day(g.first), fmt.short_day(g.last)
+            parts.append(f"none from {since} to {until} ({g.days} days)")
     if len(gaps) > 2:
         parts.append(f"and {len(gaps) - 2} more")
     return Requirement(

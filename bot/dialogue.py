@@ -2023,12 +2023,8 @@ def _plan_actions(plan: Plan, scheme: Scheme) -> list[str]:
     return [*shown, "gap", "done"]
 
 
-def _short_day(d: date) -> str:
-    return f"{d.day} {d:%b %Y}"
-
-
 def _objective_line(o: ObjectiveView, plan: Plan, today: date) -> str:
-    due = f", by {_short_day(o.target_date)}" if o.target_date else ""
+    due = f", by {fmt.short_day(o.target_date)}" if o.target_date else ""
     state = "done" if o.status == "done" else ("overdue" if o.overdue(today) else "open")
     linked = sum(1 for _, n in plan.links if n == o.number)
     links = f" · {linked} entr{'y' if linked == 1 else 'ies'}" if linked else ""
@@ -2060,13 +2056,14 @@ def _plan_text(plan: Plan, periods: tuple[StatusPeriod, ...], ctx: Context) -> s
     if periods:
         lines.append("Leave and exemptions:")
         lines += [
-            f"  {scheme.status(p.status_id).label}: {_short_day(p.start)} – {_short_day(p.end)}"
+            f"  {scheme.status(p.status_id).label}: "
+            f"{fmt.short_day(p.start)} – {fmt.short_day(p.end)}"
             for p in periods
         ]
     if plan.gap_notes:
         lines.append("Gaps explained:")
         lines += [
-            f"  {_short_day(g.start)} – {_short_day(g.end)}: {g.text}" for g in plan.gap_notes
+            f"  {fmt.short_day(g.start)} – {fmt.short_day(g.end)}: {g.text}" for g in plan.gap_notes
         ]
     return "\n".join(lines)
 
@@ -2422,7 +2419,7 @@ def _gap_change(value: str, ctx: Context) -> tuple[str, Effect] | str:
     start, end = found
     if start > ctx.today:
         return f"{fmt.day(start)} is still to come: explain a gap once it has happened."
-    said = f"Gap explained: {_short_day(start)} – {_short_day(end)}: {why}."
+    said = f"Gap explained: {fmt.short_day(start)} – {fmt.short_day(end)}: {why}."
     return said, AddGapNote(start, end, why)
 
 
@@ -2466,7 +2463,7 @@ def _plan_target(conv: Conv, event: Incoming, ctx: Context) -> Step:
     plan = _plan_of(ctx)
     number = max((o.number for o in plan.objectives), default=0) + 1
     view = ObjectiveView(number, _tidy(draft.title), draft.area, target)
-    by = f", by {_short_day(target)}" if target else ""
+    by = f", by {fmt.short_day(target)}" if target else ""
     said = (
         f"Added O{number} '{view.title}' ({view.area_label}{by}). "
         f"/plan link 12 {number} links entry #12 to it."
@@ -2518,7 +2515,7 @@ def _plan_period(conv: Conv, event: Incoming, ctx: Context) -> Step:
     periods = (*ctx.snap.periods, period)
     scheme = ctx.scheme
     label = scheme.status(status_id).label
-    said = f"Noted: {label} from {_short_day(start)} to {_short_day(end)}."
+    said = f"Noted: {label} from {fmt.short_day(start)} to {fmt.short_day(end)}."
     year_start, year_end = scheme.year_bounds(ctx.today, ctx.person.year_start)
     empty = Record(ctx.person, scheme, year_start, year_end, ())
     targets = assess(empty, today=ctx.today, periods=periods)

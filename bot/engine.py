@@ -209,13 +209,14 @@ class Engine:
                 return None
             person = session.get(Person, identity.person_id)
             assert person is not None and person.id is not None
-            return self._record(session, person.id, repo.person_view(person), year)
+            view = repo.person_view(person)
+            return self._record(session, person.id, view, year, _today(self.clock(), view))
 
     def _record(
-        self, session: Session, person_id: int, view: PersonView, year: int | None
+        self, session: Session, person_id: int, view: PersonView, year: int | None, today: date
     ) -> Record:
+        """The CPD year starting in `year`, else the one holding `today` (the person's day)."""
         scheme = self._scheme(view.scheme_id)
-        today = local_now(self.clock(), view.timezone).date()
         if year is not None:
             month, day = view.year_start or (scheme.year_start_month, scheme.year_start_day)
             today = date(year, month, day)
@@ -271,8 +272,8 @@ class Engine:
         self, session: Session, person_id: int, view: PersonView, year: int | None, now: datetime
     ) -> Report:
         """The record of a CPD year with the plan and status periods it is assessed with."""
-        record = self._record(session, person_id, view, year)
-        today = local_now(now, record.person.timezone).date()
+        today = _today(now, view)
+        record = self._record(session, person_id, view, year, today)
         return records.load_report(session, person_id, record, today)
 
     def _handle(self, session: Session, event: Incoming) -> _Outcome:
@@ -351,7 +352,7 @@ class Engine:
             )
         pending = repo.oldest_pending(session, person_id) if need.oldest_pending else None
         record = (
-            self._record(session, person_id, view, need.record_year or None)
+            self._record(session, person_id, view, need.record_year or None, _today(now, view))
             if need.record_year is not None
             else None
         )

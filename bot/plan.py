@@ -184,7 +184,7 @@ def review_text(progress: Sequence[ObjectiveProgress], *, today: date, limit: in
     lines = ["Your development objectives:"]
     for p in progress:
         o = p.objective
-        due = f", by {o.target_date.day} {o.target_date:%b %Y}" if o.target_date else ""
+        due = f", by {fmt.short_day(o.target_date)}" if o.target_date else ""
         state = "done" if o.status == "done" else ("overdue" if o.overdue(today) else "open")
         n = len(p.entries)
         lines.append(

@@ -36,12 +36,8 @@ def _long_day(d: date) -> str:
     return f"{d:%a} {d.day} {d:%b %Y}"
 
 
-def _short_day(d: date) -> str:
-    return f"{d.day} {d:%b %Y}"
-
-
 def _period(record: Record) -> str:
-    return f"{_short_day(record.start)} – {_short_day(record.end - timedelta(days=1))}"
+    return f"{fmt.short_day(record.start)} – {fmt.short_day(record.end - timedelta(days=1))}"
 
 
 def _share(minutes: int, total: int) -> str:
@@ -96,7 +92,7 @@ def _facts(record: Record, assessment: Assessment, plan: Plan) -> _Facts:
         scheme=scheme.name,
         status=scheme.status(record.person.status_id).label,
         period=_period(record),
-        generated=_short_day(assessment.today),
+        generated=fmt.short_day(assessment.today),
         total=fmt.hours(total) if total else "0 h",
         target=_target_text(assessment),
         entries=len(record.entries),
@@ -205,7 +201,7 @@ def to_markdown(record: Record, assessment: Assessment, plan: Plan | None) -> by
             ]
             for p in f.progress:
                 o = p.objective
-                due = _short_day(o.target_date) if o.target_date else "–"
+                due = fmt.short_day(o.target_date) if o.target_date else "–"
                 state = "overdue" if o.overdue(assessment.today) else o.status
                 out.append(
                     f"| {o.label} {_md(o.title)} | {o.area_label} | {due} | {state} | "
@@ -215,7 +211,7 @@ def to_markdown(record: Record, assessment: Assessment, plan: Plan | None) -> by
         if plan.gap_notes:
             out += ["**Gaps explained:**", ""]
             out += [
-                f"- {_short_day(g.start)} – {_short_day(g.end)}: {_md(g.text)}"
+                f"- {fmt.short_day(g.start)} – {fmt.short_day(g.end)}: {_md(g.text)}"
                 for g in plan.gap_notes
             ]
     out += ["", "## Activities", ""]
@@ -591,7 +587,7 @@ def to_pdf(
                     [
                         f"{p.objective.label} {p.objective.title}",
                         p.objective.area_label,
-                        _short_day(p.objective.target_date) if p.objective.target_date else "–",
+                        fmt.short_day(p.objective.target_date) if p.objective.target_date else "–",
                         "overdue" if p.objective.overdue(assessment.today) else p.objective.status,
                         str(len(p.entries)),
                         fmt.hours(p.minutes) if p.minutes else "–",
@@ -604,7 +600,7 @@ def to_pdf(
         if plan.gap_notes:
             doc.para("Gaps explained", size=9, style="B", colour=MUTED)
             for g in plan.gap_notes:
-                doc.para(f"{_short_day(g.start)} – {_short_day(g.end)}: {g.text}", indent=2)
+                doc.para(f"{fmt.short_day(g.start)} – {fmt.short_day(g.end)}: {g.text}", indent=2)
             doc.y += 2
 
     doc.heading("Activities")

@@ -29,6 +29,11 @@ def day(d: date, today: date | None = None) -> str:
     return f"{d:%a} {d.day} {d:%b %Y}"
 
 
+def short_day(d: date) -> str:
+    """'21 Nov 2026': a date in a period, a deadline or a record (no weekday)."""
+    return f"{d.day} {d:%b %Y}"
+
+
 def category_label(scheme: Scheme, category_id: str) -> str:
     cat = scheme.category(category_id)
     return cat.label if cat else category_id
