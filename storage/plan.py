@@ -89,12 +89,8 @@ def remove_responsibility(session: Session, person_id: int, position: int) -> st
 
 
 def responsibilities(session: Session, person_id: int) -> list[str]:
-    rows = session.exec(
-        select(Responsibility.text)
-        .where(Responsibility.person_id == person_id)
-        .order_by(col(Responsibility.position))
-    ).all()
-    return list(rows)
+    params = {"person_id": person_id}
+    return list(session.connection().execute(_RESPONSIBILITIES, params).scalars())
 
 
 # ---------------------------------------------------------------- objectives
@@ -306,12 +302,8 @@ def add_gap_note(session: Session, person_id: int, note: GapNote) -> None:
 
 
 def gap_notes(session: Session, person_id: int) -> list[GapNote]:
-    rows = session.exec(
-        select(GapNoteRow)
-        .where(GapNoteRow.person_id == person_id)
-        .order_by(col(GapNoteRow.start), col(GapNoteRow.id))
-    ).all()
-    return [GapNote(r.start, r.end, r.text) for r in rows]
+    params = {"person_id": person_id}
+    return [GapNote(*row) for row in session.connection().execute(_GAP_NOTES, params)]
 
 
 # ---------------------------------------------------------------- the whole plan
@@ -365,14 +357,12 @@ def load_plan(session: Session, person_id: int) -> Plan:
         tags[number].append(tag)
     return Plan(
         role=role or "",
-        responsibilities=tuple(execute(_RESPONSIBILITIES, params).scalars()),
+        responsibilities=tuple(responsibilities(session, person_id)),
         objectives=tuple(
             ObjectiveView(number, title, area, target, "done" if status == "done" else "open")
             for number, title, area, target, status in execute(_OBJECTIVES, params)
         ),
         links=frozenset((int(e), int(o)) for e, o in execute(_LINKS, params)),
         tags={k: tuple(v) for k, v in tags.items()},
-        gap_notes=tuple(
-            GapNote(start, end, text) for start, end, text in execute(_GAP_NOTES, params)
-        ),
+        gap_notes=tuple(gap_notes(session, person_id)),
     )
