@@ -495,11 +495,11 @@ class Jobs:
             people = _people(session, col(Person.id).in_(sorted(oldest)))
             identities = outbox.preferred_identities(session, oldest)
             pending_totals = _pending_counts(session, oldest)
+            views = dict(zip(oldest, repo.entry_views(session, list(oldest.values())), strict=True))
             messages: list[outbox.NewMessage] = []
             for pid, entry in oldest.items():
-                person = people.get(pid)
-                view = repo.entry_view(session, pid, entry.number)
-                if person is None or pid not in identities or view is None:
+                person, view = people.get(pid), views[pid]
+                if person is None or pid not in identities:
                     continue
                 msg = plan.reflection_reminder(
                     person,

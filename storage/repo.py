@@ -173,7 +173,8 @@ def _set_person(names: tuple[str, ...]) -> Any:
 # ---------------------------------------------------------------- entries
 
 
-def _views(session: Session, entries: Sequence[Entry]) -> list[EntryView]:
+def entry_views(session: Session, entries: Sequence[Entry]) -> list[EntryView]:
+    """Views of these entries, in order, their reflections read in one statement."""
     ids = [e.id for e in entries if e.id is not None]
     by_entry: dict[int, list[ReflectionView]] = defaultdict(list)
     if ids:
@@ -206,7 +207,7 @@ def get_entry(session: Session, person_id: int, number: int) -> Entry | None:
 
 def entry_view(session: Session, person_id: int, number: int) -> EntryView | None:
     entry = get_entry(session, person_id, number)
-    return _views(session, [entry])[0] if entry else None
+    return entry_views(session, [entry])[0] if entry else None
 
 
 def recent_entries(session: Session, person_id: int, limit: int) -> list[EntryView]:
@@ -216,7 +217,7 @@ def recent_entries(session: Session, person_id: int, limit: int) -> list[EntryVi
         .order_by(col(Entry.activity_date).desc(), col(Entry.number).desc())
         .limit(limit)
     ).all()
-    return _views(session, entries)
+    return entry_views(session, entries)
 
 
 _ENTRY_COLUMNS = (
@@ -355,7 +356,7 @@ def oldest_pending(session: Session, person_id: int) -> EntryView | None:
         .order_by(col(Entry.activity_date), col(Entry.number))
         .limit(1)
     ).first()
-    return _views(session, [entry])[0] if entry else None
+    return entry_views(session, [entry])[0] if entry else None
 
 
 def year_summary(session: Session, person_id: int, start: date, end: date) -> YearSummary:
