@@ -25,9 +25,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
-from datetime import UTC, date
+from datetime import date
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import aiohttp
 import sqlalchemy
@@ -44,6 +43,7 @@ from adapters.slack.sender import SlackSender, make_client
 from adapters.slack.translate import Profile
 from bot.engine import Engine
 from bot.model import IdentityKey, Incoming, Outgoing
+from bot.scheduler import local_today, zone_of
 
 log = logging.getLogger("cpdbot.slack")
 
@@ -346,11 +346,7 @@ class SlackBot:
         await webhook.send(text=text, response_type="ephemeral", replace_original=False)
 
     def _today(self, zone: str | None) -> date:
-        now = self.engine.clock()
-        try:
-            return now.astimezone(ZoneInfo(zone) if zone else UTC).date()
-        except (KeyError, ValueError):
-            return now.astimezone(UTC).date()
+        return local_today(self.engine.clock(), zone_of(zone or "UTC"))
 
     async def _open_modal(self, key: IdentityKey, trigger_id: str) -> None:
         profile = await self.profile(key)
