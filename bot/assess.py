@@ -151,7 +151,7 @@ def assess_tally(
     plan = plan or Plan()
     by_category = _by_category(counted.minutes, scheme)
     total = sum(by_category.values())
-    target, full = _targets(year, periods)
+    target, full = targets(year, periods)
     requirements: list[Requirement] = [_hours(year, total, target, full, periods)]
     if scheme.balance is not None:
         requirements.append(_balance(year, scheme.balance, by_category, total))
@@ -210,7 +210,7 @@ def status_on(day: date, base: str, periods: Sequence[StatusPeriod]) -> str:
     return base
 
 
-def _targets(year: Year, periods: Sequence[StatusPeriod]) -> tuple[int | None, int | None]:
+def targets(year: Year, periods: Sequence[StatusPeriod]) -> tuple[int | None, int | None]:
     """(this year's target after periods, pro rata day by day; the whole-year target)."""
     scheme = year.scheme
     base = year.person.status_id

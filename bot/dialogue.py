@@ -2499,8 +2499,7 @@ def _plan_status(conv: Conv, event: Incoming, ctx: Context) -> Step:
 
 
 def _plan_period(conv: Conv, event: Incoming, ctx: Context) -> Step:
-    from bot.assess import assess
-    from bot.export import Record
+    from bot.assess import Year, targets
 
     status_id = (conv.data.plan or PlanDraft()).status
     if event.kind != Kind.TEXT:
@@ -2517,13 +2516,12 @@ def _plan_period(conv: Conv, event: Incoming, ctx: Context) -> Step:
     label = scheme.status(status_id).label
     said = f"Noted: {label} from {fmt.short_day(start)} to {fmt.short_day(end)}."
     year_start, year_end = scheme.year_bounds(ctx.today, ctx.person.year_start)
-    empty = Record(ctx.person, scheme, year_start, year_end, ())
-    targets = assess(empty, today=ctx.today, periods=periods)
-    if targets.full_target_minutes is not None and targets.target_minutes is not None:
-        now = fmt.hours(targets.target_minutes) if targets.target_minutes else "no hours"
+    target, full = targets(Year(ctx.person, scheme, year_start, year_end), periods)
+    if full is not None and target is not None:
+        now = fmt.hours(target) if target else "no hours"
         said += (
             f" Your target for CPD year {scheme.year_label(year_start)} is now {now}"
-            f" (pro rata; {fmt.hours(targets.full_target_minutes)} for a whole year)."
+            f" (pro rata; {fmt.hours(full)} for a whole year)."
         )
     return _plan_done(conv, ctx, said, (AddStatusPeriod(status_id, start, end),), _plan_of(ctx))
 
