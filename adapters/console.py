@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import IO
 
-from bot.model import Choice, IdentityKey, Incoming, Kind, Outgoing
+from bot.core.model import Choice, IdentityKey, Incoming, Kind, Outgoing
 
 Handler = Callable[[Incoming], Awaitable[list[Outgoing]]]
 
@@ -85,7 +85,7 @@ async def chat(
 
 
 class ConsoleSender:
-    """`bot.model.Sender` for the console: a message the bot starts is printed on `out`."""
+    """`bot.core.model.Sender` for the console: a message the bot starts is printed on `out`."""
 
     platform = "console"
 

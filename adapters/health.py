@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot import health
-from bot.engine import Engine
+from bot.services import health
+from bot.services.engine import Engine
 
 
 def healthz(engine: Engine) -> Callable[[web.Request], Awaitable[web.Response]]:

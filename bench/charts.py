@@ -27,9 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.jobs import Jobs, RateLimit
-from bot.model import IdentityKey, Outgoing
-from bot.schemes import default_schemes
+from bot.core.model import IdentityKey, Outgoing
+from bot.core.schemes import default_schemes
+from bot.services.jobs import Jobs, RateLimit
 from storage import repo
 from storage.db import Database
 

@@ -17,14 +17,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot import records
-from bot.chart import progress_png
-from bot.engine import Engine
-from bot.model import IdentityKey, ReflectionView
-from bot.plan import GapNote
-from bot.report import to_markdown, to_pdf
-from bot.schemes import default_schemes
-from storage import plan as plan_repo
+from bot.core.model import IdentityKey, ReflectionView
+from bot.core.plan import GapNote
+from bot.core.schemes import default_schemes
+from bot.services import records
+from bot.services.chart import progress_png
+from bot.services.engine import Engine
+from bot.services.printable import to_markdown, to_pdf
+from storage import plan_store as plan_repo
 from storage import repo
 from storage.db import Database
 

@@ -40,9 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pgscratch
 
-from bot.jobs import Jobs, RateLimit
-from bot.model import IdentityKey, Outgoing
-from bot.schemes import default_schemes
+from bot.core.model import IdentityKey, Outgoing
+from bot.core.schemes import default_schemes
+from bot.services.jobs import Jobs, RateLimit
 from storage import outbox
 from storage.db import Database
 

@@ -1,4 +1,4 @@
-"""Rough timing of bot.parsing (not a test): python bench/parsing_timing.py
+"""Rough timing of bot.core.parsing (not a test): python bench/parsing_timing.py
 
 Prints the median time per call of parse_quick over typical one-liners, and of parse_date
 on phrases that only the dateparser fallback reads, after warm_up().
@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.parsing import _dateparser_date, parse_date, parse_quick, warm_up
+from bot.core.parsing import _dateparser_date, parse_date, parse_quick, warm_up
 
 TODAY = date(2026, 11, 22)
 QUICK_LINES = [

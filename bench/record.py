@@ -35,10 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pgscratch
 from sqlmodel import SQLModel
 
-from bot import records
-from bot.engine import Engine
-from bot.model import IdentityKey, Incoming
-from bot.schemes import default_schemes
+from bot.core.model import IdentityKey, Incoming
+from bot.core.schemes import default_schemes
+from bot.services import records
+from bot.services.engine import Engine
 from storage import repo
 from storage.db import Database
 from storage.models import Identity, Person
@@ -311,8 +311,8 @@ def measure(url: str, person_entries: int) -> None:
     t0 = time.perf_counter()
     assessment = report.assessment
     steps["assess"] = time.perf_counter() - t0
-    from bot.chart import progress_png
-    from bot.report import to_pdf
+    from bot.services.chart import progress_png
+    from bot.services.printable import to_pdf
 
     t0 = time.perf_counter()
     png = progress_png(report.record, assessment.target_minutes, today=report.today)

@@ -40,10 +40,10 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.slack import SlackBot
-from bot.engine import Engine
-from bot.model import IdentityKey
-from bot.parsing import warm_up
-from bot.schemes import default_schemes
+from bot.core.model import IdentityKey
+from bot.core.parsing import warm_up
+from bot.core.schemes import default_schemes
+from bot.services.engine import Engine
 from cpdbot.app import run_loop, settle_memory
 from storage.db import Database
 from tests.fake_slack import APP_ID, BOT_USER, FakeSlack

@@ -47,10 +47,10 @@ from adapters.telegram import (  # noqa: E402
     build_bot,
     run_webhook,
 )
-from bot.engine import Engine, Handled  # noqa: E402
-from bot.model import IdentityKey, Incoming, Kind, Outgoing  # noqa: E402
-from bot.parsing import warm_up  # noqa: E402
-from bot.schemes import default_schemes  # noqa: E402
+from bot.core.model import IdentityKey, Incoming, Kind, Outgoing  # noqa: E402
+from bot.core.parsing import warm_up  # noqa: E402
+from bot.core.schemes import default_schemes  # noqa: E402
+from bot.services.engine import Engine, Handled  # noqa: E402
 from cpdbot.app import run_loop, settle_memory  # noqa: E402
 from cpdbot.config import Settings  # noqa: E402
 from storage.db import Database  # noqa: E402

@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pgscratch import StatementCounter, is_postgres, scratch_schema, server_version
 
-from bot.engine import Engine
-from bot.model import IdentityKey, Incoming, Kind
-from bot.parsing import warm_up
-from bot.schemes import default_schemes
+from bot.core.model import IdentityKey, Incoming, Kind
+from bot.core.parsing import warm_up
+from bot.core.schemes import default_schemes
+from bot.services.engine import Engine
 from storage.db import Database
 
 SCRIPT: list[tuple[str, str]] = [

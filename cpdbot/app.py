@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Coroutine
 from typing import Any, TypeVar
 
 from adapters import console
-from bot.engine import Engine
+from bot.services.engine import Engine
 from cpdbot import scheduling
 from cpdbot.config import Settings
 

@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters import console
-from bot import records
-from bot.engine import Engine
-from bot.model import IdentityKey
-from bot.parsing import warm_up
-from bot.schemes import SchemeError, load_schemes
+from bot.core.model import IdentityKey
+from bot.core.parsing import warm_up
+from bot.core.schemes import SchemeError, load_schemes
+from bot.services import records
+from bot.services.engine import Engine
 from cpdbot import app, logs
 from cpdbot.config import Settings
 from storage import migrate

@@ -11,11 +11,11 @@ from typing import IO
 import httpx
 
 from adapters.console import ConsoleSender, render
-from bot import health
-from bot.calendar import new_client
-from bot.jobs import Jobs, Sent, TickReport, start_scheduler
-from bot.model import IdentityKey, Outgoing, Sender
-from bot.schemes import Scheme
+from bot.core.model import IdentityKey, Outgoing, Sender
+from bot.core.schemes import Scheme
+from bot.services import health
+from bot.services.calendar import new_client
+from bot.services.jobs import Jobs, Sent, TickReport, start_scheduler
 from cpdbot.config import Settings
 from storage import outbox
 from storage.db import Database

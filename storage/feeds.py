@@ -15,7 +15,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from bot.model import FeedView, OccurrenceView
+from bot.core.model import FeedView, OccurrenceView
 from storage.models import CalendarFeed, Person, SeenOccurrence
 
 

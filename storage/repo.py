@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, case, func, 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from bot.model import EntryView, IdentityKey, PersonView, ReflectionView, Tally, YearSummary
+from bot.core.model import EntryView, IdentityKey, PersonView, ReflectionView, Tally, YearSummary
 from storage.models import (
     Entry,
     EntryObjective,

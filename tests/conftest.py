@@ -17,9 +17,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-from bot.engine import Engine
-from bot.model import Choice, IdentityKey, Incoming, Kind, Outgoing
-from bot.schemes import Scheme, load_schemes
+from bot.core.model import Choice, IdentityKey, Incoming, Kind, Outgoing
+from bot.core.schemes import Scheme, load_schemes
+from bot.services.engine import Engine
 from storage import migrate
 from storage.db import Database, normalise_url
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.engine import Engine
-from bot.jobs import Jobs, Sent, TickReport
-from bot.model import IdentityKey, Outgoing, ReflectionView
-from bot.schemes import Scheme
+from bot.core.model import IdentityKey, Outgoing, ReflectionView
+from bot.core.schemes import Scheme
+from bot.services.engine import Engine
+from bot.services.jobs import Jobs, Sent, TickReport
 from storage import repo
 from storage.db import Database
 from storage.models import Outbox, Person

@@ -6,11 +6,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.assess import Assessment, Requirement, assess, find_gaps
-from bot.export import Record
-from bot.model import EntryView, PersonView, ReflectionView
-from bot.plan import GapNote, ObjectiveView, Plan, StatusPeriod
-from bot.schemes import Scheme
+from bot.core.assess import Assessment, Requirement, assess, find_gaps
+from bot.core.export import Record
+from bot.core.model import EntryView, PersonView, ReflectionView
+from bot.core.plan import GapNote, ObjectiveView, Plan, StatusPeriod
+from bot.core.schemes import Scheme
 
 TODAY = date(2026, 11, 22)
 YEAR = (date(2026, 1, 1), date(2027, 1, 1))

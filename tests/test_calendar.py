@@ -17,7 +17,7 @@ from typing import TypedDict
 import httpx
 import pytest
 
-from bot.calendar import (
+from bot.services.calendar import (
     DEFAULT_KEYWORDS,
     MAX_REDIRECTS,
     MAX_URL_LENGTH,

@@ -1,6 +1,6 @@
 """Calendar prompts end to end: real ICS exports served over HTTP on 127.0.0.1, polled by
 the jobs with frozen time, the prompt pressed through the engine (Log it / Not CPD /
-Later), failing feeds reported once. Parsing and HTTP edge cases of `bot.calendar` itself
+Later), failing feeds reported once. Parsing and HTTP edge cases of `bot.services.calendar` itself
 are in tests/test_calendar.py."""
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.engine import Engine
-from bot.jobs import Jobs, Sent
-from bot.model import IdentityKey
-from bot.schemes import Scheme
+from bot.core.model import IdentityKey
+from bot.core.schemes import Scheme
+from bot.services.engine import Engine
+from bot.services.jobs import Jobs, Sent
 from storage.db import Database
 from storage.models import CalendarFeed, Entry, SeenOccurrence
 from tests.conftest import FIXTURES, Chat, Clock, new_sqlite

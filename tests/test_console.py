@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from adapters.console import render, to_event
-from bot.model import Choice, IdentityKey, Kind, Outgoing
+from bot.core.model import Choice, IdentityKey, Kind, Outgoing
 
 
 def cpdbot(

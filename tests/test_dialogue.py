@@ -8,21 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.dialogue import (
-    TRANSITIONS,
-    Context,
-    Conv,
-    Data,
-    Draft,
-    PlanDraft,
-    State,
-    Undo,
-    needs,
-    step,
-)
-from bot.engine import summary_of
-from bot.export import Record
-from bot.model import (
+from bot.core.export import Record
+from bot.core.model import (
     AddFeed,
     AddGapNote,
     AddObjective,
@@ -38,7 +25,6 @@ from bot.model import (
     Incoming,
     Kind,
     LinkEntry,
-    Needs,
     OccurrenceView,
     PersonView,
     ReflectionView,
@@ -49,14 +35,27 @@ from bot.model import (
     SetEntryTags,
     SetObjectiveDone,
     SetRole,
-    Snapshot,
     UpdateEntry,
     UpdatePerson,
     YearSummary,
 )
-from bot.plan import ObjectiveView, Plan, StatusPeriod
-from bot.records import Report
-from bot.schemes import Scheme
+from bot.core.plan import ObjectiveView, Plan, StatusPeriod
+from bot.core.report import Report
+from bot.core.schemes import Scheme
+from bot.core.snapshot import Needs, Snapshot
+from bot.dialogue import (
+    TRANSITIONS,
+    Context,
+    Conv,
+    Data,
+    Draft,
+    PlanDraft,
+    State,
+    Undo,
+    needs,
+    step,
+)
+from bot.services.engine import summary_of
 
 S = State
 ME = IdentityKey("console", "alice")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.diagram import mermaid
 from bot.dialogue import TRANSITIONS, State
+from bot.dialogue.diagram import mermaid
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_dialogue_diagram_matches_the_transition_table() -> None:
     doc = (ROOT / "docs" / "dialogue.md").read_text(encoding="utf-8")
     assert "```mermaid\n" + mermaid() + "```" in doc, (
-        "docs/dialogue.md is out of date: regenerate it with `python -m bot.diagram`"
+        "docs/dialogue.md is out of date: regenerate it with `python -m bot.dialogue.diagram`"
     )
 
 

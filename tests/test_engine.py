@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import func, select
 
-from bot.engine import Engine
-from bot.export import read_csv, read_json, to_csv, to_json
-from bot.model import IdentityKey, Incoming, Kind, ReflectionView
-from bot.schemes import Scheme
+from bot.core.export import read_csv, read_json, to_csv, to_json
+from bot.core.model import IdentityKey, Incoming, Kind, ReflectionView
+from bot.core.schemes import Scheme
+from bot.services.engine import Engine
 from storage import repo
 from storage.db import Database
 from storage.models import Conversation, Entry, Identity, Person, ProcessedEvent, Reflection

@@ -13,9 +13,9 @@ import pytest
 from aiohttp import web
 
 from adapters.health import healthz
-from bot import health
-from bot.engine import Engine
-from bot.model import IdentityKey, Incoming
+from bot.core.model import IdentityKey, Incoming
+from bot.services import health
+from bot.services.engine import Engine
 from cpdbot import logs
 from storage import migrate
 from storage.db import Database

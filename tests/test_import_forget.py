@@ -15,13 +15,13 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, select
 
-from bot import records
-from bot.engine import Engine
-from bot.model import EntryView, IdentityKey, ReflectionView
-from bot.plan import GapNote, StatusPeriod
-from bot.schemes import Scheme
+from bot.core.model import EntryView, IdentityKey, ReflectionView
+from bot.core.plan import GapNote, StatusPeriod
+from bot.core.schemes import Scheme
+from bot.services import records
+from bot.services.engine import Engine
 from cpdbot.cli import main
-from storage import plan as plan_repo
+from storage import plan_store as plan_repo
 from storage import repo, rights
 from storage.db import Database
 from storage.models import Person

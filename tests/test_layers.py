@@ -35,7 +35,7 @@ def test_core_packages_import_no_platform_code(package: str) -> None:
 
 
 def test_the_dialogue_does_no_io() -> None:
-    names = imported(ROOT / "bot" / "dialogue.py")
+    names = set().union(*(imported(p) for p in (ROOT / "bot" / "dialogue").rglob("*.py")))
     assert not {
         n
         for n in names

@@ -15,9 +15,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
-from bot.engine import Engine
-from bot.model import IdentityKey
-from bot.schemes import Scheme
+from bot.core.model import IdentityKey
+from bot.core.schemes import Scheme
+from bot.services.engine import Engine
 from storage import migrate
 from storage.backup import backup_sqlite
 from storage.db import Database

@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from bot import jobs as jobs_mod
-from bot.engine import Engine
-from bot.jobs import Jobs, RateLimit, RateLimiter
-from bot.model import IdentityKey, Incoming, Unreachable
-from bot.schemes import Scheme
-from storage import outbox, turns
+from bot.core.model import IdentityKey, Incoming, Unreachable
+from bot.core.schemes import Scheme
+from bot.services import jobs as jobs_mod
+from bot.services.engine import Engine
+from bot.services.jobs import Jobs, RateLimit, RateLimiter
+from storage import conversations, outbox
 from storage.db import Database
 from storage.models import Identity, Outbox, ProcessedEvent
 from tests.conftest import Chat, Clock, new_sqlite
@@ -375,8 +375,8 @@ def test_pruning_a_backlog_goes_in_batches(
     old = NINE - jobs_mod.KEEP_PROCESSED - timedelta(days=1)
     with db.transaction() as s:
         for n in range(25):
-            turns.mark_processed(s, "telegram", f"u{n}", now=old)
-        turns.mark_processed(s, "telegram", "today", now=NINE)
+            conversations.mark_processed(s, "telegram", f"u{n}", now=old)
+        conversations.mark_processed(s, "telegram", "today", now=NINE)
     monkeypatch.setattr(jobs_mod, "PRUNE_BATCH", 10)
     monkeypatch.setattr(jobs_mod, "PRUNE_BATCHES", 2)
     jobs, _ = make_jobs(db, schemes, clock)
@@ -394,7 +394,7 @@ def test_the_planner_prunes_at_most_hourly(db: Database, schemes: dict[str, Sche
 
     def add_old(key: str) -> None:
         with db.transaction() as s:
-            turns.mark_processed(s, "telegram", key, now=old)
+            conversations.mark_processed(s, "telegram", key, now=old)
 
     def keys() -> list[str]:
         with db.transaction() as s:

@@ -20,8 +20,8 @@ import pytest
 from dateparser.date import DateDataParser
 from dateutil.relativedelta import relativedelta
 
-from bot import parsing
-from bot.parsing import DateOrder, QuickEntry, parse_date, parse_duration, parse_quick, warm_up
+from bot.core import parsing
+from bot.core.parsing import DateOrder, QuickEntry, parse_date, parse_duration, parse_quick, warm_up
 from tests.conftest import FIXTURES
 
 DATES = FIXTURES / "dates"

@@ -7,10 +7,8 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import Session
 
-from bot import records
-from bot.engine import Engine
-from bot.model import EntryView, IdentityKey, ReflectionView
-from bot.plan import (
+from bot.core.model import EntryView, IdentityKey, ReflectionView
+from bot.core.plan import (
     GapNote,
     ObjectiveView,
     Plan,
@@ -21,7 +19,9 @@ from bot.plan import (
     review,
     review_text,
 )
-from storage import plan as plan_repo
+from bot.services import records
+from bot.services.engine import Engine
+from storage import plan_store as plan_repo
 from storage import repo
 from storage.db import Database
 from storage.models import Person

@@ -15,12 +15,13 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, select
 
-from bot import dialogue, records
+from bot import dialogue
+from bot.core.model import IdentityKey, Incoming, Kind, LinkEntry, Outgoing, SetRole
+from bot.core.plan import StatusPeriod
 from bot.dialogue import Conv, Data, State, Step
-from bot.engine import Engine
-from bot.model import IdentityKey, Incoming, Kind, LinkEntry, Outgoing, SetRole
-from bot.plan import StatusPeriod
-from storage import plan as plan_repo
+from bot.services import records
+from bot.services.engine import Engine
+from storage import plan_store as plan_repo
 from storage import repo
 from storage.db import Database
 from storage.models import Conversation, EntryTag, Person

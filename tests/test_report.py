@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from bot.assess import assess
-from bot.chart import progress_png
-from bot.export import Record
-from bot.model import EntryView, PersonView, ReflectionView
-from bot.plan import GapNote, ObjectiveView, Plan
-from bot.report import to_markdown, to_pdf
-from bot.schemes import Scheme
+from bot.core.assess import assess
+from bot.core.export import Record
+from bot.core.model import EntryView, PersonView, ReflectionView
+from bot.core.plan import GapNote, ObjectiveView, Plan
+from bot.core.schemes import Scheme
+from bot.services.chart import progress_png
+from bot.services.printable import to_markdown, to_pdf
 from cpdbot.cli import main
 
 TODAY = date(2026, 11, 22)

@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import scheduler as plan
-from bot.engine import Engine
-from bot.model import IdentityKey, PersonView, Unreachable, YearSummary
-from bot.schemes import Scheme
+from bot.core import agenda as sched
+from bot.core.model import IdentityKey, PersonView, Unreachable, YearSummary
+from bot.core.schemes import Scheme
+from bot.core.zones import local_instant
+from bot.services.engine import Engine
 from storage.db import Database
 from tests.conftest import Chat, Clock
 from tests.scheduling import add_entry, make_jobs, outbox_rows, sent_to, set_person, tick, user
@@ -82,30 +83,30 @@ MONTHS = ["2026-03", "2026-04", "2026-10", "2026-11"]
 def test_monthly_nudge_is_due_at_nine_local_on_both_sides_of_dst(zone: str) -> None:
     person = view(timezone=zone)
     for due, month in zip(NINE_AM[zone], MONTHS, strict=True):
-        assert plan.monthly_due(person, due - timedelta(seconds=1)) is None
-        assert plan.monthly_due(person, due) == (month, due)
-        assert plan.monthly_due(person, due + plan.NUDGE_GRACE - timedelta(seconds=1)) == (
+        assert sched.monthly_due(person, due - timedelta(seconds=1)) is None
+        assert sched.monthly_due(person, due) == (month, due)
+        assert sched.monthly_due(person, due + sched.NUDGE_GRACE - timedelta(seconds=1)) == (
             month,
             due,
         )
-        assert plan.monthly_due(person, due + plan.NUDGE_GRACE) is None
+        assert sched.monthly_due(person, due + sched.NUDGE_GRACE) is None
 
 
 def test_local_times_skipped_or_repeated_by_dst() -> None:
     london = ZoneInfo("Europe/London")
     # 01:30 does not exist on 29 March 2026 (01:00 GMT -> 02:00 BST): an hour later.
-    assert plan.local_instant(london, date(2026, 3, 29), time(1, 30)) == utc(2026, 3, 29, 1, 30)
+    assert local_instant(london, date(2026, 3, 29), time(1, 30)) == utc(2026, 3, 29, 1, 30)
     # 01:30 happens twice on 25 October 2026: the first one (BST).
-    assert plan.local_instant(london, date(2026, 10, 25), time(1, 30)) == utc(2026, 10, 25, 0, 30)
+    assert local_instant(london, date(2026, 10, 25), time(1, 30)) == utc(2026, 10, 25, 0, 30)
     # The nudge on the day of the change itself is still 09:00 local.
     person = view(nudge_day=29)
-    assert plan.monthly_due(person, utc(2026, 3, 29, 8)) == ("2026-03", utc(2026, 3, 29, 8))
+    assert sched.monthly_due(person, utc(2026, 3, 29, 8)) == ("2026-03", utc(2026, 3, 29, 8))
 
 
 def test_nudge_day_past_the_end_of_a_month_is_its_last_day() -> None:
     person = view(nudge_day=31)
-    assert plan.monthly_due(person, utc(2026, 2, 28, 9)) == ("2026-02", utc(2026, 2, 28, 9))
-    assert plan.monthly_due(person, utc(2026, 4, 30, 8)) == ("2026-04", utc(2026, 4, 30, 8))
+    assert sched.monthly_due(person, utc(2026, 2, 28, 9)) == ("2026-02", utc(2026, 2, 28, 9))
+    assert sched.monthly_due(person, utc(2026, 4, 30, 8)) == ("2026-04", utc(2026, 4, 30, 8))
 
 
 def test_nudge_text_has_progress_pace_balance_reflections_and_one_suggestion(
@@ -114,7 +115,7 @@ def test_nudge_text_has_progress_pace_balance_reflections_and_one_suggestion(
     ies = schemes["ies"]
     person = view(scheme_id="ies", status_id=ies.default_status)
     now = utc(2026, 12, 1, 9)
-    msg = plan.monthly_nudge(
+    msg = sched.monthly_nudge(
         person,
         ies,
         summary({ies.categories[0].id: 600, ies.categories[1].id: 120}, pending=2),
@@ -129,7 +130,7 @@ def test_nudge_text_has_progress_pace_balance_reflections_and_one_suggestion(
     assert "Reflections pending: 2 entries" in msg.text
     assert msg.text.count("Suggestion:") == 1
     assert [c.id for c in msg.choices] == ["cmd:log", "cmd:reflect"]
-    assert msg.expires_at == now + plan.NUDGE_GRACE
+    assert msg.expires_at == now + sched.NUDGE_GRACE
 
 
 def test_only_when_behind_skips_someone_on_pace_and_up_to_date(
@@ -139,44 +140,44 @@ def test_only_when_behind_skips_someone_on_pace_and_up_to_date(
     person = view(nudge_mode="behind")
     now = utc(2026, 7, 1, 8)  # half way through the year: 15 h expected
     on_pace = summary({"training_courses": 16 * 60})
-    assert plan.monthly_nudge(person, iet, on_pace, period="p", due=now, now=now) is None
+    assert sched.monthly_nudge(person, iet, on_pace, period="p", due=now, now=now) is None
     behind = summary({"training_courses": 5 * 60})
-    assert plan.monthly_nudge(person, iet, behind, period="p", due=now, now=now) is not None
+    assert sched.monthly_nudge(person, iet, behind, period="p", due=now, now=now) is not None
     owes = summary({"training_courses": 16 * 60}, pending=1)
-    assert plan.monthly_nudge(person, iet, owes, period="p", due=now, now=now) is not None
+    assert sched.monthly_nudge(person, iet, owes, period="p", due=now, now=now) is not None
 
 
 def test_later_is_this_evening_or_tomorrow_morning() -> None:
-    assert plan.later_time("Europe/London", utc(2026, 11, 22, 10)) == utc(2026, 11, 22, 19)
-    assert plan.later_time("Europe/London", utc(2026, 11, 22, 18, 30)) == utc(2026, 11, 23, 9)
+    assert sched.later_time("Europe/London", utc(2026, 11, 22, 10)) == utc(2026, 11, 22, 19)
+    assert sched.later_time("Europe/London", utc(2026, 11, 22, 18, 30)) == utc(2026, 11, 23, 9)
     # Summer: 19:00 BST is 18:00 UTC.
-    assert plan.later_time("Europe/London", utc(2026, 7, 1, 9)) == utc(2026, 7, 1, 18)
+    assert sched.later_time("Europe/London", utc(2026, 7, 1, 9)) == utc(2026, 7, 1, 18)
 
 
 def test_prompt_window_is_since_the_last_good_poll_within_a_day_and_after_a_pause() -> None:
     now = utc(2026, 11, 22, 10)
     kw = {"timezone": "Europe/London", "now": now}
-    assert plan.prompt_window(last_ok_at=None, paused_until=None, **kw) == now - timedelta(days=1)
+    assert sched.prompt_window(last_ok_at=None, paused_until=None, **kw) == now - timedelta(days=1)
     last = now - timedelta(minutes=10)
-    assert plan.prompt_window(last_ok_at=last, paused_until=None, **kw) == last
+    assert sched.prompt_window(last_ok_at=last, paused_until=None, **kw) == last
     old = now - timedelta(days=5)
-    assert plan.prompt_window(last_ok_at=old, paused_until=None, **kw) == now - timedelta(days=1)
-    assert plan.prompt_window(last_ok_at=old, paused_until=date(2026, 11, 22), **kw) == utc(
+    assert sched.prompt_window(last_ok_at=old, paused_until=None, **kw) == now - timedelta(days=1)
+    assert sched.prompt_window(last_ok_at=old, paused_until=date(2026, 11, 22), **kw) == utc(
         2026, 11, 22
     )
 
 
 def test_feed_failures_are_reported_once_per_run_of_failures() -> None:
-    assert plan.should_report_failure(1, ever_ok=False, reported=False)  # just added, wrong
-    assert not plan.should_report_failure(2, ever_ok=True, reported=False)
-    assert plan.should_report_failure(3, ever_ok=True, reported=False)
-    assert not plan.should_report_failure(4, ever_ok=True, reported=True)
+    assert sched.should_report_failure(1, ever_ok=False, reported=False)  # just added, wrong
+    assert not sched.should_report_failure(2, ever_ok=True, reported=False)
+    assert sched.should_report_failure(3, ever_ok=True, reported=False)
+    assert not sched.should_report_failure(4, ever_ok=True, reported=True)
 
 
 def test_feed_urls_are_shown_by_host_only() -> None:
     secret = "https://calendar.google.com/calendar/ical/me%40x.com/private-abc123/basic.ics"
-    assert plan.mask_url(secret) == "calendar.google.com/…"
-    assert plan.mask_url("not a url") == "…"
+    assert sched.mask_url(secret) == "calendar.google.com/…"
+    assert sched.mask_url("not a url") == "…"
 
 
 # ---------------------------------------------------------------- jobs on a database
@@ -274,12 +275,12 @@ def test_charts_are_drawn_in_worker_processes_when_configured(
 def test_a_chart_that_cannot_be_drawn_leaves_the_nudge_to_go_alone(
     db: Database, schemes: dict[str, Scheme], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.chart
+    import bot.services.chart
 
     def broken(*args: object, **kwargs: object) -> bytes:
         raise RuntimeError("no fonts")
 
-    monkeypatch.setattr(bot.chart, "progress_png", broken)
+    monkeypatch.setattr(bot.services.chart, "progress_png", broken)
     clock = Clock(START)
     engine = Engine(db, schemes, clock)
     user(engine, "dee")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.schemes import (
+from bot.core.schemes import (
     BUILTIN_DIR,
     DEFAULT_SCHEME,
     Scheme,

@@ -33,8 +33,8 @@ from adapters.slack import SlackBot, SlackSender, blocks, serve
 from adapters.slack.app import Turns
 from adapters.slack.sender import make_client
 from adapters.slack.server import SlackConfigError
-from bot.engine import Engine
-from bot.model import Attachment, IdentityKey, Outgoing, Unreachable
+from bot.core.model import Attachment, IdentityKey, Outgoing, Unreachable
+from bot.services.engine import Engine
 from cpdbot.config import Settings
 from storage.db import Database
 from storage.models import InboxUpdate
@@ -987,7 +987,7 @@ def test_slack_text_is_decoded_and_reply_text_escaped() -> None:
 
 
 def test_many_choices_and_long_text_fit_slack_limits() -> None:
-    from bot.model import Choice
+    from bot.core.model import Choice
 
     choices = tuple(Choice(f"c:{i}", f"Option {i}") for i in range(30))
     _, rendered = blocks.message(Outgoing("x" * 7000, choices))

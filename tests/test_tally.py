@@ -10,13 +10,18 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot import records
+from bot.core.model import (
+    IdentityKey,
+    Incoming,
+    ReflectionView,
+)
+from bot.core.plan import GapNote, StatusPeriod
+from bot.core.schemes import Scheme
+from bot.core.snapshot import Snapshot
 from bot.dialogue import Context, Conv, step
-from bot.engine import Engine, summary_of
-from bot.model import IdentityKey, Incoming, ReflectionView, Snapshot
-from bot.plan import GapNote, StatusPeriod
-from bot.schemes import Scheme
-from storage import plan as plan_repo
+from bot.services import records
+from bot.services.engine import Engine, summary_of
+from storage import plan_store as plan_repo
 from storage import repo
 from storage.db import Database
 from storage.models import Person

@@ -51,9 +51,9 @@ from adapters.telegram.translate import (
     split_text,
     utf16_len,
 )
+from bot.core.model import Attachment, Choice, IdentityKey, Incoming, Kind, Outgoing, Unreachable
 from bot.dialogue import HELP
-from bot.engine import Engine, Handled
-from bot.model import Attachment, Choice, IdentityKey, Incoming, Kind, Outgoing, Unreachable
+from bot.services.engine import Engine, Handled
 from cpdbot.config import Settings
 from storage import inbox
 from storage.db import Database
@@ -542,7 +542,7 @@ async def test_a_429_on_a_request_without_a_chat_is_waited_out(fake: FakeTelegra
 async def test_an_export_being_made_does_not_hold_up_other_people(
     fake: FakeTelegram, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot import records
+    from bot.services import records
 
     real_render = records.render
     rendering = threading.Event()

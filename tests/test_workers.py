@@ -15,8 +15,8 @@ from typing import IO
 
 from sqlmodel import func, select
 
-from bot.engine import Engine
-from bot.model import IdentityKey
+from bot.core.model import IdentityKey
+from bot.services.engine import Engine
 from storage.db import Database
 from storage.models import Conversation, Entry, ProcessedEvent
 from tests.conftest import Chat

@@ -14,10 +14,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.engine import Engine
-from bot.model import IdentityKey, Incoming, Kind
-from bot.parsing import warm_up
-from bot.schemes import default_schemes
+from bot.core.model import IdentityKey, Incoming, Kind
+from bot.core.parsing import warm_up
+from bot.core.schemes import default_schemes
+from bot.services.engine import Engine
 from storage.db import Database
 
 

@@ -41,9 +41,9 @@ from adapters.inbox import Inbox
 from adapters.slack import blocks, translate
 from adapters.slack.sender import SlackSender, make_client
 from adapters.slack.translate import Profile
-from bot.engine import Engine
-from bot.model import IdentityKey, Incoming, Outgoing
-from bot.scheduler import local_today, zone_of
+from bot.core.model import IdentityKey, Incoming, Outgoing
+from bot.core.zones import local_today, zone_of
+from bot.services.engine import Engine
 
 log = logging.getLogger("cpdbot.slack")
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from bot.model import Choice, FormField, Outgoing
+from bot.core.model import Choice, FormField, Outgoing
 
 Block = dict[str, Any]
 

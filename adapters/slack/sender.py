@@ -10,7 +10,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import blocks
-from bot.model import IdentityKey, Outgoing, Unreachable
+from bot.core.model import IdentityKey, Outgoing, Unreachable
 
 log = logging.getLogger("cpdbot.slack")
 

@@ -10,7 +10,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.app import EVENTS_PATH, SlackBot
-from bot.engine import Engine
+from bot.services.engine import Engine
 from cpdbot.config import Settings
 
 log = logging.getLogger("cpdbot.slack")

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.slack.blocks import form_values, plain
+from bot.core.model import IdentityKey, Incoming, Kind
 from bot.dialogue import BUSY_COMMANDS, SLASHLESS
-from bot.model import IdentityKey, Incoming, Kind
 
 PLATFORM = "slack"
 # Words that make `/cpd <word> ...` that command; anything else is a quick log line.

@@ -18,7 +18,7 @@ from adapters.telegram.request import AiohttpRequest
 from adapters.telegram.sender import TelegramSender
 from adapters.telegram.translate import COMMANDS, render, to_route
 from adapters.telegram.webhook import WebhookConfig, make_app, run_webhook
-from bot.engine import Engine
+from bot.services.engine import Engine
 from cpdbot.config import Settings
 
 log = logging.getLogger("cpdbot.telegram")

@@ -29,8 +29,8 @@ from adapters.inbox import Inbox
 from adapters.telegram import translate
 from adapters.telegram.ordering import ChatQueues
 from adapters.telegram.translate import DocumentPart, Keyboard, TextPart
-from bot.engine import Engine
-from bot.model import Outgoing
+from bot.core.model import Outgoing
+from bot.services.engine import Engine
 
 log = logging.getLogger("cpdbot.telegram")
 

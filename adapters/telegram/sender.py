@@ -6,11 +6,11 @@ from telegram.error import BadRequest, Forbidden
 
 from adapters.telegram.adapter import Bot, send_reply
 from adapters.telegram.translate import PLATFORM
-from bot.model import IdentityKey, Outgoing, Unreachable
+from bot.core.model import IdentityKey, Outgoing, Unreachable
 
 
 class TelegramSender:
-    """`bot.model.Sender` for Telegram.
+    """`bot.core.model.Sender` for Telegram.
 
     The bot's `FloodControl` rate limiter paces these sends (about 30/s overall, one per
     second per chat) and waits out a 429 for that chat only, so other people's replies

@@ -14,7 +14,7 @@ from typing import Any
 from telegram import CallbackQuery, Message, Update, User
 from telegram.constants import ChatType, MessageEntityType
 
-from bot.model import Attachment, Choice, IdentityKey, Incoming, Kind, Outgoing
+from bot.core.model import Attachment, Choice, IdentityKey, Incoming, Kind, Outgoing
 
 log = logging.getLogger("cpdbot.telegram")
 

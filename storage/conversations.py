@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from bot.model import IdentityKey, PersonView
+from bot.core.model import IdentityKey, PersonView
 from storage import repo
 from storage.models import Conversation, Identity, Person, ProcessedEvent
 from storage.types import UTCDateTime

@@ -7,9 +7,9 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 
-from bot import text as fmt
-from bot.export import Record
-from bot.fonts import safe_text
+from bot.core import text as fmt
+from bot.core.export import Record
+from bot.services.fonts import safe_text
 
 # Colour-blind-friendly qualitative palette (Okabe-Ito, then Tol's muted).
 PALETTE = (

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-from bot import text as fmt
-from bot.export import Record
-from bot.model import EntryView, PersonView, Tally
-from bot.plan import GapNote, Plan, StatusPeriod
-from bot.schemes import Balance, Scheme
+from bot.core import text as fmt
+from bot.core.export import Record
+from bot.core.model import EntryView, PersonView, Tally
+from bot.core.plan import GapNote, Plan, StatusPeriod
+from bot.core.schemes import Balance, Scheme
 
 State = Literal["met", "not_yet", "not_applicable"]
 MARKS: Mapping[State, str] = {"met": "✓", "not_yet": "✗", "not_applicable": "–"}

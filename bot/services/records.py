@@ -12,28 +12,34 @@ import json
 import zipfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot import export
-from bot.assess import ETHICS_HINTS, Assessment, Year, assess, assess_tally, checked_questions
-from bot.dialogue import local_now
-from bot.export import Record
-from bot.model import EntryView, IdentityKey, PersonView, YearSummary
-from bot.plan import Plan, StatusPeriod
-from bot.schemes import Scheme
-from storage import plan as plan_repo
+from bot.core import export
+from bot.core.assess import ETHICS_HINTS, Assessment, Year, assess_tally, checked_questions
+from bot.core.export import Record
+from bot.core.model import EntryView, IdentityKey, PersonView, YearSummary
+from bot.core.report import Report
+from bot.core.schemes import Scheme, scheme_for
+from bot.core.zones import local_now
+from storage import plan_store as plan_repo
 from storage import repo, rights
 from storage.db import Database
 from storage.models import Entry, Person
 
-if TYPE_CHECKING:
-    from bot.engine import Engine
+
+class RecordSource(Protocol):
+    """Where `report_for` reads a record (the engine): its database, clock and records."""
+
+    db: Database
+
+    def clock(self) -> datetime: ...
+
+    def record(self, key: IdentityKey, year: int | None = None) -> Record | None: ...
+
 
 FORMATS = ("pdf", "md", "csv", "json")
 MIME = {
@@ -43,20 +49,6 @@ MIME = {
     "json": "application/json",
     "zip": "application/zip",
 }
-
-
-@dataclass(frozen=True)
-class Report:
-    """One CPD year of one person, with everything needed to assess and print it."""
-
-    record: Record
-    plan: Plan
-    periods: tuple[StatusPeriod, ...]
-    today: date
-
-    @cached_property
-    def assessment(self) -> Assessment:
-        return assess(self.record, today=self.today, periods=self.periods, plan=self.plan)
 
 
 def load_report(session: Session, person_id: int, record: Record, today: date) -> Report:
@@ -101,7 +93,7 @@ def standing(
     return summary, assessment
 
 
-def report_for(engine: Engine, key: IdentityKey, year: int | None = None) -> Report | None:
+def report_for(engine: RecordSource, key: IdentityKey, year: int | None = None) -> Report | None:
     """The report for the CPD year starting in `year` (default: the current one)."""
     record = engine.record(key, year)
     if record is None:
@@ -122,7 +114,7 @@ def render(report: Report, kind: str, *, chart: bool = True) -> tuple[str, bytes
         return name, export.to_json(record), MIME[kind]
     if kind == "csv":
         return name, export.to_csv(record), MIME[kind]
-    from bot import report as printable
+    from bot.services import printable
 
     assessment = report.assessment
     if kind == "md":
@@ -130,7 +122,7 @@ def render(report: Report, kind: str, *, chart: bool = True) -> tuple[str, bytes
     if kind == "pdf":
         png = None
         if chart:
-            from bot.chart import progress_png
+            from bot.services.chart import progress_png
 
             png = progress_png(record, assessment.target_minutes, today=report.today)
         return name, printable.to_pdf(record, assessment, report.plan, png), MIME[kind]
@@ -158,7 +150,7 @@ def export_all(
         data = rights.person_data(session, person.id)
         view = repo.person_view(person)
         entries = repo.entries_between(session, person.id, date.min, date.max)
-    scheme = schemes.get(view.scheme_id) or schemes["generic"]
+    scheme = scheme_for(schemes, view.scheme_id)
     first = min((e.activity_date for e in entries), default=now.date())
     last = max((e.activity_date for e in entries), default=now.date())
     start = scheme.year_bounds(first, view.year_start)[0]
@@ -286,7 +278,7 @@ def import_file(
         current = session.get(Person, identity.person_id) if identity is not None else None
         current_scheme = current.scheme_id if current is not None else None
     if current_scheme is not None:  # an existing person: their own scheme reads the file
-        entries = read_entries(data, schemes.get(current_scheme) or schemes["generic"])
+        entries = read_entries(data, scheme_for(schemes, current_scheme))
         return import_entries(db, key, entries, now=now)
     wanted = scheme_id or str(header.get("scheme") or "") or "generic"
     if wanted not in schemes:

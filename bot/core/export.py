@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot import text as fmt
-from bot.model import EntryView, PersonView, ReflectionView
-from bot.schemes import Scheme
+from bot.core import text as fmt
+from bot.core.model import EntryView, PersonView, ReflectionView
+from bot.core.schemes import Scheme
 
 FORMAT = "cpdbot-record"
 VERSION = 1

@@ -24,10 +24,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
-from bot import dialogue, records
-from bot.dialogue import Context, Conv, local_now
-from bot.export import Record
-from bot.model import (
+from bot import dialogue
+from bot.core.export import Record
+from bot.core.model import (
     AddFeed,
     AddGapNote,
     AddObjective,
@@ -52,16 +51,19 @@ from bot.model import (
     SetEntryTags,
     SetObjectiveDone,
     SetRole,
-    Snapshot,
     UpdateEntry,
     UpdatePerson,
     YearSummary,
 )
-from bot.plan import GapNote, PlanError, StatusPeriod
-from bot.records import Report
-from bot.schemes import Scheme, default_schemes
-from storage import feeds, repo, rights, turns
-from storage import plan as plan_repo
+from bot.core.plan import GapNote, PlanError, StatusPeriod
+from bot.core.report import Report
+from bot.core.schemes import Scheme, default_schemes, scheme_for
+from bot.core.snapshot import Snapshot
+from bot.core.zones import local_now
+from bot.dialogue import Context, Conv
+from bot.services import records
+from storage import conversations, feeds, repo, rights
+from storage import plan_store as plan_repo
 from storage.db import Database
 from storage.models import Person
 
@@ -148,7 +150,7 @@ class Engine:
                 self._log(event, started, "refused")
                 text = f"I couldn't make that change: {exc}. Nothing was changed; /plan shows it."
                 return Handled((Outgoing(text),), attempts=attempt)
-            except (turns.ConflictError, IntegrityError, OperationalError) as exc:
+            except (conversations.ConflictError, IntegrityError, OperationalError) as exc:
                 # Another event for this person committed first (or the database was busy):
                 # nothing of ours was written, so run the whole event again on fresh data.
                 if attempt == MAX_ATTEMPTS:
@@ -225,7 +227,7 @@ class Engine:
         return Record(view, scheme, start, end, tuple(entries))
 
     def _scheme(self, scheme_id: str) -> Scheme:
-        return self.schemes.get(scheme_id) or self.schemes["generic"]
+        return scheme_for(self.schemes, scheme_id)
 
     def entry_form(
         self, key: IdentityKey, timezone_hint: str | None = None
@@ -278,7 +280,7 @@ class Engine:
 
     def _handle(self, session: Session, event: Incoming) -> _Outcome:
         now = self.clock()
-        if event.dedupe_key and not turns.mark_processed(
+        if event.dedupe_key and not conversations.mark_processed(
             session, event.identity.platform, event.dedupe_key, now=now
         ):
             raise _Duplicate
@@ -289,7 +291,7 @@ class Engine:
             result = dialogue.step(Conv(), event, Context(Snapshot(now, anonymous), self.schemes))
             return _Outcome(result.replies)
         zone = _valid_zone(event.timezone_hint)
-        who = turns.who(
+        who = conversations.who(
             session,
             event.identity,
             now=now,
@@ -297,7 +299,7 @@ class Engine:
             chat_id=event.chat_id,
             timezone=zone,
         )
-        row = turns.load_conversation(session, who.identity_id, now=now)
+        row = conversations.load_conversation(session, who.identity_id, now=now)
         conv = Conv.load(row.state, row.data)
         # The dialogue reads dates and "today" as of when the person wrote; what is stored
         # is stamped with the engine's own clock.
@@ -317,7 +319,7 @@ class Engine:
         if not forgotten:
             # After /forget the conversation's row is gone with the person: saving it
             # would fail its version check (and retry the whole event on a new person).
-            turns.save_conversation(
+            conversations.save_conversation(
                 session, row, state=str(result.conv.state), data=result.conv.dump(), now=now
             )
         return _Outcome(result.replies, snap.report)
@@ -325,7 +327,7 @@ class Engine:
     def _snapshot(
         self,
         session: Session,
-        who: turns.Who,
+        who: conversations.Who,
         conv: Conv,
         event: Incoming,
         now: datetime,
@@ -438,7 +440,7 @@ class Engine:
     def _apply_plan(self, session: Session, person_id: int, effect: Effect, now: datetime) -> bool:
         """Apply a plan effect (True), or leave `effect` to the caller (False).
 
-        storage.plan raises PlanError for what cannot be done (an entry or objective that
+        storage.plan_store raises PlanError for what cannot be done (an entry or objective that
         is not there); `_handle` turns it into a reply and rolls the event back."""
         if isinstance(effect, SetRole):
             plan_repo.set_role(session, person_id, effect.text, now=now)

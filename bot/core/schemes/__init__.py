@@ -78,7 +78,7 @@ class PerEntryCheck(_Frozen):
 
 
 class Checks(_Frozen):
-    """The scheme's extra requirements that `bot.assess` checks; each is off unless set."""
+    """The scheme's extra requirements that `bot.core.assess` checks; each is off unless set."""
 
     # Named groups of questions answered on every activity (e.g. IES: both elements).
     per_entry: tuple[PerEntryCheck, ...] = ()
@@ -234,3 +234,12 @@ def default_schemes() -> Mapping[str, Scheme]:
     """Schemes from the package plus `CPDBOT_SCHEMES_DIR`, loaded once per process."""
     extra = os.environ.get("CPDBOT_SCHEMES_DIR")
     return load_schemes(Path(extra) if extra else None)
+
+
+FALLBACK_SCHEME = "generic"
+
+
+def scheme_for(schemes: Mapping[str, Scheme], scheme_id: str | None) -> Scheme:
+    """The scheme a person follows, or the generic one when theirs is no longer installed."""
+    found = schemes.get(scheme_id) if scheme_id else None
+    return found or schemes[FALLBACK_SCHEME]

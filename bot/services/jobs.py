@@ -1,6 +1,6 @@
 """The scheduler's jobs: poll calendars, decide what is due, enqueue it, send the outbox.
 
-Decisions are the pure functions of `bot.scheduler`; this module loads their inputs,
+Decisions are the pure functions of `bot.core.agenda`; this module loads their inputs,
 writes their outputs to the outbox (one unique key per message) and sends due rows
 through each platform's `Sender`. `Jobs.tick(now)` runs everything once as if at `now`
 (`cpdbot tick`); `start_scheduler` runs it every minute under APScheduler (`cpdbot run`).
@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import String, cast, exists, func, select, tuple_
 from sqlmodel import Session, col
 
-from bot import scheduler as plan
-from bot.export import Record, to_csv, to_json
-from bot.model import (
+from bot.core import agenda, zones
+from bot.core.export import Record, to_csv, to_json
+from bot.core.model import (
     Attachment,
     IdentityKey,
     Outgoing,
@@ -45,9 +45,9 @@ from bot.model import (
     Unreachable,
     YearSummary,
 )
-from bot.schemes import Scheme
+from bot.core.schemes import Scheme, scheme_for
+from storage import conversations, outbox, repo
 from storage import feeds as feed_store
-from storage import outbox, repo, turns
 from storage.db import Database
 from storage.models import Entry, Outbox, Person, Reflection
 
@@ -217,7 +217,7 @@ class Jobs:
             self._chart_pool = None
 
     def _scheme(self, scheme_id: str) -> Scheme:
-        return self.schemes.get(scheme_id) or self.schemes["generic"]
+        return scheme_for(self.schemes, scheme_id)
 
     # ------------------------------------------------------------ entry points
 
@@ -273,7 +273,7 @@ class Jobs:
         KEEP_OUTBOX, in short transactions; returns (keys, rows) deleted."""
         keys = _in_batches(
             self.db,
-            lambda session: turns.prune_processed(
+            lambda session: conversations.prune_processed(
                 session, before=now - KEEP_PROCESSED, limit=PRUNE_BATCH
             ),
         )
@@ -298,11 +298,11 @@ class Jobs:
                 .where(col(Person.onboarded).is_(True), enabled)
                 .distinct()
             ).all():
-                found = plan.monthly_due_at(tz, day, hour, now)
+                found = agenda.monthly_due_at(tz, day, hour, now)
                 if found is not None:
                     by_period[found[0]].append((tz, day, hour))
             todo = [
-                _ids(session, group.in_(members), enabled, ~_has_row(plan.NUDGE, period))
+                _ids(session, group.in_(members), enabled, ~_has_row(agenda.NUDGE, period))
                 for period, members in by_period.items()
             ]
         return self._in_chunks(todo, self._nudges, now)
@@ -326,7 +326,7 @@ class Jobs:
         self, session: Session, people: Mapping[int, PersonView], now: datetime
     ) -> list[outbox.NewMessage]:
         identities = outbox.preferred_identities(session, people)
-        due = {pid: found for pid, p in people.items() if (found := plan.monthly_due(p, now))}
+        due = {pid: found for pid, p in people.items() if (found := agenda.monthly_due(p, now))}
         bounds = {pid: self._bounds(people[pid], now) for pid in due}
         summaries = _summaries(session, bounds)
         messages: list[outbox.NewMessage] = []
@@ -336,7 +336,7 @@ class Jobs:
             message = None
             note = _held_back(person, identity, due_at)
             if note is None:
-                message = plan.monthly_nudge(
+                message = agenda.monthly_nudge(
                     person,
                     self._scheme(person.scheme_id),
                     summaries[pid],
@@ -348,12 +348,12 @@ class Jobs:
             if message is not None and identity is not None:
                 messages.append(_new(pid, identity, message))
             else:
-                messages.append(_skip(pid, identity, plan.NUDGE, period, now, note))
+                messages.append(_skip(pid, identity, agenda.NUDGE, period, now, note))
         return messages
 
     def _bounds(self, person: PersonView, now: datetime) -> tuple[date, date]:
-        today = plan.local_today(now, plan.zone_of(person.timezone))
-        return plan.year_bounds(self._scheme(person.scheme_id), person, today)
+        today = zones.local_today(now, zones.zone_of(person.timezone))
+        return agenda.year_bounds(self._scheme(person.scheme_id), person, today)
 
     def plan_year_end(self, now: datetime) -> int:
         """Six-weeks-left warnings and year-end summaries due now: decided per group of
@@ -389,16 +389,16 @@ class Jobs:
                     nudges_enabled=enabled,
                 )
                 scheme = self._scheme(scheme_id)
-                if (found := plan.warning_due(model, scheme, now)) is not None:
+                if (found := agenda.warning_due(model, scheme, now)) is not None:
                     warn[found[0].isoformat()].append(tuple(row))
-                if (found := plan.summary_due(model, scheme, now)) is not None:
+                if (found := agenda.summary_due(model, scheme, now)) is not None:
                     summary[found[0].isoformat()].append(tuple(row))
             warn_ids = [
-                _ids(session, tuple_(*columns).in_(m), ~_has_row(plan.YEAR_WARNING, key))
+                _ids(session, tuple_(*columns).in_(m), ~_has_row(agenda.YEAR_WARNING, key))
                 for key, m in warn.items()
             ]
             summary_ids = [
-                _ids(session, tuple_(*columns).in_(m), ~_has_row(plan.YEAR_END, key))
+                _ids(session, tuple_(*columns).in_(m), ~_has_row(agenda.YEAR_END, key))
                 for key, m in summary.items()
             ]
         return self._in_chunks(warn_ids, self._warnings, now) + self._in_chunks(
@@ -412,7 +412,7 @@ class Jobs:
         due = {
             pid: found
             for pid, p in people.items()
-            if (found := plan.warning_due(p, self._scheme(p.scheme_id), now))
+            if (found := agenda.warning_due(p, self._scheme(p.scheme_id), now))
         }
         sums = _summaries(session, {pid: (start, end) for pid, (start, end, _) in due.items()})
         messages: list[outbox.NewMessage] = []
@@ -421,13 +421,13 @@ class Jobs:
             note = _held_back(person, identity, due_at)
             if note is None:
                 scheme = self._scheme(person.scheme_id)
-                msg = plan.year_end_warning(person, scheme, sums[pid], due=due_at, now=now)
+                msg = agenda.year_end_warning(person, scheme, sums[pid], due=due_at, now=now)
                 note = "on target"
             if msg is not None and identity is not None:
                 messages.append(_new(pid, identity, msg))
             else:
                 key = start.isoformat()
-                messages.append(_skip(pid, identity, plan.YEAR_WARNING, key, now, note))
+                messages.append(_skip(pid, identity, agenda.YEAR_WARNING, key, now, note))
         return messages
 
     def _summaries_due(
@@ -437,23 +437,23 @@ class Jobs:
         due = {
             pid: found
             for pid, p in people.items()
-            if (found := plan.summary_due(p, self._scheme(p.scheme_id), now))  # not paused
+            if (found := agenda.summary_due(p, self._scheme(p.scheme_id), now))  # not paused
         }
         sums = _summaries(session, {pid: (start, end) for pid, (start, end, _) in due.items()})
         messages: list[outbox.NewMessage] = []
         for pid, (start, _, due_at) in due.items():
             person, identity = people[pid], identities.get(pid)
             note = _held_back(person, identity, due_at, pausable=False)
-            ready: list[plan.Message] = []
+            ready: list[agenda.Message] = []
             if note is None:
                 scheme = self._scheme(person.scheme_id)
-                ready = plan.year_end_summary(person, scheme, sums[pid], due=due_at)
+                ready = agenda.year_end_summary(person, scheme, sums[pid], due=due_at)
             if ready and identity is not None:
                 messages += [_new(pid, identity, m) for m in ready]
             else:
                 note = note or "no entries"
                 key = start.isoformat()
-                messages.append(_skip(pid, identity, plan.YEAR_END, key, now, note))
+                messages.append(_skip(pid, identity, agenda.YEAR_END, key, now, note))
         return messages
 
     def plan_reminders(self, now: datetime) -> int:
@@ -462,12 +462,12 @@ class Jobs:
         with self.db.transaction() as session:
             reminded = exists().where(
                 col(Outbox.person_id) == col(Entry.person_id),
-                col(Outbox.kind) == plan.REFLECT,
+                col(Outbox.kind) == agenda.REFLECT,
                 col(Outbox.key) == cast(col(Entry.number), String),
             )
             today = exists().where(
                 col(Outbox.person_id) == col(Entry.person_id),
-                col(Outbox.kind) == plan.REFLECT,
+                col(Outbox.kind) == agenda.REFLECT,
                 col(Outbox.created_at) > now - timedelta(hours=20),
             )
             rows = session.execute(
@@ -479,8 +479,8 @@ class Jobs:
                     col(Person.nudges_enabled).is_(True),
                     col(Entry.deleted_at).is_(None),
                     col(Reflection.answer).is_(None),
-                    col(Entry.created_at) <= now - plan.REMINDER_AFTER,
-                    col(Entry.created_at) >= now - plan.REMINDER_MAX_AGE,
+                    col(Entry.created_at) <= now - agenda.REMINDER_AFTER,
+                    col(Entry.created_at) >= now - agenda.REMINDER_MAX_AGE,
                     ~reminded,
                     ~today,
                 )
@@ -501,10 +501,10 @@ class Jobs:
                 person, view = people.get(pid), views[pid]
                 if person is None or pid not in identities:
                     continue
-                msg = plan.reflection_reminder(
+                msg = agenda.reflection_reminder(
                     person,
                     self._scheme(person.scheme_id),
-                    [plan.PendingEntry(view, entry.created_at)],
+                    [agenda.PendingEntry(view, entry.created_at)],
                     pending_total=pending_totals.get(pid, 0),
                     now=now,
                 )
@@ -522,14 +522,14 @@ class Jobs:
             for item in due:
                 if not feed_store.mark_reasked(session, item.occurrence.id):
                     continue  # another worker took it
-                zone = plan.zone_of(item.timezone)
-                end = plan.pause_end(item.paused_until, zone)
+                zone = zones.zone_of(item.timezone)
+                end = agenda.pause_end(item.paused_until, zone)
                 if (end is not None and now < end) or item.person_id not in identities:
                     continue  # paused (or unreachable): the one re-ask is dropped
                 occ = item.occurrence
-                facts = plan.EventFacts(occ.id, occ.title, occ.start, occ.end, occ.minutes)
+                facts = agenda.EventFacts(occ.id, occ.title, occ.start, occ.end, occ.minutes)
                 remind_at = now
-                msg = plan.reask(facts, item.timezone, due=remind_at, now=now)
+                msg = agenda.reask(facts, item.timezone, due=remind_at, now=now)
                 messages.append(_new(item.person_id, identities[item.person_id], msg))
             return outbox.enqueue(session, messages, now=now)
 
@@ -540,7 +540,7 @@ class Jobs:
         claimed = await asyncio.to_thread(self._claim_feeds, now)
         if not claimed:
             return 0, 0
-        from bot import calendar as cal
+        from bot.services import calendar as cal
 
         own_client = self.http is None
         client = self.http or cal.new_client()
@@ -587,8 +587,8 @@ class Jobs:
         with self.db.transaction() as session:
             claimed = []
             for feed in feed_store.feeds_to_consider(session):
-                zone = plan.zone_of(feed.timezone)
-                end = plan.pause_end(feed.paused_until, zone)
+                zone = zones.zone_of(feed.timezone)
+                end = agenda.pause_end(feed.paused_until, zone)
                 if end is not None and now < end:
                     continue  # paused: not polled, nothing prompts
                 if not self._poll_due(feed, now):
@@ -599,12 +599,12 @@ class Jobs:
             return claimed
 
     def _after_fetch(self, feed: feed_store.FeedToPoll, result: Any, now: datetime) -> int:
-        from bot import calendar as cal
+        from bot.services import calendar as cal
 
         if isinstance(result, cal.FeedError):
             return self._feed_failed(feed, str(result), now)
         body = result.body if result.status == "ok" else feed.body
-        start = plan.prompt_window(
+        start = agenda.prompt_window(
             last_ok_at=feed.last_ok_at,
             paused_until=feed.paused_until,
             timezone=feed.timezone,
@@ -617,7 +617,7 @@ class Jobs:
                     body,
                     start=start,
                     end=now,
-                    default_tz=plan.zone_of(feed.timezone).key,
+                    default_tz=zones.zone_of(feed.timezone).key,
                     owner_emails=feed.owner_emails,
                 )
             except cal.FeedError as exc:
@@ -625,7 +625,7 @@ class Jobs:
             events = reading.occurrences
             for note in reading.skipped:
                 log.info("feed %s: %s", feed.feed_id, note)
-        keywords = plan.keywords_of(feed.keywords, cal.DEFAULT_KEYWORDS)
+        keywords = agenda.keywords_of(feed.keywords, cal.DEFAULT_KEYWORDS)
         wanted = [
             e
             for e in events
@@ -664,8 +664,8 @@ class Jobs:
                 )
                 if seen is None or identity is None:
                     continue
-                facts = plan.EventFacts(seen, e.title, e.start, e.end, minutes, e.all_day)
-                msg = plan.calendar_prompt(facts, feed.timezone, now)
+                facts = agenda.EventFacts(seen, e.title, e.start, e.end, minutes, e.all_day)
+                msg = agenda.calendar_prompt(facts, feed.timezone, now)
                 messages.append(_new(feed.person_id, identity, msg))
             return outbox.enqueue(session, messages, now=now)
 
@@ -674,7 +674,7 @@ class Jobs:
         log.info("feed %s failed (%d in a row): %s", feed.feed_id, failures, error)
         with self.db.transaction() as session:
             feed_store.record_failure(session, feed.feed_id, error=error)
-            if not plan.should_report_failure(
+            if not agenda.should_report_failure(
                 failures, ever_ok=feed.last_ok_at is not None, reported=feed.failure_reported
             ):
                 return 0
@@ -683,7 +683,7 @@ class Jobs:
                 return 0
             views = feed_store.feed_views(session, feed.person_id)
             number = next((v.number for v in views if v.feed_id == feed.feed_id), 1)
-            msg = plan.feed_failure(
+            msg = agenda.feed_failure(
                 feed_id=feed.feed_id,
                 number=number,
                 url=feed.url,
@@ -744,8 +744,8 @@ class Jobs:
     async def _send_one(self, row: outbox.Claimed, now: datetime, report: TickReport) -> None:
         identity = IdentityKey(row.platform, row.user_id, row.workspace)
         sender = self.senders[row.platform]
-        end = plan.pause_end(row.paused_until, plan.zone_of(row.timezone))
-        if row.kind in plan.PAUSABLE and end is not None and now < end:
+        end = agenda.pause_end(row.paused_until, zones.zone_of(row.timezone))
+        if row.kind in agenda.PAUSABLE and end is not None and now < end:
             await asyncio.to_thread(self._finish, row, "paused", "paused", now)
             return
         try:
@@ -772,7 +772,7 @@ class Jobs:
 
     async def _render(self, row: outbox.Claimed, now: datetime) -> Outgoing:
         """The message of an outbox row, its attachment made now from the pointer stored."""
-        reply = plan.outgoing(row.payload)
+        reply = agenda.outgoing(row.payload)
         pointer = row.payload.get("attachment")
         if isinstance(pointer, dict) and "chart" in pointer:
             start = date.fromisoformat(str(pointer["chart"]))
@@ -823,11 +823,11 @@ class Jobs:
     def _chart_data(
         self, row: outbox.Claimed, start: date, now: datetime
     ) -> tuple[Record, int | None, date]:
-        from bot.records import load_report
+        from bot.services.records import load_report
 
         with self.db.transaction() as session:
             record = self._record_in(session, row.person_id, start)
-            today = plan.local_today(now, plan.zone_of(record.person.timezone))
+            today = zones.local_today(now, zones.zone_of(record.person.timezone))
             report = load_report(session, row.person_id, record, today)
         return record, report.assessment.target_minutes, today
 
@@ -837,7 +837,7 @@ class Jobs:
         A chart is 0.1-0.2 s of CPU under the GIL: drawn in this process, a wave of
         monthly nudges slows the bot's replies and is drawn one chart at a time.
         """
-        from bot.chart import progress_png
+        from bot.services.chart import progress_png
 
         draw = functools.partial(progress_png, record, target, today=today)
         if self.chart_processes <= 0:
@@ -896,7 +896,7 @@ def _in_batches(db: Database, delete: Callable[[Session], int]) -> int:
     return total
 
 
-def _new(person_id: int, identity_id: int, msg: plan.Message) -> outbox.NewMessage:
+def _new(person_id: int, identity_id: int, msg: agenda.Message) -> outbox.NewMessage:
     return outbox.NewMessage(
         person_id=person_id,
         identity_id=identity_id,
@@ -986,9 +986,9 @@ def _held_back(
     """Why a message due at `due_at` is not sent (recorded as skipped), or None to decide it."""
     if identity_id is None:
         return "no reachable identity"
-    if plan.before_joining(person, due_at):
+    if agenda.before_joining(person, due_at):
         return "due before the person joined"
-    if pausable and plan.in_pause(person, due_at):
+    if pausable and agenda.in_pause(person, due_at):
         return "paused"
     return None
 

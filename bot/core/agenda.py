@@ -6,7 +6,7 @@ twice (a second tick, a second worker, a restart) yields the same key, and the o
 stores a key once. Times of day are the person's local time (IANA zone), converted to UTC
 for each date, so 09:00 stays 09:00 on both sides of a daylight-saving change.
 
-The jobs that load data, call these, enqueue and send are in `bot.jobs`.
+The jobs that load data, call these, enqueue and send are in `bot.services.jobs`.
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ from __future__ import annotations
 import calendar as _calendar
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from bot import text as fmt
-from bot.model import Choice, EntryView, Outgoing, PersonView, YearSummary
-from bot.schemes import Scheme
+from bot.core import text as fmt
+from bot.core.model import Choice, EntryView, Outgoing, PersonView, YearSummary
+from bot.core.schemes import Scheme
+from bot.core.zones import local_instant, local_today, zone_of
 
 # Kinds the send loop holds back while the person is paused (a pause that began after
 # the message was enqueued still stops it). Failure reports and the year-end record go.
@@ -82,23 +83,6 @@ def outgoing(payload: Mapping[str, Any]) -> Outgoing:
 
 
 # ---------------------------------------------------------------- time
-
-
-def zone_of(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def local_instant(zone: ZoneInfo, day: date, at: time) -> datetime:
-    """`day` at local time `at`, in UTC. A time skipped by a DST change (02:30 on the
-    spring-forward night) comes out an hour later; a repeated one is its first instance."""
-    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
-
-
-def local_today(now: datetime, zone: ZoneInfo) -> date:
-    return now.astimezone(zone).date()
 
 
 def pause_end(paused_until: date | None, zone: ZoneInfo) -> datetime | None:

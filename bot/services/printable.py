@@ -8,7 +8,7 @@ ones marked). STEP records start with the cover-sheet fields.
 
 The PDF is laid out by hand on fpdf2 (text lines, not multi_cell), which keeps a
 2,000-activity year well under a second; DejaVu Sans (shipped with matplotlib) draws
-accents, dashes and most symbols, and `bot.fonts.safe_text` drops what it cannot.
+accents, dashes and most symbols, and `bot.services.fonts.safe_text` drops what it cannot.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot import text as fmt
-from bot.assess import STATE_LABELS, Assessment, State
-from bot.export import Record
-from bot.fonts import FACES, font_dir, safe_text
-from bot.model import EntryView
-from bot.plan import ObjectiveProgress, Plan, review
+from bot.core import text as fmt
+from bot.core.assess import STATE_LABELS, Assessment, State
+from bot.core.export import Record
+from bot.core.model import EntryView
+from bot.core.plan import ObjectiveProgress, Plan, review
+from bot.services.fonts import FACES, font_dir, safe_text
 
 # Schemes whose record goes with a cover sheet (STEP: "return your CPD record, plus the
 # CPD Cover Sheet, within two months of the original request").

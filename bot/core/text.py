@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.model import EntryView
-from bot.schemes import Scheme
+from bot.core.model import EntryView
+from bot.core.schemes import Scheme
 
 
 def hours(minutes: int) -> str:

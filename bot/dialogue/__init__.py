@@ -10,17 +10,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 from functools import cache
 from typing import Any, Literal, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import available_timezones
 
 from pydantic import BaseModel, Field
 
-from bot import scheduler as sched
-from bot import text as fmt
-from bot.model import (
+from bot.core import agenda as sched
+from bot.core import text as fmt
+from bot.core.model import (
     AddFeed,
     AddGapNote,
     AddObjective,
@@ -39,7 +39,6 @@ from bot.model import (
     Incoming,
     Kind,
     LinkEntry,
-    Needs,
     Outgoing,
     PersonView,
     ReflectionView,
@@ -50,12 +49,11 @@ from bot.model import (
     SetEntryTags,
     SetObjectiveDone,
     SetRole,
-    Snapshot,
     UpdateEntry,
     UpdatePerson,
 )
-from bot.parsing import DateOrder, parse_date, parse_duration, parse_quick
-from bot.plan import (
+from bot.core.parsing import DateOrder, parse_date, parse_duration, parse_quick
+from bot.core.plan import (
     AREAS,
     UKSPEC_TAGS,
     GapNote,
@@ -68,7 +66,9 @@ from bot.plan import (
     review,
     review_text,
 )
-from bot.schemes import Category, Question, Scheme
+from bot.core.schemes import Category, Question, Scheme, scheme_for
+from bot.core.snapshot import Needs, Snapshot
+from bot.core.zones import local_now
 
 
 class State(StrEnum):
@@ -325,7 +325,7 @@ class Context:
 
     @property
     def scheme(self) -> Scheme:
-        return self.schemes.get(self.person.scheme_id) or self.schemes["generic"]
+        return scheme_for(self.schemes, self.person.scheme_id)
 
     @property
     def today(self) -> date:
@@ -342,13 +342,6 @@ class Step:
     conv: Conv
     replies: tuple[Outgoing, ...] = ()
     effects: tuple[Effect, ...] = ()
-
-
-def local_now(now: datetime, zone: str) -> datetime:
-    try:
-        return now.astimezone(ZoneInfo(zone))
-    except (ZoneInfoNotFoundError, ValueError):
-        return now
 
 
 # ---------------------------------------------------------------- entry point
@@ -1566,7 +1559,7 @@ def _settings_value_prompt(key: str, ctx: Context) -> Outgoing:
 
 
 def _default_keywords() -> tuple[str, ...]:
-    from bot.calendar import DEFAULT_KEYWORDS
+    from bot.core.calendar_rules import DEFAULT_KEYWORDS
 
     return tuple(DEFAULT_KEYWORDS)
 
@@ -1650,7 +1643,7 @@ def _owner_emails(url: str, extra: str) -> tuple[str, ...]:
 
 
 def _calendar_add(conv: Conv, rest: str, ctx: Context) -> Step:
-    from bot.calendar import FeedError, validate_feed_url
+    from bot.core.calendar_rules import FeedError, validate_feed_url
 
     url, _, extra = rest.partition(" ")
     if not url:
@@ -2499,7 +2492,7 @@ def _plan_status(conv: Conv, event: Incoming, ctx: Context) -> Step:
 
 
 def _plan_period(conv: Conv, event: Incoming, ctx: Context) -> Step:
-    from bot.assess import Year, targets
+    from bot.core.assess import Year, targets
 
     status_id = (conv.data.plan or PlanDraft()).status
     if event.kind != Kind.TEXT:
@@ -2773,7 +2766,7 @@ def _export_args(args: str) -> tuple[str | None, int | None]:
 
 
 def _export(conv: Conv, args: str, ctx: Context) -> Step:
-    from bot.export import to_csv, to_json
+    from bot.core.export import to_csv, to_json
 
     kind, _ = _export_args(args)
     if kind is None:

@@ -2,7 +2,7 @@
 
 Also the periods that change what is required of them (a membership status for part of
 the year, e.g. parental leave) and their explanations for gaps without CPD. Loaded by
-`storage.plan`; `review` shows each objective's progress for /review.
+`storage.plan_store`; `review` shows each objective's progress for /review.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from bot import text as fmt
-from bot.model import EntryView
+from bot.core import text as fmt
+from bot.core.model import EntryView
 
 # Development objective areas (STEP, Step Two: "technical knowledge and ethics, but also
 # business, management/leadership and personal skills").

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, delete, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from bot.plan import (
+from bot.core.plan import (
     AREAS,
     GapNote,
     ObjectiveStatus,

@@ -6,13 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
-
-if TYPE_CHECKING:
-    from bot.assess import Assessment
-    from bot.export import Record
-    from bot.plan import Plan, StatusPeriod
-    from bot.records import Report
+from typing import Any, Protocol
 
 
 class Kind(StrEnum):
@@ -191,7 +185,7 @@ class YearSummary:
 
 @dataclass(frozen=True)
 class Tally:
-    """A CPD year's live activities as the scheme rules (`bot.assess`) read them.
+    """A CPD year's live activities as the scheme rules (`bot.core.assess`) read them.
 
     Counted from a loaded record (`assess.tally`) or by the database (`repo.year_tally`).
     The totals cover every activity. Of the activities themselves only those a rule may
@@ -230,47 +224,6 @@ class OccurrenceView:
     minutes: int | None  # None: all-day or implausible as CPD hours, so the dialogue asks
     decision: str  # prompted | later | reasked | logged | not_cpd
     entry_number: int | None = None
-
-
-@dataclass(frozen=True)
-class Needs:
-    """What the dialogue needs loaded before it can take a step (it never reads the DB)."""
-
-    entry_number: int | None = None
-    recent: int = 0
-    oldest_pending: bool = False
-    record_year: int | None = None  # 0: the current CPD year
-    feeds: bool = False
-    occurrence: int | None = None  # an occurrence id carried by a calendar prompt's button
-    report_year: int | None = None  # record + plan + status periods (assessment); 0: current
-    standing: bool = False  # this CPD year's summary and assessment (the record not loaded)
-    plan: bool = False  # the plan and every status period
-    linked: bool = False  # the entries linked to an objective (/review)
-    holdings: bool = False  # how many rows of each table hold the person's data (/forget)
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The data loaded for `Needs`, passed to `step` with the clock reading."""
-
-    now: datetime  # aware, UTC
-    person: PersonView
-    is_new: bool = False
-    entry: EntryView | None = None
-    recent: tuple[EntryView, ...] = ()
-    summary: YearSummary | None = None
-    oldest_pending: EntryView | None = None
-    timezone_hint: str | None = None
-    record: Record | None = None
-    feeds: tuple[FeedView, ...] = ()
-    occurrence: OccurrenceView | None = None  # None also when it is not this person's
-    allow_private_feeds: bool = False  # operator setting CALENDAR_ALLOW_PRIVATE_NETWORKS
-    report: Report | None = None
-    assessment: Assessment | None = None  # with `summary`, for `Needs.standing`
-    plan: Plan | None = None
-    periods: tuple[StatusPeriod, ...] = ()  # every status period, in the order added
-    linked: tuple[EntryView, ...] = ()
-    holdings: Mapping[str, int] = field(default_factory=dict)  # table name -> rows
 
 
 # Effects: what the engine must write, in the same transaction as the new state.
@@ -331,7 +284,7 @@ class DecideOccurrence:
     entry_number: int | None = None
 
 
-# The plan (storage.plan). The dialogue checks each against the loaded plan first; a
+# The plan (storage.plan_store). The dialogue checks each against the loaded plan first; a
 # PlanError the engine still meets (a change made meanwhile) becomes a reply.
 
 

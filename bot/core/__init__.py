@@ -1,0 +1,1 @@
+"""The pure core: values, rules, schemes, parsing and wording. No I/O."""

@@ -1,0 +1,26 @@
+"""One CPD year of one person with its plan and status periods: what /export pdf, the
+year-end summary and an audit need to assess and print it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+
+from bot.core.assess import Assessment, assess
+from bot.core.export import Record
+from bot.core.plan import Plan, StatusPeriod
+
+
+@dataclass(frozen=True)
+class Report:
+    """One CPD year of one person, with everything needed to assess and print it."""
+
+    record: Record
+    plan: Plan
+    periods: tuple[StatusPeriod, ...]
+    today: date
+
+    @cached_property
+    def assessment(self) -> Assessment:
+        return assess(self.record, today=self.today, periods=self.periods, plan=self.plan)

@@ -1,0 +1,1 @@
+"""Services: the engine, records and documents, scheduled jobs and calendar sources (I/O)."""
