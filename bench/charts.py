@@ -29,8 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.core.model import IdentityKey, Outgoing
 from bot.core.schemes import default_schemes
-from bot.services.jobs import Jobs, RateLimit
-from storage import repo
+from bot.services.outbound.jobs import Jobs
+from bot.services.outbound.rate_limits import RateLimit
+from storage import entry_store, repo
 from storage.db import Database
 
 DUE = datetime(2026, 11, 1, 9, tzinfo=UTC)  # 09:00 in London, GMT again by then
@@ -64,7 +65,7 @@ def build(db: Database, people: int, entries: int) -> None:
             )
             cats = [c.id for c in scheme.categories]
             for n in range(1, entries + 1):
-                repo.create_entry(
+                entry_store.create_entry(
                     s,
                     person.id,
                     number=n,

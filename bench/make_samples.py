@@ -24,8 +24,8 @@ from bot.services import records
 from bot.services.chart import progress_png
 from bot.services.engine import Engine
 from bot.services.printable import to_markdown, to_pdf
+from storage import entry_store, repo
 from storage import plan_store as plan_repo
-from storage import repo
 from storage.db import Database
 
 NOW = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
@@ -294,7 +294,7 @@ def _build(engine: Engine, key: IdentityKey, scheme: str, name: str, year: Year)
         for n, (day, minutes, cat, title, a1, a2) in enumerate(year, 1):
             category = sch.category(cat)
             structured = category.structured if category else None
-            repo.create_entry(
+            entry_store.create_entry(
                 session,
                 person.id,
                 number=n,

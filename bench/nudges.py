@@ -42,7 +42,8 @@ import pgscratch
 
 from bot.core.model import IdentityKey, Outgoing
 from bot.core.schemes import default_schemes
-from bot.services.jobs import Jobs, RateLimit
+from bot.services.outbound.jobs import Jobs
+from bot.services.outbound.rate_limits import RateLimit
 from storage import outbox
 from storage.db import Database
 

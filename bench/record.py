@@ -8,7 +8,7 @@ reflections, one in ten still pending) with plain `executemany`, or the same dat
 scratch schema of a PostgreSQL database with COPY (then VACUUM ANALYZE), and times:
 
 - /status through `Engine.process` (identity, conversation, the year counted and assessed
-  by `records.standing`, reply, commit), `records.standing` alone and `repo.year_summary`
+  by `records.standing`, reply, commit), `records.standing` alone and `tally.year_summaries`
   alone;
 - the PDF export as `cpdbot export --format pdf` does it: load the record, plan and
   status periods, assess, draw the chart, lay out the PDF. All of the person's entries
@@ -39,7 +39,7 @@ from bot.core.model import IdentityKey, Incoming
 from bot.core.schemes import default_schemes
 from bot.services import records
 from bot.services.engine import Engine
-from storage import repo
+from storage import repo, tally
 from storage.db import Database
 from storage.models import Identity, Person
 
@@ -253,7 +253,7 @@ def loaded(url: str) -> bool:
 
 
 def measure(url: str, person_entries: int) -> None:
-    """Time /status, repo.year_summary and the PDF export on the loaded database."""
+    """Time /status, tally.year_summaries and the PDF export on the loaded database."""
     db = Database(url)
     with db.transaction() as s:
         n = s.connection().exec_driver_sql("SELECT count(*) FROM entry").scalar()
@@ -273,10 +273,10 @@ def measure(url: str, person_entries: int) -> None:
 
     def summary() -> None:
         with db.transaction() as s:
-            repo.year_summary(s, 1, date(2026, 1, 1), date(2027, 1, 1))
+            tally.year_summaries(s, {1: (date(2026, 1, 1), date(2027, 1, 1))})
 
     lat = timed(summary, 50)
-    print(f"repo.year_summary alone: median {statistics.median(lat):.1f} ms")
+    print(f"tally.year_summaries alone: median {statistics.median(lat):.1f} ms")
 
     def standing() -> None:
         with db.transaction() as s:

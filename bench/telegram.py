@@ -53,6 +53,7 @@ from bot.core.schemes import default_schemes  # noqa: E402
 from bot.services.engine import Engine, Handled  # noqa: E402
 from cpdbot.app import run_loop, settle_memory  # noqa: E402
 from cpdbot.config import Settings  # noqa: E402
+from cpdbot.platform_settings import telegram_settings  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Entry  # noqa: E402
 
@@ -212,7 +213,7 @@ async def worker(args: argparse.Namespace, db_url: str) -> dict[str, Any]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     config = WebhookConfig(f"http://127.0.0.1:{sock.getsockname()[1]}/telegram", SECRET)
-    bot = build_bot(settings)
+    bot = build_bot(telegram_settings(settings))
     if args.httpx:  # python-telegram-bot's default transport, for comparison
         bot = ExtBot(
             settings.telegram_bot_token or "",

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from adapters import console
 from bot.services.engine import Engine
-from cpdbot import scheduling
+from cpdbot import delivery
 from cpdbot.config import Settings
 
 T = TypeVar("T")
@@ -51,16 +51,18 @@ def run_loop(main: Coroutine[Any, Any, T]) -> T:
 
 
 async def run(engine: Engine, settings: Settings, user: str) -> None:
-    """Serve until stopped. Each adapter module exposes `serve(engine, settings)`."""
+    """Serve until stopped. Each adapter module exposes `serve(engine, its own settings)`."""
     services: list[Awaitable[None]] = []
     if settings.telegram_enabled:
         from adapters.telegram import serve as serve_telegram
+        from cpdbot.platform_settings import telegram_settings
 
-        services.append(serve_telegram(engine, settings))
+        services.append(serve_telegram(engine, telegram_settings(settings)))
     if settings.slack_enabled:
         from adapters.slack import serve as serve_slack
+        from cpdbot.platform_settings import slack_settings
 
-        services.append(serve_slack(engine, settings))
+        services.append(serve_slack(engine, slack_settings(settings)))
     console_out = None
     if not services:
         print(
@@ -73,7 +75,7 @@ async def run(engine: Engine, settings: Settings, user: str) -> None:
         # Another worker, or cron with `cpdbot tick`, runs the scheduler.
         await asyncio.gather(*services)
         return
-    async with scheduling.running(
+    async with delivery.running(
         engine.db, engine.schemes, settings, engine.clock, console_out=console_out
     ):
         await asyncio.gather(*services)

@@ -3,43 +3,51 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import getpass
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from adapters import console
-from bot.core.model import IdentityKey
-from bot.core.parsing import warm_up
-from bot.core.schemes import SchemeError, load_schemes
-from bot.services import records
-from bot.services.engine import Engine
-from cpdbot import app, logs
-from cpdbot.config import Settings
-from storage import migrate
-from storage.backup import backup_sqlite
-from storage.db import Database
+from cpdbot import logs
+
+if TYPE_CHECKING:
+    from bot.services.engine import Engine
+    from cpdbot.config import Settings
+    from storage.db import Database
+
+# Only argparse is loaded to parse the command line (`cpdbot --help` stays fast); each
+# handler imports what its command needs: the database, the engine, the documents, the
+# scheduler and the platforms' libraries are heavy (bench/startup.py, tests/test_startup.py).
 
 
 def _settings() -> Settings:
+    from cpdbot.config import Settings
+
     return Settings()
 
 
 def _database(url: str | None, settings: Settings) -> Database:
     """The database, its schema checked: created in an empty one, refused when outdated."""
+    from storage import migrate
+    from storage.db import Database
+
     db = Database(url or settings.database_url)
     migrate.ensure_current(db)
     return db
 
 
 def _engine(db: Database, settings: Settings) -> Engine:
+    from bot.core.schemes import load_schemes
+    from bot.services.engine import Engine
+
     schemes = load_schemes(settings.cpdbot_schemes_dir)
     return Engine(db, schemes, allow_private_feeds=settings.calendar_allow_private_networks)
 
 
 def _default_user() -> str:
+    import getpass
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -47,6 +55,11 @@ def _default_user() -> str:
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from adapters import console
+    from bot.core.parsing import warm_up
+
     db = _database(args.db, settings)
     engine = _engine(db, settings)
     warm_up()
@@ -56,6 +69,9 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.core.parsing import warm_up
+    from cpdbot import app
+
     db = _database(args.db, settings)
     engine = _engine(db, settings)
     warm_up()
@@ -65,6 +81,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.core.model import IdentityKey
+    from bot.services import records
+
     db = _database(args.db, settings)
     engine = _engine(db, settings)
     report = records.report_for(engine, IdentityKey.parse(args.user), args.year)
@@ -83,6 +102,9 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.core.model import IdentityKey
+    from bot.services import records
+
     db = _database(args.db, settings)
     engine = _engine(db, settings)
     try:
@@ -120,14 +142,17 @@ def _instant(text: str) -> datetime:
 
 
 def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
-    from cpdbot import scheduling
+    import asyncio
+
+    from bot.core.schemes import load_schemes
+    from cpdbot import delivery
 
     db = _database(args.db, settings)
     schemes = load_schemes(settings.cpdbot_schemes_dir)
     at = args.at or datetime.now(UTC)
-    report = asyncio.run(scheduling.tick(db, schemes, settings, at, print_all=args.print_all))
+    report = asyncio.run(delivery.tick(db, schemes, settings, at, print_all=args.print_all))
     for sent in report.sent:
-        print(scheduling.format_sent(sent))
+        print(delivery.format_sent(sent))
     sys.stdout.flush()
     print(
         f"tick {at.isoformat()}: {len(report.sent)} sent, {report.enqueued} newly due, "
@@ -142,6 +167,9 @@ def _shown(db: Database) -> str:
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from storage import migrate
+    from storage.db import Database
+
     db = Database(args.db or settings.database_url)
     before = migrate.current(db)
     migrate.upgrade(db)
@@ -152,6 +180,9 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_db_current(args: argparse.Namespace, settings: Settings) -> int:
+    from storage import migrate
+    from storage.db import Database
+
     db = Database(args.db or settings.database_url)
     at, latest = migrate.current(db), migrate.head()
     state = "up to date"
@@ -162,6 +193,9 @@ def cmd_db_current(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_db_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.backup import backup_sqlite
+    from storage.db import Database
+
     db = Database(args.db or settings.database_url)
     if not db.is_sqlite:
         print(
@@ -237,20 +271,32 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _refusal(exc: Exception) -> str | None:
+    """What to print for an error that is the user's to fix (None: not one of those)."""
+    from bot.core.schemes import SchemeError
+    from storage.migrate import SchemaError
+
+    if isinstance(exc, SchemeError):
+        return f"Scheme error: {exc}"
+    if isinstance(exc, SchemaError):
+        return f"Database schema: {exc}"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         settings = _settings()
         logs.setup(settings.log_level, settings.log_format)
         return int(args.func(args, settings))
-    except SchemeError as exc:
-        print(f"Scheme error: {exc}", file=sys.stderr)
-        return 2
-    except migrate.SchemaError as exc:
-        print(f"Database schema: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        message = _refusal(exc)
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported where it is used: a bot whose schema is current never loads it.
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -20,12 +23,16 @@ class SchemaError(Exception):
 
 
 def _config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
 
 
 def head() -> str:
+    from alembic.script import ScriptDirectory
+
     head_rev = ScriptDirectory.from_config(_config()).get_current_head()
     assert head_rev is not None
     return head_rev
@@ -33,6 +40,8 @@ def head() -> str:
 
 def current(db: Database) -> str | None:
     """The revision the database is at (None: never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+
     with db.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
@@ -45,6 +54,8 @@ def upgrade(db: Database, revision: str = "head") -> None:
     the migration (a PRAGMA that only works outside a transaction) and the result is checked
     with `foreign_key_check` before it is committed.
     """
+    from alembic import command
+
     config = _config()
     with db.engine.connect() as conn:
         raw = conn.connection.dbapi_connection if db.is_sqlite else None
@@ -70,6 +81,9 @@ def ensure_current(db: Database) -> None:
     default. A database with tables but an older revision is left alone: upgrading it is an
     operator's decision (`cpdbot db upgrade`, after a backup).
     """
+    newest = newest_revision()
+    if newest is not None and recorded_revision(db) == newest:
+        return  # the usual case, decided without loading Alembic
     at = current(db)
     latest = head()
     if at == latest:
@@ -83,6 +97,8 @@ def ensure_current(db: Database) -> None:
             "This database has cpdbot tables but no migration record. "
             "Back it up, then run `cpdbot db upgrade` (or start from an empty database)."
         )
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(_config())
     known = {rev.revision for rev in script.walk_revisions()}
     if at not in known:
@@ -94,3 +110,40 @@ def ensure_current(db: Database) -> None:
         f"The database schema ({at}) is older than this cpdbot ({latest}). "
         "Back it up, then run `cpdbot db upgrade`."
     )
+
+
+def recorded_revision(db: Database) -> str | None:
+    """The one revision in `alembic_version`, read with plain SQL (None: none recorded)."""
+    with db.engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    return str(rows[0][0]) if len(rows) == 1 else None
+
+
+_REVISION_NAMES = ("revision", "down_revision")
+
+
+def newest_revision() -> str | None:
+    """The head revision, read from the migration files' `revision` and `down_revision`
+    without loading Alembic (None when they do not have exactly one head)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            target: ast.expr
+            if isinstance(node, ast.AnnAssign) and node.value is not None:
+                target, expression = node.target, node.value
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, expression = node.targets[0], node.value
+            else:
+                continue
+            if not isinstance(target, ast.Name) or target.id not in _REVISION_NAMES:
+                continue
+            value = ast.literal_eval(expression)
+            if target.id == "revision":
+                revisions.add(str(value))
+            elif target.id == "down_revision" and value is not None:
+                parents.update([value] if isinstance(value, str) else value)
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None

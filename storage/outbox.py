@@ -233,24 +233,25 @@ def claim(
         )
         .order_by(col(Outbox.due_at), col(Outbox.id))
     ).all()
-    return [
-        Claimed(
-            id=int(o.id or 0),
-            person_id=o.person_id,
-            identity_id=int(ident.id or 0),
-            kind=o.kind,
-            key=o.key,
-            payload=dict(o.payload),
-            attempts=o.attempts,
-            platform=ident.platform,
-            workspace=ident.workspace,
-            user_id=ident.user_id,
-            chat_id=ident.chat_id,
-            timezone=zone,
-            paused_until=paused_until,
-        )
-        for o, ident, zone, paused_until in rows
-    ]
+    return [_claimed(o, ident, zone, paused_until) for o, ident, zone, paused_until in rows]
+
+
+def _claimed(o: Outbox, ident: Identity, zone: str, paused_until: date | None) -> Claimed:
+    return Claimed(
+        id=int(o.id or 0),
+        person_id=o.person_id,
+        identity_id=int(ident.id or 0),
+        kind=o.kind,
+        key=o.key,
+        payload=dict(o.payload),
+        attempts=o.attempts,
+        platform=ident.platform,
+        workspace=ident.workspace,
+        user_id=ident.user_id,
+        chat_id=ident.chat_id,
+        timezone=zone,
+        paused_until=paused_until,
+    )
 
 
 def _finish(session: Session, row_id: int, worker: str, **values: Any) -> bool:

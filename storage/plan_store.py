@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from bot.core.plan import (
     AREAS,
+    MAX_RESPONSIBILITIES,
     GapNote,
     ObjectiveStatus,
     ObjectiveView,
@@ -36,7 +37,6 @@ from storage.models import (
     StatusPeriodRow,
 )
 
-MAX_RESPONSIBILITIES = 20
 OBJECTIVE_FIELDS = {"title", "area", "target_date"}
 
 

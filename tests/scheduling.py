@@ -12,8 +12,9 @@ from sqlmodel import select
 from bot.core.model import IdentityKey, Outgoing, ReflectionView
 from bot.core.schemes import Scheme
 from bot.services.engine import Engine
-from bot.services.jobs import Jobs, Sent, TickReport
-from storage import repo
+from bot.services.outbound.jobs import Jobs
+from bot.services.outbound.sending import Sent, TickReport
+from storage import entry_store, repo
 from storage.db import Database
 from storage.models import Outbox, Person
 from tests.conftest import Chat, Clock
@@ -96,7 +97,7 @@ def add_entry(
         assert person is not None
         number = person.last_entry_number + 1
         answer = None if pending else "Learned something"
-        repo.create_entry(
+        entry_store.create_entry(
             s,
             person.id,
             number=number,

@@ -6,10 +6,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.core.assess import Assessment, Requirement, assess, find_gaps
-from bot.core.export import Record
+from bot.core.assess import assess
+from bot.core.assessment import Assessment, Requirement
 from bot.core.model import EntryView, PersonView, ReflectionView
 from bot.core.plan import GapNote, ObjectiveView, Plan, StatusPeriod
+from bot.core.record import Record
+from bot.core.scheme_checks import find_gaps
 from bot.core.schemes import Scheme
 
 TODAY = date(2026, 11, 22)

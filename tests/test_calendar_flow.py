@@ -22,7 +22,8 @@ from sqlmodel import select
 from bot.core.model import IdentityKey
 from bot.core.schemes import Scheme
 from bot.services.engine import Engine
-from bot.services.jobs import Jobs, Sent
+from bot.services.outbound.jobs import Jobs
+from bot.services.outbound.sending import Sent
 from storage.db import Database
 from storage.models import CalendarFeed, Entry, SeenOccurrence
 from tests.conftest import FIXTURES, Chat, Clock, new_sqlite

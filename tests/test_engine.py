@@ -12,7 +12,7 @@ from bot.core.export import read_csv, read_json, to_csv, to_json
 from bot.core.model import IdentityKey, Incoming, Kind, ReflectionView
 from bot.core.schemes import Scheme
 from bot.services.engine import Engine
-from storage import repo
+from storage import entry_store, repo
 from storage.db import Database
 from storage.models import Conversation, Entry, Identity, Person, ProcessedEvent, Reflection
 from tests.conftest import Chat, Clock
@@ -273,7 +273,7 @@ def test_saving_an_entry_moves_the_counter_of_a_person_already_loaded(db: Databa
     with db.transaction() as s:
         _, person, _ = repo.get_or_create_identity(s, IdentityKey("console", "ada"), now=now)
         assert person.id is not None and person.last_entry_number == 0
-        entry_id = repo.create_entry(
+        entry_id = entry_store.create_entry(
             s,
             person.id,
             number=7,
@@ -287,7 +287,7 @@ def test_saving_an_entry_moves_the_counter_of_a_person_already_loaded(db: Databa
             now=now,
         )
         assert person.last_entry_number == 7  # read again from the database
-        repo.create_entry(
+        entry_store.create_entry(
             s,
             person.id,
             number=3,  # an older number (an import): the counter stays

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from aiohttp import web
 
-from adapters.health import healthz
+from adapters.healthz import healthz
 from bot.core.model import IdentityKey, Incoming
 from bot.services import health
 from bot.services.engine import Engine

@@ -19,9 +19,10 @@ from sqlmodel import col, select
 
 from bot.core.model import IdentityKey, Incoming, Unreachable
 from bot.core.schemes import Scheme
-from bot.services import jobs as jobs_mod
 from bot.services.engine import Engine
-from bot.services.jobs import Jobs, RateLimit, RateLimiter
+from bot.services.outbound import planner, rate_limits, sending
+from bot.services.outbound.jobs import Jobs
+from bot.services.outbound.rate_limits import RateLimit, RateLimiter
 from storage import conversations, outbox
 from storage.db import Database
 from storage.models import Identity, Outbox, ProcessedEvent
@@ -89,7 +90,7 @@ def test_two_workers_never_claim_the_same_row(db: Database, schemes: dict[str, S
     def work(jobs: Jobs) -> None:
         barrier.wait()
         got: list[int] = []
-        while batch := jobs._claim("console", NINE, 7):
+        while batch := jobs.sending.claim("console", NINE, 7):
             got += [r.id for r in batch]
         claimed[jobs.worker] = got
 
@@ -110,13 +111,13 @@ def test_crash_between_claim_and_send_is_retried_once_the_claim_is_stale(
     # A worker plans and claims the nudge, then dies before sending it.
     dead = Jobs(db, schemes, clock, senders={}, worker="dead")
     dead.plan(NINE)
-    (claimed,) = dead._claim("console", NINE, 10)
+    (claimed,) = dead.sending.claim("console", NINE, 10)
     (row,) = outbox_rows(db, "nudge")
     assert (row.state, row.claimed_by, row.attempts) == ("claimed", "dead", 1)
     jobs, recorder = make_jobs(db, schemes, clock)
     assert tick(jobs, clock, NINE + timedelta(minutes=1)) == []  # the claim is fresh
-    assert tick(jobs, clock, NINE + jobs_mod.CLAIM_TIMEOUT) == []  # not older than the timeout
-    sent = tick(jobs, clock, NINE + jobs_mod.CLAIM_TIMEOUT + timedelta(seconds=1))
+    assert tick(jobs, clock, NINE + sending.CLAIM_TIMEOUT) == []  # not older than the timeout
+    sent = tick(jobs, clock, NINE + sending.CLAIM_TIMEOUT + timedelta(seconds=1))
     assert [(m.kind, m.key) for m in sent] == [("nudge", "2026-12")]
     (row,) = outbox_rows(db, "nudge")
     assert (row.state, row.claimed_by, row.attempts) == ("sent", jobs.worker, 2)
@@ -151,11 +152,11 @@ def test_errors_are_retried_with_backoff_then_given_up(
     # A message that keeps failing is given up after MAX_ATTEMPTS.
     recorder.fail_with += [RuntimeError("500")] * 10
     at = datetime(2027, 1, 1, 9, tzinfo=UTC)
-    for _ in range(jobs_mod.MAX_ATTEMPTS + 2):
+    for _ in range(sending.MAX_ATTEMPTS + 2):
         run_tick(jobs, clock, at)
         at += timedelta(hours=2)
     january = [r for r in outbox_rows(db, "nudge") if r.key == "2027-01"]
-    assert [(r.state, r.attempts) for r in january] == [("failed", jobs_mod.MAX_ATTEMPTS)] * 2
+    assert [(r.state, r.attempts) for r in january] == [("failed", sending.MAX_ATTEMPTS)] * 2
     assert "RuntimeError: 500" in (january[0].last_error or "")
 
 
@@ -314,7 +315,7 @@ def test_tick_rejects_a_bad_instant(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("platform", ["telegram", "slack"])
 def test_default_limits_cover_the_platforms(platform: str) -> None:
-    limit = jobs_mod.DEFAULT_LIMITS[platform]
+    limit = rate_limits.DEFAULT_LIMITS[platform]
     assert limit.per_second and limit.per_recipient >= 1.0
 
 
@@ -347,7 +348,7 @@ def test_finished_outbox_rows_go_after_their_keep_and_pending_ones_never(
     clock = Clock(NINE)
     user(Engine(db, schemes, clock), "ann")
     pid, iid = person_of(db, "ann").id or 0, identity_id(db, "ann")
-    long_ago = NINE - jobs_mod.KEEP_OUTBOX - timedelta(days=1)
+    long_ago = NINE - planner.KEEP_OUTBOX - timedelta(days=1)
     with db.transaction() as s:
         outbox.enqueue(
             s,
@@ -372,13 +373,13 @@ def test_pruning_a_backlog_goes_in_batches(
 ) -> None:
     clock = Clock(NINE)
     user(Engine(db, schemes, clock), "ann")
-    old = NINE - jobs_mod.KEEP_PROCESSED - timedelta(days=1)
+    old = NINE - planner.KEEP_PROCESSED - timedelta(days=1)
     with db.transaction() as s:
         for n in range(25):
             conversations.mark_processed(s, "telegram", f"u{n}", now=old)
         conversations.mark_processed(s, "telegram", "today", now=NINE)
-    monkeypatch.setattr(jobs_mod, "PRUNE_BATCH", 10)
-    monkeypatch.setattr(jobs_mod, "PRUNE_BATCHES", 2)
+    monkeypatch.setattr(planner, "PRUNE_BATCH", 10)
+    monkeypatch.setattr(planner, "PRUNE_BATCHES", 2)
     jobs, _ = make_jobs(db, schemes, clock)
     assert jobs.prune(NINE) == (20, 0)  # two batches this run
     assert jobs.prune(NINE) == (5, 0)  # the rest on the next
@@ -390,7 +391,7 @@ def test_the_planner_prunes_at_most_hourly(db: Database, schemes: dict[str, Sche
     clock = Clock(NINE)
     user(Engine(db, schemes, clock), "ann")
     jobs, _ = make_jobs(db, schemes, clock)
-    old = NINE - jobs_mod.KEEP_PROCESSED - timedelta(days=1)
+    old = NINE - planner.KEEP_PROCESSED - timedelta(days=1)
 
     def add_old(key: str) -> None:
         with db.transaction() as s:

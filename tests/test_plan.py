@@ -21,8 +21,8 @@ from bot.core.plan import (
 )
 from bot.services import records
 from bot.services.engine import Engine
+from storage import entry_store, repo
 from storage import plan_store as plan_repo
-from storage import repo
 from storage.db import Database
 from storage.models import Person
 
@@ -36,7 +36,7 @@ def person(session: Session, name: str, scheme: str = "step") -> Person:
 
 
 def add_entry(session: Session, p: Person, number: int, day: str, minutes: int, title: str) -> None:
-    repo.create_entry(
+    entry_store.create_entry(
         session,
         p.id,
         number=number,
@@ -82,7 +82,7 @@ def test_objectives_are_numbered_per_person_and_linked_to_entries(db: Database) 
         assert plan_repo.link_entry(s, ann.id, 1, 1) is False  # already linked
     with db.transaction() as s:
         plan = plan_repo.load_plan(s, ann.id)
-        entries = repo.entries_between(s, ann.id, date(2026, 1, 1), date(2027, 1, 1))
+        entries = entry_store.entries_between(s, ann.id, date(2026, 1, 1), date(2027, 1, 1))
         assert plan_repo.load_plan(s, bob.id).links == frozenset()
     assert plan.links == {(1, 1), (2, 1)}
     assert [o.title for o in plan.objectives_of(1)] == ["IHT on pensions"]
@@ -127,14 +127,14 @@ def test_deleted_entries_drop_out_of_links_and_deleting_an_objective_keeps_entri
         plan_repo.add_objective(s, ann.id, title="T", area="technical", target_date=None, now=NOW)
         plan_repo.link_entry(s, ann.id, 1, 1)
         plan_repo.link_entry(s, ann.id, 2, 1)
-        entry = repo.get_entry(s, ann.id, 2)
+        entry = entry_store.get_entry(s, ann.id, 2)
         assert entry is not None
-        repo.set_deleted(s, entry, deleted=True, now=NOW)
+        entry_store.set_deleted(s, entry, deleted=True, now=NOW)
         assert plan_repo.load_plan(s, ann.id).links == {(1, 1)}
         plan_repo.delete_objective(s, ann.id, 1)
         plan = plan_repo.load_plan(s, ann.id)
         assert plan.objectives == () and plan.links == frozenset()
-        assert len(repo.entries_between(s, ann.id, date(2026, 1, 1), date(2027, 1, 1))) == 1
+        assert len(entry_store.entries_between(s, ann.id, date(2026, 1, 1), date(2027, 1, 1))) == 1
 
 
 def test_objective_done_and_reordering_in_review(db: Database) -> None:

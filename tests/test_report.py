@@ -12,9 +12,9 @@ import pytest
 from pypdf import PdfReader
 
 from bot.core.assess import assess
-from bot.core.export import Record
 from bot.core.model import EntryView, PersonView, ReflectionView
 from bot.core.plan import GapNote, ObjectiveView, Plan
+from bot.core.record import Record
 from bot.core.schemes import Scheme
 from bot.services.chart import progress_png
 from bot.services.printable import to_markdown, to_pdf

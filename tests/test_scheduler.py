@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core import agenda as sched
+from bot.core import notices
 from bot.core.model import IdentityKey, PersonView, Unreachable, YearSummary
 from bot.core.schemes import Scheme
 from bot.core.zones import local_instant
@@ -115,7 +116,7 @@ def test_nudge_text_has_progress_pace_balance_reflections_and_one_suggestion(
     ies = schemes["ies"]
     person = view(scheme_id="ies", status_id=ies.default_status)
     now = utc(2026, 12, 1, 9)
-    msg = sched.monthly_nudge(
+    msg = notices.monthly_nudge(
         person,
         ies,
         summary({ies.categories[0].id: 600, ies.categories[1].id: 120}, pending=2),
@@ -140,11 +141,11 @@ def test_only_when_behind_skips_someone_on_pace_and_up_to_date(
     person = view(nudge_mode="behind")
     now = utc(2026, 7, 1, 8)  # half way through the year: 15 h expected
     on_pace = summary({"training_courses": 16 * 60})
-    assert sched.monthly_nudge(person, iet, on_pace, period="p", due=now, now=now) is None
+    assert notices.monthly_nudge(person, iet, on_pace, period="p", due=now, now=now) is None
     behind = summary({"training_courses": 5 * 60})
-    assert sched.monthly_nudge(person, iet, behind, period="p", due=now, now=now) is not None
+    assert notices.monthly_nudge(person, iet, behind, period="p", due=now, now=now) is not None
     owes = summary({"training_courses": 16 * 60}, pending=1)
-    assert sched.monthly_nudge(person, iet, owes, period="p", due=now, now=now) is not None
+    assert notices.monthly_nudge(person, iet, owes, period="p", due=now, now=now) is not None
 
 
 def test_later_is_this_evening_or_tomorrow_morning() -> None:
@@ -256,10 +257,10 @@ def test_charts_are_drawn_in_worker_processes_when_configured(
         user(engine, name)
         add_entry(db, name, day=date(2026, 2, 10), minutes=150, created_at=clock.now)
     jobs, _ = make_jobs(db, schemes, clock)
-    jobs.chart_processes = 2
+    jobs.charts.processes = 2
     try:
         sent = tick(jobs, clock, utc(2026, 3, 1, 9, 1))
-        pool = jobs._chart_pool
+        pool = jobs.charts.pool
         assert pool is not None  # the charts were drawn there
         workers = {p.pid for p in pool._processes.values()}  # type: ignore[union-attr]
         assert workers and os.getpid() not in workers
@@ -269,7 +270,7 @@ def test_charts_are_drawn_in_worker_processes_when_configured(
     for nudge in sent:
         chart = nudge.reply.attachment
         assert chart is not None and png_size(chart.content) == (1000, 500)
-    assert jobs._chart_pool is None  # closed
+    assert jobs.charts.pool is None  # closed
 
 
 def test_a_chart_that_cannot_be_drawn_leaves_the_nudge_to_go_alone(

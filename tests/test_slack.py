@@ -30,14 +30,15 @@ import pytest
 from sqlmodel import select
 
 from adapters.slack import SlackBot, SlackSender, blocks, serve
-from adapters.slack.app import Turns
 from adapters.slack.sender import make_client
 from adapters.slack.server import SlackConfigError
 from bot.core.model import Attachment, IdentityKey, Outgoing, Unreachable
 from bot.services.engine import Engine
 from cpdbot.config import Settings
+from cpdbot.platform_settings import slack_settings
 from storage.db import Database
 from storage.models import InboxUpdate
+from storage.writers import WriterTurns as Turns
 from tests.conftest import FIXTURES, NOW
 from tests.fake_slack import APP_ID, BOT_USER, FakeSlack
 
@@ -901,7 +902,7 @@ async def test_serve_runs_http_mode_until_cancelled(engine: Engine, fake: FakeSl
         slack_http_port=0,
         slack_api_url=fake.api_url,
     )
-    task = asyncio.create_task(serve(engine, settings))
+    task = asyncio.create_task(serve(engine, slack_settings(settings)))
     await fake.wait_for(lambda: bool(fake.called("auth.test")))
     assert not task.done()
     task.cancel()
@@ -918,7 +919,7 @@ async def test_serve_runs_socket_mode_when_an_app_token_is_set(
         slack_app_token="xapp-1-A0CPDBOT01-1234-abcd",
         slack_api_url=fake.api_url,  # also where apps.connections.open is asked
     )
-    task = asyncio.create_task(serve(engine, settings))
+    task = asyncio.create_task(serve(engine, slack_settings(settings)))
     try:
         await fake.wait_for(lambda: fake.socket_connected)
         body = message_im(T1, "U0OLGA0001", "DU0OLGA0001", "hello")
@@ -945,16 +946,16 @@ async def test_serve_stops_at_once_on_a_rejected_token(engine: Engine, fake: Fak
         slack_api_url=fake.api_url,
     )
     with pytest.raises(SlackConfigError, match="SLACK_APP_TOKEN"):
-        await serve(engine, settings)
+        await serve(engine, slack_settings(settings))
     fake.fail("auth.test", error="invalid_auth")
     with pytest.raises(SlackConfigError, match="SLACK_BOT_TOKEN"):
-        await serve(engine, settings)
+        await serve(engine, slack_settings(settings))
 
 
 async def test_serve_refuses_http_mode_without_a_signing_secret(engine: Engine) -> None:
     settings = Settings(_env_file=None, slack_bot_token=TOKEN)  # type: ignore[call-arg]
     with pytest.raises(SlackConfigError, match="SLACK_SIGNING_SECRET"):
-        await serve(engine, settings)
+        await serve(engine, slack_settings(settings))
 
 
 # ---------------------------------------------------------------- the manifest

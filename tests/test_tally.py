@@ -1,4 +1,4 @@
-"""/status and App Home assess a CPD year counted by the database (`repo.year_tally`), not
+"""/status and App Home assess a CPD year counted by the database (`tally.year_tally`), not
 the loaded record. For every scheme that must decide exactly what the loaded record does
 (`Report.assessment`: exports, the nudge chart), and /status must read the same."""
 
@@ -16,13 +16,14 @@ from bot.core.model import (
     ReflectionView,
 )
 from bot.core.plan import GapNote, StatusPeriod
+from bot.core.record import summary_of
 from bot.core.schemes import Scheme
 from bot.core.snapshot import Snapshot
 from bot.dialogue import Context, Conv, step
 from bot.services import records
-from bot.services.engine import Engine, summary_of
+from bot.services.engine import Engine
+from storage import entry_store, repo, tally
 from storage import plan_store as plan_repo
-from storage import repo
 from storage.db import Database
 from storage.models import Person
 from tests.conftest import Chat, Clock
@@ -267,7 +268,7 @@ def store(db: Database, key: IdentityKey, year: Year, now: datetime) -> None:
         for period in year.periods:
             plan_repo.add_status_period(s, person.id, period)
         for act in year.activities:
-            repo.create_entry(
+            entry_store.create_entry(
                 s,
                 person.id,
                 number=act.number,
@@ -285,9 +286,9 @@ def store(db: Database, key: IdentityKey, year: Year, now: datetime) -> None:
             for objective in act.objectives:
                 plan_repo.link_entry(s, person.id, act.number, objective)
             if act.deleted:
-                entry = repo.get_entry(s, person.id, act.number)
+                entry = entry_store.get_entry(s, person.id, act.number)
                 assert entry is not None
-                repo.set_deleted(s, entry, deleted=True, now=now)
+                entry_store.set_deleted(s, entry, deleted=True, now=now)
 
 
 @pytest.mark.parametrize("name", YEARS)
@@ -350,4 +351,4 @@ def test_pending_reflections_are_counted_once_an_entry(
 
 def test_an_answer_is_blank_in_the_database_exactly_when_python_strips_it_away() -> None:
     blank = {c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()}
-    assert set(repo.STRIPPED) == blank
+    assert set(tally.STRIPPED) == blank

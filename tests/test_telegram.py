@@ -28,6 +28,7 @@ from adapters.telegram import (
     FloodControl,
     TelegramAdapter,
     TelegramSender,
+    TelegramSettings,
     WebhookConfig,
     build_bot,
     render,
@@ -55,6 +56,7 @@ from bot.core.model import Attachment, Choice, IdentityKey, Incoming, Kind, Outg
 from bot.dialogue import HELP
 from bot.services.engine import Engine, Handled
 from cpdbot.config import Settings
+from cpdbot.platform_settings import telegram_settings
 from storage import inbox
 from storage.db import Database
 from storage.models import Entry, Identity, InboxUpdate
@@ -77,12 +79,14 @@ async def fake() -> AsyncIterator[FakeTelegram]:
     await server.close()
 
 
-def settings_for(fake: FakeTelegram, **extra: Any) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        telegram_bot_token=fake.token,
-        telegram_base_url=fake.base_url,
-        **extra,
+def settings_for(fake: FakeTelegram, **extra: Any) -> TelegramSettings:
+    return telegram_settings(
+        Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            telegram_bot_token=fake.token,
+            telegram_base_url=fake.base_url,
+            **extra,
+        )
     )
 
 

@@ -1,4 +1,7 @@
-"""`serve(engine, settings)`: run the Slack app in Socket Mode or HTTP mode until cancelled."""
+"""`serve(engine, settings)`: run the Slack app in Socket Mode or HTTP mode until cancelled.
+
+`settings`: this adapter's own `SlackSettings`, built by the app from its configuration.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,9 @@ import sys
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.errors import SlackApiError
 
-from adapters.slack.app import EVENTS_PATH, SlackBot
+from adapters.slack.bolt_app import EVENTS_PATH, SlackBot
+from adapters.slack.options import SlackSettings
 from bot.services.engine import Engine
-from cpdbot.config import Settings
 
 log = logging.getLogger("cpdbot.slack")
 
@@ -20,13 +23,13 @@ class SlackConfigError(RuntimeError):
     """The Slack settings cannot work (missing secret, token rejected)."""
 
 
-async def serve(engine: Engine, settings: Settings) -> None:
+async def serve(engine: Engine, settings: SlackSettings) -> None:
     """Socket Mode when SLACK_APP_TOKEN is set, else HTTP on SLACK_HTTP_PORT at /slack/events."""
-    token = settings.slack_bot_token
+    token = settings.bot_token
     if not token:
         raise SlackConfigError("SLACK_BOT_TOKEN is not set.")
-    socket_mode = bool(settings.slack_app_token)
-    if not socket_mode and not settings.slack_signing_secret:
+    socket_mode = bool(settings.app_token)
+    if not socket_mode and not settings.signing_secret:
         raise SlackConfigError(
             "SLACK_SIGNING_SECRET is required in HTTP mode (it verifies that requests come "
             "from Slack). Set it, or set SLACK_APP_TOKEN to use Socket Mode instead."
@@ -34,8 +37,8 @@ async def serve(engine: Engine, settings: Settings) -> None:
     bot = SlackBot(
         engine,
         token=token,
-        signing_secret=settings.slack_signing_secret or "",
-        api_url=settings.slack_api_url,
+        signing_secret=settings.signing_secret or "",
+        api_url=settings.api_url,
     )
     try:
         try:
@@ -46,9 +49,9 @@ async def serve(engine: Engine, settings: Settings) -> None:
         # Before any new request, so a person's replayed messages come before their next.
         await bot.replay()
         if socket_mode:
-            await _socket_mode(bot, str(settings.slack_app_token))
+            await _socket_mode(bot, str(settings.app_token))
         else:
-            await _http(bot, settings.slack_http_host, settings.slack_http_port)
+            await _http(bot, settings.http_host, settings.http_port)
     finally:
         await bot.close()
 

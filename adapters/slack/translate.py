@@ -9,11 +9,11 @@ from typing import Any
 
 from adapters.slack.blocks import form_values, plain
 from bot.core.model import IdentityKey, Incoming, Kind
-from bot.dialogue import BUSY_COMMANDS, SLASHLESS
+from bot.services.commands import busy_commands, slashless_words
 
 PLATFORM = "slack"
 # Words that make `/cpd <word> ...` that command; anything else is a quick log line.
-COMMAND_WORDS = frozenset(SLASHLESS | BUSY_COMMANDS)
+COMMAND_WORDS = slashless_words() | busy_commands()
 
 
 @dataclass(frozen=True)

@@ -14,23 +14,23 @@ import json
 import logging
 import warnings
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 from telegram import BotCommand, ReplyParameters, Update, User
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import ExtBot
 from telegram.warnings import PTBUserWarning
 
-from adapters.inbox import Inbox
+from adapters.runtime import PersonQueues
 from adapters.telegram import translate
-from adapters.telegram.ordering import ChatQueues
 from adapters.telegram.translate import DocumentPart, Keyboard, TextPart
 from bot.core.model import Outgoing
+from bot.services.db_work import LoopOrThreads
 from bot.services.engine import Engine
+from bot.services.intake import Inbox
 
 log = logging.getLogger("cpdbot.telegram")
 
@@ -54,7 +54,6 @@ warnings.filterwarnings(
 )
 
 Bot = ExtBot[Any]
-T = TypeVar("T")
 Item = tuple[str, Update | None, bool]  # update id, the update (None: unreadable), answered
 
 
@@ -72,7 +71,7 @@ class TelegramAdapter:
     def __init__(self, engine: Engine, bot: Bot, *, drain_timeout: float = DRAIN_TIMEOUT) -> None:
         self.engine = engine
         self.bot = bot
-        self.queues: ChatQueues[Item] = ChatQueues(self._process)
+        self.queues = PersonQueues(log, name="chat")
         self.keyboards = Keyboards()
         self.drain_timeout = drain_timeout
         self._me: User | None = None
@@ -81,18 +80,8 @@ class TelegramAdapter:
         # SQLite call gives the GIL away and waits to get it back), which halved throughput
         # in bench/telegram.py. So on SQLite it runs on the event loop, one turn at a time;
         # on PostgreSQL a thread pool overlaps the network round trips.
-        self._executor = (
-            None
-            if engine.db.is_sqlite
-            else ThreadPoolExecutor(DB_THREADS, thread_name_prefix="telegram-db")
-        )
-        self.inbox = Inbox(engine.db, engine.clock, PLATFORM, self._db)
-
-    async def _db(self, work: Callable[..., T], *args: Any) -> T:
-        """Run blocking database work (inbox, engine): inline on SQLite, else in a thread."""
-        if self._executor is None:
-            return work(*args)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, work, *args)
+        self._db = LoopOrThreads(engine.db, DB_THREADS, "telegram-db")
+        self.inbox = Inbox(engine.db, engine.clock, PLATFORM, self._db.run)
 
     @property
     def me(self) -> User:
@@ -122,8 +111,7 @@ class TelegramAdapter:
             await initialize(self.bot)
         except BaseException:
             await self.bot.shutdown()
-            if self._executor is not None:
-                self._executor.shutdown(wait=False)
+            self._db.close(wait=False)
             raise
         self._me = self.bot.bot
         commands = [BotCommand(name, about) for name, about in translate.COMMANDS]
@@ -147,8 +135,7 @@ class TelegramAdapter:
             await self.queues.close()
             await self.inbox.flush()
             await self.bot.shutdown()
-            if self._executor is not None:
-                self._executor.shutdown(wait=True)
+            self._db.close(wait=True)
 
     # ------------------------------------------------------------ intake
 
@@ -181,9 +168,10 @@ class TelegramAdapter:
             update = Update.de_json(dict(payload), self.bot)
         except Exception:  # not an update this library can read: record it as handled
             log.exception("telegram update %s could not be read", key)
-            self.queues.submit(0, (key, None, answered))
+            self.queues.submit(0, functools.partial(self._process, (key, None, answered)))
             return
-        self.queues.submit(translate.chat_key(update), (key, update, answered))
+        work = functools.partial(self._process, (key, update, answered))
+        self.queues.submit(translate.chat_key(update), work)
 
     # ------------------------------------------------------------ handling
 
@@ -211,7 +199,7 @@ class TelegramAdapter:
         if route.event is not None:
             try:
                 event = route.event
-                handled = await self._db(
+                handled = await self._db.run(
                     functools.partial(self.engine.process, make_files=False), event
                 )
                 if handled.wants_files:

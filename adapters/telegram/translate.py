@@ -15,6 +15,7 @@ from telegram import CallbackQuery, Message, Update, User
 from telegram.constants import ChatType, MessageEntityType
 
 from bot.core.model import Attachment, Choice, IdentityKey, Incoming, Kind, Outgoing
+from bot.services.commands import menu
 
 log = logging.getLogger("cpdbot.telegram")
 
@@ -26,25 +27,9 @@ ROW_BUTTONS = 3  # buttons per row when every label is short
 SHORT_LABEL = 12  # characters
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 
-# The command menu (setMyCommands). Descriptions are what a person sees in the "/" menu.
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("log", "Record a CPD activity"),
-    ("status", "Hours and requirements this CPD year"),
-    ("list", "Your recent entries"),
-    ("edit", "Change an entry, e.g. /edit 12"),
-    ("delete", "Delete an entry, e.g. /delete 12"),
-    ("undo", "Undo the last save, edit or delete"),
-    ("reflect", "Answer reflections left for later"),
-    ("plan", "Your development plan and objectives"),
-    ("review", "Progress on each objective"),
-    ("calendar", "Connect a calendar for prompts after events"),
-    ("pause", "Pause nudges and prompts, e.g. /pause until 5 January"),
-    ("export", "Your record as a file (pdf, md, csv, all)"),
-    ("settings", "Professional body, status, time zone"),
-    ("help", "What I can do"),
-    ("cancel", "Stop what we are doing"),
-    ("forget", "Erase everything I hold about you"),
-)
+# The command menu (setMyCommands), from the dialogue's flows. Descriptions are what a
+# person sees in the "/" menu.
+COMMANDS: tuple[tuple[str, str], ...] = menu()
 
 # Replies the adapter gives itself, for things that never reach the dialogue.
 NOT_TEXT = (

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from adapters.health import healthz
+from adapters.healthz import healthz
 from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.translate import ALLOWED_UPDATES, callback_answer
 

@@ -76,6 +76,24 @@ def _check_host_name(host: str, *, allow_private: bool) -> None:
         )
 
 
+def _web_address(text: str) -> tuple[str, str, str]:
+    """``(scheme, address, rest after 'scheme:')`` of an http(s) address; webcal is https."""
+    match = _SCHEME_RE.match(text)
+    scheme = match.group(1).lower() if match else ""
+    if match and scheme in ("webcal", "webcals"):
+        scheme = "https"
+        text = "https:" + text[match.end() :]
+    elif scheme not in ("http", "https"):
+        raise FeedError(
+            "Only web addresses starting with https://, http:// or webcal:// can be used "
+            "as calendar feeds."
+        )
+    rest = text[len(scheme) + 1 :]
+    if not rest.startswith("//"):
+        raise FeedError("That is not a complete web address (expected https://host/...).")
+    return scheme, text, rest
+
+
 def validate_feed_url(url: str, *, allow_private: bool = False) -> str:
     """Return the normalised feed address, or raise ``FeedError`` saying what is wrong.
 
@@ -97,19 +115,7 @@ def validate_feed_url(url: str, *, allow_private: bool = False) -> str:
         raise FeedError(f"That address is too long (at most {MAX_URL_LENGTH:,} characters).")
     if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
         raise FeedError("That address contains spaces or control characters; copy the link again.")
-    match = _SCHEME_RE.match(text)
-    scheme = match.group(1).lower() if match else ""
-    if match and scheme in ("webcal", "webcals"):
-        scheme = "https"
-        text = "https:" + text[match.end() :]
-    elif scheme not in ("http", "https"):
-        raise FeedError(
-            "Only web addresses starting with https://, http:// or webcal:// can be used "
-            "as calendar feeds."
-        )
-    rest = text[len(scheme) + 1 :]
-    if not rest.startswith("//"):
-        raise FeedError("That is not a complete web address (expected https://host/...).")
+    scheme, text, rest = _web_address(text)
     try:
         parsed = httpx.URL(text)
     except (httpx.InvalidURL, ValueError):

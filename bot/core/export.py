@@ -1,4 +1,4 @@
-"""The CPD record as files: JSON (everything, re-readable) and CSV (one row per entry)."""
+"""The CPD record as text files: JSON (everything, re-readable) and CSV (one row per entry)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ import csv
 import io
 import json
 import re
-from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from bot.core import text as fmt
-from bot.core.model import EntryView, PersonView, ReflectionView
+from bot.core.model import EntryView, ReflectionView
+from bot.core.record import Record
 from bot.core.schemes import Scheme
 
 FORMAT = "cpdbot-record"
@@ -22,43 +21,6 @@ BASE_COLUMNS = ("number", "date", "title", "hours", "category", "structured", "s
 
 class ExportError(Exception):
     """A file that is not a cpdbot export (the message says what is wrong)."""
-
-
-@dataclass(frozen=True)
-class Record:
-    person: PersonView
-    scheme: Scheme
-    start: date
-    end: date  # exclusive
-    entries: tuple[EntryView, ...]
-
-    @property
-    def label(self) -> str:
-        return self.scheme.year_label(self.start)
-
-    @property
-    def total_minutes(self) -> int:
-        return sum(e.minutes for e in self.entries)
-
-    def minutes_by_category(self) -> dict[str, int]:
-        totals: dict[str, int] = defaultdict(int)
-        for e in self.entries:
-            totals[e.category] += e.minutes
-        ordered = [c.id for c in self.scheme.categories if c.id in totals]
-        ordered += sorted(k for k in totals if k not in ordered)
-        return {k: totals[k] for k in ordered}
-
-    def question_columns(self) -> list[tuple[str, str]]:
-        """(question id, question text) for every question answered or pending, in order."""
-        seen: dict[str, str] = {}
-        for q in self.scheme.questions:
-            seen[q.id] = q.text
-        used: dict[str, str] = {}
-        for e in self.entries:
-            for r in e.reflections:
-                used.setdefault(r.question_id, r.question)
-        order = [q for q in seen if q in used] + [q for q in used if q not in seen]
-        return [(q, used[q]) for q in order]
 
 
 def _hours(minutes: int) -> str:

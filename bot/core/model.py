@@ -187,7 +187,7 @@ class YearSummary:
 class Tally:
     """A CPD year's live activities as the scheme rules (`bot.core.assess`) read them.
 
-    Counted from a loaded record (`assess.tally`) or by the database (`repo.year_tally`).
+    Counted from a loaded record (`assess.tally`) or by the database (`tally.year_tally`).
     The totals cover every activity. Of the activities themselves only those a rule may
     have to name are kept, oldest first: every activity short of an answer that a
     per-activity check needs is among `unanswered`, and every activity on ethics among

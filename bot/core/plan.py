@@ -32,6 +32,7 @@ UKSPEC_TAGS: Mapping[str, str] = {
     "D": "Communication and inter-personal skills",
     "E": "Professional commitment",
 }
+MAX_RESPONSIBILITIES = 20  # key responsibilities a plan holds at most (STEP asks 5-7)
 MAX_TAG_LENGTH = 16
 
 ObjectiveStatus = Literal["open", "done"]

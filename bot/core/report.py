@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
-from bot.core.assess import Assessment, assess
-from bot.core.export import Record
+from bot.core.assess import assess
+from bot.core.assessment import Assessment
 from bot.core.plan import Plan, StatusPeriod
+from bot.core.record import Record
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.core.assess import Assessment
-from bot.core.export import Record
+from bot.core.assessment import Assessment
 from bot.core.model import EntryView, FeedView, OccurrenceView, PersonView, YearSummary
 from bot.core.plan import Plan, StatusPeriod
+from bot.core.record import Record
 from bot.core.report import Report
 
 

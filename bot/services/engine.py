@@ -18,14 +18,12 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from bot import dialogue
-from bot.core.export import Record
 from bot.core.model import (
     AddFeed,
     AddGapNote,
@@ -53,24 +51,25 @@ from bot.core.model import (
     SetRole,
     UpdateEntry,
     UpdatePerson,
-    YearSummary,
 )
 from bot.core.plan import GapNote, PlanError, StatusPeriod
+from bot.core.record import MIME, Record, everything_name
 from bot.core.report import Report
 from bot.core.schemes import Scheme, default_schemes, scheme_for
 from bot.core.snapshot import Snapshot
-from bot.core.zones import local_now
+from bot.core.zones import is_zone, local_today
 from bot.dialogue import Context, Conv
 from bot.services import records
-from storage import conversations, feeds, repo, rights
+from storage import conversations, entry_store, feeds, repo, rights
 from storage import plan_store as plan_repo
 from storage.db import Database
-from storage.models import Person
 
 log = logging.getLogger("cpdbot.engine")
 
 Clock = Callable[[], datetime]
 MAX_ATTEMPTS = 6
+# Who writes in a group chat or channel: no person is read or created for it.
+ANONYMOUS = PersonView("", "UTC", "generic", "", "DMY", ("en",), True, 0)
 
 
 def utcnow() -> datetime:
@@ -196,8 +195,7 @@ class Engine:
             data = records.export_all(self.db, key, self.schemes, now=now)
             if data is None:
                 return None
-            name = f"cpd-everything-{now.date().isoformat()}.zip"
-            return Attachment(name, data, records.MIME["zip"])
+            return Attachment(everything_name(now.date()), data, MIME["zip"])
         if report is None:
             return None
         name, content, mime = records.render(report, kind)
@@ -206,25 +204,13 @@ class Engine:
     def record(self, key: IdentityKey, year: int | None = None) -> Record | None:
         """A person's CPD record for the CPD year starting in `year` (default: the current one)."""
         with self.db.transaction() as session:
-            identity = repo.find_identity(session, key)
-            if identity is None:
+            found = repo.find_person(session, key)
+            if found is None:
                 return None
-            person = session.get(Person, identity.person_id)
-            assert person is not None and person.id is not None
-            view = repo.person_view(person)
-            return self._record(session, person.id, view, year, _today(self.clock(), view))
-
-    def _record(
-        self, session: Session, person_id: int, view: PersonView, year: int | None, today: date
-    ) -> Record:
-        """The CPD year starting in `year`, else the one holding `today` (the person's day)."""
-        scheme = self._scheme(view.scheme_id)
-        if year is not None:
-            month, day = view.year_start or (scheme.year_start_month, scheme.year_start_day)
-            today = date(year, month, day)
-        start, end = scheme.year_bounds(today, view.year_start)
-        entries = repo.entries_between(session, person_id, start, end)
-        return Record(view, scheme, start, end, tuple(entries))
+            person_id, view = found
+            today = local_today(self.clock(), view.timezone)
+            scheme = self._scheme(view.scheme_id)
+            return records.year_record(session, person_id, view, scheme, today=today, year=year)
 
     def _scheme(self, scheme_id: str) -> Scheme:
         return scheme_for(self.schemes, scheme_id)
@@ -248,16 +234,16 @@ class Engine:
             )
             assert person.id is not None
             view = repo.person_view(person)
-            summary, assessment = records.standing(
-                session, person.id, view, self._scheme(view.scheme_id), _today(now, view)
-            )
+            scheme = self._scheme(view.scheme_id)
+            today = local_today(now, view.timezone)
+            summary, assessment = records.standing(session, person.id, view, scheme, today)
             snap = Snapshot(
                 now=now,
                 person=view,
                 is_new=created,
                 summary=summary,
                 assessment=assessment,
-                recent=tuple(repo.recent_entries(session, person.id, dialogue.LIST_DEFAULT)),
+                recent=tuple(entry_store.recent_entries(session, person.id, dialogue.LIST_DEFAULT)),
             )
             return list(dialogue.home(Context(snap, self.schemes)))
 
@@ -270,14 +256,6 @@ class Engine:
             outcome,
         )
 
-    def _report(
-        self, session: Session, person_id: int, view: PersonView, year: int | None, now: datetime
-    ) -> Report:
-        """The record of a CPD year with the plan and status periods it is assessed with."""
-        today = _today(now, view)
-        record = self._record(session, person_id, view, year, today)
-        return records.load_report(session, person_id, record, today)
-
     def _handle(self, session: Session, event: Incoming) -> _Outcome:
         now = self.clock()
         if event.dedupe_key and not conversations.mark_processed(
@@ -287,8 +265,7 @@ class Engine:
         if not event.private:
             # A group chat or channel: the dialogue only points to a private chat, so no
             # person, identity or conversation is read or created for it.
-            anonymous = PersonView("", "UTC", "generic", "", "DMY", ("en",), True, 0)
-            result = dialogue.step(Conv(), event, Context(Snapshot(now, anonymous), self.schemes))
+            result = dialogue.step(Conv(), event, Context(Snapshot(now, ANONYMOUS), self.schemes))
             return _Outcome(result.replies)
         zone = _valid_zone(event.timezone_hint)
         who = conversations.who(
@@ -334,30 +311,29 @@ class Engine:
         zone: str | None,
     ) -> Snapshot:
         person_id, view = who.person_id, who.person
+        scheme, today = self._scheme(view.scheme_id), local_today(now, view.timezone)
         need = dialogue.needs(conv, event)
         entry = (
-            repo.entry_view(session, person_id, need.entry_number)
+            entry_store.entry_view(session, person_id, need.entry_number)
             if need.entry_number is not None
             else None
         )
-        recent = tuple(repo.recent_entries(session, person_id, need.recent)) if need.recent else ()
-        report = (
-            self._report(session, person_id, view, need.report_year or None, now)
-            if need.report_year is not None
-            else None
+        recent = (
+            tuple(entry_store.recent_entries(session, person_id, need.recent))
+            if need.recent
+            else ()
         )
+        report = record = None
+        if need.report_year is not None:
+            year = need.report_year or None
+            report = records.year_report(session, person_id, view, scheme, today=today, year=year)
+        if need.record_year is not None:
+            year = need.record_year or None
+            record = records.year_record(session, person_id, view, scheme, today=today, year=year)
         summary, assessment = None, None
         if need.standing:
-            scheme = self._scheme(view.scheme_id)
-            summary, assessment = records.standing(
-                session, person_id, view, scheme, _today(now, view)
-            )
-        pending = repo.oldest_pending(session, person_id) if need.oldest_pending else None
-        record = (
-            self._record(session, person_id, view, need.record_year or None, _today(now, view))
-            if need.record_year is not None
-            else None
-        )
+            summary, assessment = records.standing(session, person_id, view, scheme, today)
+        pending = entry_store.oldest_pending(session, person_id) if need.oldest_pending else None
         return Snapshot(
             now=now,
             person=view,
@@ -379,7 +355,7 @@ class Engine:
             assessment=assessment,
             plan=plan_repo.load_plan(session, person_id) if need.plan else None,
             periods=tuple(plan_repo.status_periods(session, person_id)) if need.plan else (),
-            linked=tuple(repo.linked_entries(session, person_id)) if need.linked else (),
+            linked=tuple(entry_store.linked_entries(session, person_id)) if need.linked else (),
             holdings=rights.count_rows(session, person_id) if need.holdings else {},
         )
 
@@ -409,7 +385,7 @@ class Engine:
         if self._apply_plan(session, person_id, effect, now):
             return
         if isinstance(effect, SaveEntry):
-            repo.create_entry(
+            entry_store.create_entry(
                 session,
                 person_id,
                 number=effect.number,
@@ -424,18 +400,18 @@ class Engine:
             )
             return
         assert isinstance(effect, UpdateEntry | DeleteEntry | RestoreEntry), effect
-        entry = repo.get_entry(session, person_id, effect.number)
+        entry = entry_store.get_entry(session, person_id, effect.number)
         if entry is None:
             log.warning("effect %s for a missing entry", type(effect).__name__)
             return
         if isinstance(effect, UpdateEntry):
-            repo.update_entry(
+            entry_store.update_entry(
                 session, entry, fields=dict(effect.fields), reflections=effect.reflections, now=now
             )
         elif isinstance(effect, DeleteEntry):
-            repo.set_deleted(session, entry, deleted=True, now=now)
+            entry_store.set_deleted(session, entry, deleted=True, now=now)
         elif isinstance(effect, RestoreEntry):
-            repo.set_deleted(session, entry, deleted=False, now=now)
+            entry_store.set_deleted(session, entry, deleted=False, now=now)
 
     def _apply_plan(self, session: Session, person_id: int, effect: Effect, now: datetime) -> bool:
         """Apply a plan effect (True), or leave `effect` to the caller (False).
@@ -478,26 +454,6 @@ class Engine:
         return True
 
 
-def summary_of(record: Record) -> YearSummary:
-    """The year's totals from its loaded record (what `repo.year_summary` counts in SQL)."""
-    return YearSummary(
-        start=record.start,
-        end=record.end,
-        minutes_by_category=record.minutes_by_category(),
-        entries=len(record.entries),
-        pending_entries=sum(1 for e in record.entries if e.pending),
-    )
-
-
-def _today(now: datetime, person: PersonView) -> date:
-    return local_now(now, person.timezone).date()
-
-
 def _valid_zone(zone: str | None) -> str | None:
-    if not zone:
-        return None
-    try:
-        ZoneInfo(zone)
-    except (ValueError, KeyError, OSError):
-        return None
-    return zone
+    """The platform's time zone hint if it is a zone this machine knows, else None."""
+    return zone if is_zone(zone) else None

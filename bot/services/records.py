@@ -1,8 +1,10 @@
-"""A person's record as files, and back: the full report (record, plan, assessment),
-rendering it in each export format, `/export all`, and importing an export again.
+"""A person's record loaded, as files, and back: a CPD year's record (`year_record`, the
+one loader) and its report (record, plan, assessment), /status's standing counted by the
+database, rendering a report in each export format, `/export all`, and importing an export.
 
-These read or write the database (one `Database.transaction()` each), so the CLI, the
-engine and the scheduler can call them; the pure parts are `assess`, `report`, `chart`.
+The loaders run in the caller's transaction; `report_for`, `export_all` and the imports
+open one `Database.transaction()` each, so the CLI, the engine and the scheduler can call
+them. The pure parts are `bot.core` (record, assess, report) and `printable`, `chart`.
 """
 
 from __future__ import annotations
@@ -14,41 +16,54 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from bot.core import export
-from bot.core.assess import ETHICS_HINTS, Assessment, Year, assess_tally, checked_questions
-from bot.core.export import Record
+from bot.core.assess import assess_tally
+from bot.core.assessment import Assessment, Year
 from bot.core.model import EntryView, IdentityKey, PersonView, YearSummary
+from bot.core.record import MIME, Record, file_name
 from bot.core.report import Report
+from bot.core.scheme_checks import ETHICS_HINTS, checked_questions
 from bot.core.schemes import Scheme, scheme_for
-from bot.core.zones import local_now
+from bot.core.zones import is_zone, local_today
+from storage import entry_store, repo, rights, tally
 from storage import plan_store as plan_repo
-from storage import repo, rights
 from storage.db import Database
-from storage.models import Entry, Person
+from storage.models import Entry
 
 
 class RecordSource(Protocol):
-    """Where `report_for` reads a record (the engine): its database, clock and records."""
+    """Where `report_for` reads a record (the engine): its database, clock and schemes."""
 
     db: Database
+    schemes: Mapping[str, Scheme]
 
     def clock(self) -> datetime: ...
 
-    def record(self, key: IdentityKey, year: int | None = None) -> Record | None: ...
-
 
 FORMATS = ("pdf", "md", "csv", "json")
-MIME = {
-    "pdf": "application/pdf",
-    "md": "text/markdown",
-    "csv": "text/csv",
-    "json": "application/json",
-    "zip": "application/zip",
-}
+
+
+def year_record(
+    session: Session,
+    person_id: int,
+    person: PersonView,
+    scheme: Scheme,
+    *,
+    today: date,
+    year: int | None = None,
+) -> Record:
+    """The person's record of the CPD year starting in `year`, else of the one holding
+    `today` (the person's day): the one way a CPD year's entries are loaded."""
+    day = today
+    if year is not None:
+        month, first = person.year_start or (scheme.year_start_month, scheme.year_start_day)
+        day = date(year, month, first)
+    start, end = scheme.year_bounds(day, person.year_start)
+    entries = entry_store.entries_between(session, person_id, start, end)
+    return Record(person, scheme, start, end, tuple(entries))
 
 
 def load_report(session: Session, person_id: int, record: Record, today: date) -> Report:
@@ -61,13 +76,28 @@ def load_report(session: Session, person_id: int, record: Record, today: date) -
     )
 
 
+def year_report(
+    session: Session,
+    person_id: int,
+    person: PersonView,
+    scheme: Scheme,
+    *,
+    today: date,
+    year: int | None = None,
+) -> Report:
+    """The record of a CPD year (see `year_record`) with the plan and status periods it is
+    assessed with."""
+    record = year_record(session, person_id, person, scheme, today=today, year=year)
+    return load_report(session, person_id, record, today)
+
+
 def standing(
     session: Session, person_id: int, person: PersonView, scheme: Scheme, today: date
 ) -> tuple[YearSummary, Assessment]:
     """The current CPD year's totals and assessment (/status, App Home), counted by the
     database: the record is not loaded, yet the rules are `Report.assessment`'s."""
     start, end = scheme.year_bounds(today, person.year_start)
-    counted = repo.year_tally(
+    counted = tally.year_tally(
         session,
         person_id,
         start,
@@ -95,21 +125,20 @@ def standing(
 
 def report_for(engine: RecordSource, key: IdentityKey, year: int | None = None) -> Report | None:
     """The report for the CPD year starting in `year` (default: the current one)."""
-    record = engine.record(key, year)
-    if record is None:
-        return None
     with engine.db.transaction() as session:
-        identity = repo.find_identity(session, key)
-        if identity is None:
+        found = repo.find_person(session, key)
+        if found is None:
             return None
-        today = local_now(engine.clock(), record.person.timezone).date()
-        return load_report(session, identity.person_id, record, today)
+        person_id, person = found
+        scheme = scheme_for(engine.schemes, person.scheme_id)
+        today = local_today(engine.clock(), person.timezone)
+        return year_report(session, person_id, person, scheme, today=today, year=year)
 
 
 def render(report: Report, kind: str, *, chart: bool = True) -> tuple[str, bytes, str]:
     """(file name, content, MIME type) of the report as pdf, md, csv or json."""
     record = report.record
-    name = f"cpd-{record.label.replace('/', '-')}.{kind}"
+    name = file_name(record, kind)
     if kind == "json":
         return name, export.to_json(record), MIME[kind]
     if kind == "csv":
@@ -142,14 +171,12 @@ def export_all(
     record.json / record.csv: all live entries of every year, re-importable.
     """
     with db.transaction() as session:
-        identity = repo.find_identity(session, key)
-        if identity is None:
+        found = repo.find_person(session, key)
+        if found is None:
             return None
-        person = session.get(Person, identity.person_id)
-        assert person is not None and person.id is not None
-        data = rights.person_data(session, person.id)
-        view = repo.person_view(person)
-        entries = repo.entries_between(session, person.id, date.min, date.max)
+        person_id, view = found
+        data = rights.person_data(session, person_id)
+        entries = entry_store.entries_between(session, person_id, date.min, date.max)
     scheme = scheme_for(schemes, view.scheme_id)
     first = min((e.activity_date for e in entries), default=now.date())
     last = max((e.activity_date for e in entries), default=now.date())
@@ -230,7 +257,7 @@ def import_entries(
         assert person.id is not None
         if created and person_fields:
             repo.update_person(session, person.id, person_fields)
-        existing = repo.entries_between(session, person.id, date.min, date.max)
+        existing = entry_store.entries_between(session, person.id, date.min, date.max)
         available = Counter(_same(e) for e in existing)
         number = person.last_entry_number
         for e in sorted(entries, key=lambda x: (x.activity_date, x.number)):
@@ -241,7 +268,7 @@ def import_entries(
                 skipped += 1
                 continue
             number += 1
-            repo.create_entry(
+            entry_store.create_entry(
                 session,
                 person.id,
                 number=number,
@@ -274,9 +301,8 @@ def import_file(
     """
     header = person_header(data)
     with db.transaction() as session:
-        identity = repo.find_identity(session, key)
-        current = session.get(Person, identity.person_id) if identity is not None else None
-        current_scheme = current.scheme_id if current is not None else None
+        found = repo.find_person(session, key)
+        current_scheme = found[1].scheme_id if found is not None else None
     if current_scheme is not None:  # an existing person: their own scheme reads the file
         entries = read_entries(data, scheme_for(schemes, current_scheme))
         return import_entries(db, key, entries, now=now)
@@ -288,16 +314,8 @@ def import_file(
     fields: dict[str, object] = {"scheme_id": wanted, "onboarded": True}
     status = str(header.get("status") or "")
     fields["status_id"] = status if chosen.status(status).id == status else chosen.default_status
-    if isinstance(header.get("timezone"), str) and _is_zone(header["timezone"]):
+    if isinstance(header.get("timezone"), str) and is_zone(header["timezone"]):
         fields["timezone"] = header["timezone"]
     if isinstance(header.get("name"), str) and header["name"]:
         fields["display_name"] = header["name"][:200]
     return import_entries(db, key, entries, now=now, person_fields=fields)
-
-
-def _is_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ValueError, KeyError, OSError):
-        return False
-    return len(name) <= 64

@@ -1,10 +1,10 @@
-"""The adapters' side of the inbox table: writes batched into as few transactions as possible.
+"""Durable intake for the adapters: the inbox table, written in as few transactions as possible.
 
-Shared by the Telegram and Slack adapters (one `Inbox` per platform). `record` is awaited
-(an update must be durable before the platform hears it arrived); `finish` is not (losing
-it in a crash only means the update is replayed, and the engine's dedupe key turns the
-replay into a no-op). Whatever is waiting when the writer gets to run goes in one
-transaction, so under load many incoming requests share one commit.
+Shared by the Telegram and Slack adapters (one `Inbox` per platform; queries in
+`storage.inbox`). `record` is awaited (an update must be durable before the platform hears
+it arrived); `finish` is not (losing it in a crash only means the update is replayed, and
+the engine's dedupe key turns the replay into a no-op). Whatever is waiting when the writer
+gets to run goes in one transaction, so under load many incoming requests share one commit.
 """
 
 from __future__ import annotations

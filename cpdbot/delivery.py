@@ -1,4 +1,5 @@
-"""The scheduler inside `cpdbot run`, and `cpdbot tick`: senders per platform, jobs, output."""
+"""Delivering scheduled messages from the CLI: the senders per configured platform, the
+jobs under APScheduler inside `cpdbot run`, and `cpdbot tick` with its printout."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from bot.core.model import IdentityKey, Outgoing, Sender
 from bot.core.schemes import Scheme
 from bot.services import health
 from bot.services.calendar import new_client
-from bot.services.jobs import Jobs, Sent, TickReport, start_scheduler
+from bot.services.outbound.jobs import Jobs
+from bot.services.outbound.scheduler import start_scheduler
+from bot.services.outbound.sending import Sent, TickReport
 from cpdbot.config import Settings
 from storage import outbox
 from storage.db import Database
@@ -43,8 +46,10 @@ async def open_senders(
             senders["console"] = ConsoleSender(console_out)
         if settings.telegram_enabled:
             from adapters.telegram import open_sender
+            from cpdbot.platform_settings import telegram_settings
 
-            senders["telegram"] = await stack.enter_async_context(open_sender(settings))
+            sender = open_sender(telegram_settings(settings))
+            senders["telegram"] = await stack.enter_async_context(sender)
         if settings.slack_enabled and settings.slack_bot_token:
             from adapters.slack.sender import SlackSender, make_client
 

@@ -1,0 +1,174 @@
+"""The Slack work after the ack: run the engine on a request, post its replies, refresh views.
+
+`SlackBot` (adapters/slack/bolt_app.py) records a request and acks it; the methods here are what
+then runs in the person's queue, the same way on a replay after a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from adapters.slack import blocks, translate
+from adapters.slack.profiles import Profiles
+from adapters.slack.sender import SlackSender
+from bot.core.model import IdentityKey, Incoming, Outgoing
+from bot.core.zones import local_today, zone_of
+from bot.services.db_work import EngineAndInbox
+from bot.services.engine import Engine
+
+log = logging.getLogger("cpdbot.slack")
+
+SORRY = (
+    "Sorry, something went wrong on my side and nothing was changed. Please try again in a moment."
+)
+ANSWERED_IN_DM = "I've answered in our direct messages, where your CPD record stays private."
+
+
+class SlackWork:
+    """One workspace's work after the ack (engine steps on `lanes`' engine threads)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        client: AsyncWebClient,
+        session: aiohttp.ClientSession,
+        lanes: EngineAndInbox,
+    ) -> None:
+        self.engine = engine
+        self.client = client
+        self.session = session
+        self.sender = SlackSender(client)
+        self.profiles = Profiles(client)
+        self._lanes = lanes
+
+    async def step(self, event: Incoming) -> tuple[list[Outgoing], bool]:
+        """Run the engine (off the loop): the replies, and whether it was a repeat."""
+        handled = await self._lanes.engine(self.engine.process, event)
+        return list(handled.replies), handled.duplicate
+
+    async def deliver(self, channel: str, replies: Sequence[Outgoing]) -> None:
+        for reply in replies:
+            await self.sender.post(channel, reply)
+
+    async def step_and_deliver(self, event: Incoming, channel: str) -> bool:
+        """Handle an event whose replies go to the person's DM; True if it was a repeat
+        (which has no replies)."""
+        try:
+            replies, duplicate = await self.step(event)
+        except Exception:
+            log.exception("slack: the engine failed on a %s event", event.kind)
+            replies, duplicate = [Outgoing(SORRY)], False
+        await self.deliver(channel, replies)
+        return duplicate
+
+    async def respond(self, response_url: str, text: str) -> None:
+        """An ephemeral note (only the person sees it) where they used the slash command."""
+        webhook = AsyncWebhookClient(response_url, session=self.session, logger=log)
+        await webhook.send(text=text, response_type="ephemeral", replace_original=False)
+
+    def today(self, zone: str | None) -> date:
+        return local_today(self.engine.clock(), zone_of(zone or "UTC"))
+
+    async def open_modal(self, key: IdentityKey, trigger_id: str) -> None:
+        profile = await self.profiles.get(key)
+        fields = await self._lanes.engine(self.engine.entry_form, key, profile.tz)
+        view = blocks.entry_modal(fields, self.today(profile.tz))
+        await self.client.views_open(trigger_id=trigger_id, view=view)
+
+    async def publish_home(self, key: IdentityKey) -> None:
+        profile = await self.profiles.get(key)
+        replies = await self._lanes.engine(self.engine.home, key, profile.tz)
+        await self.client.views_publish(user_id=key.user_id, view=blocks.home_view(replies))
+
+    async def direct_message(self, key: IdentityKey, body: Mapping[str, Any]) -> None:
+        event = body["event"]
+        channel = await self.sender.dm_channel(key, str(event["channel"]))
+        profile = await self.profiles.get(key)
+        incoming = translate.direct_message(event, key, profile, body.get("event_id"))
+        await self.step_and_deliver(incoming, channel)
+
+    async def mention(
+        self, key: IdentityKey, body: Mapping[str, Any], bot_user_id: str | None
+    ) -> None:
+        event = body["event"]
+        profile = await self.profiles.get(key)
+        incoming = translate.mention(event, key, profile, body.get("event_id"), bot_user_id)
+        replies, _ = await self.step(incoming)
+        # Not private: the dialogue only points to the DM. Shown to this person alone.
+        for reply in replies:
+            text, rendered = blocks.message(Outgoing(reply.text))
+            await self.client.chat_postEphemeral(
+                channel=str(event["channel"]),
+                user=key.user_id,
+                text=text,
+                blocks=rendered,
+                thread_ts=event.get("thread_ts"),
+            )
+
+    async def command(self, key: IdentityKey, body: Mapping[str, Any]) -> None:
+        incoming = translate.slash_command(body, key, await self.profiles.get(key))
+        if incoming is None:
+            return
+        dm = await self.sender.dm_channel(key)
+        if await self.step_and_deliver(replace(incoming, chat_id=dm), dm):
+            return  # done before a restart: so was the pointer below
+        response_url = body.get("response_url")
+        if body.get("channel_id") != dm and response_url:
+            await self.respond(str(response_url), ANSWERED_IN_DM)
+
+    async def press(
+        self, key: IdentityKey, body: Mapping[str, Any], action: Mapping[str, Any]
+    ) -> None:
+        container = body.get("container") or {}
+        in_view = container.get("type") == "view"
+        channel = container.get("channel_id") if container.get("type") == "message" else None
+        dm = await self.sender.dm_channel(key, channel if _is_dm(channel) else None)
+        dedupe = translate.press_key(body, key.workspace)
+        value = str(action.get("value") or "")
+        incoming = translate.choice(value, key, await self.profiles.get(key), dedupe, dm)
+        try:
+            replies, duplicate = await self.step(incoming)
+        except Exception:
+            log.exception("slack: the engine failed on a button press")
+            await self.deliver(dm, [Outgoing(SORRY)])
+            return
+        if duplicate:
+            return  # this message's buttons were already pressed
+        if container.get("type") == "message":
+            await self.mark_pressed(body, action)
+        await self.deliver(dm, replies)
+        if in_view:
+            await self.publish_home(key)
+
+    async def mark_pressed(self, body: Mapping[str, Any], action: Mapping[str, Any]) -> None:
+        """Replace the message's buttons by the choice made, so they cannot be pressed again."""
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        label = str((action.get("text") or {}).get("text") or action.get("value") or "")
+        try:
+            await self.client.chat_update(
+                channel=str(container.get("channel_id")),
+                ts=str(container.get("message_ts")),
+                text=str(message.get("text") or label),
+                blocks=blocks.pressed(message.get("blocks") or [], label),
+            )
+        except SlackApiError as exc:
+            log.info("slack: chat.update after a press failed: %s", exc)
+
+    async def submitted(self, key: IdentityKey, replies: Sequence[Outgoing]) -> None:
+        """After a form's ack: its replies in the DM, and App Home refreshed."""
+        await self.deliver(await self.sender.dm_channel(key), replies)
+        await self.publish_home(key)
+
+
+def _is_dm(channel: object) -> bool:
+    return isinstance(channel, str) and channel.startswith("D")

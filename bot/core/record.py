@@ -1,0 +1,86 @@
+"""One person's CPD record for a CPD year (`Record`), its totals, and its files' names and
+types (what every export, the engine and the dialogue call a file)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from bot.core.model import EntryView, PersonView, YearSummary
+from bot.core.schemes import Scheme
+
+# The MIME type of each kind of file made from a record (`/export KIND`, the nudge's chart).
+MIME: dict[str, str] = {
+    "pdf": "application/pdf",
+    "md": "text/markdown",
+    "csv": "text/csv",
+    "json": "application/json",
+    "zip": "application/zip",
+    "png": "image/png",
+}
+
+
+@dataclass(frozen=True)
+class Record:
+    """One person's entries of one CPD year (start inclusive, end exclusive)."""
+
+    person: PersonView
+    scheme: Scheme
+    start: date
+    end: date  # exclusive
+    entries: tuple[EntryView, ...]
+
+    @property
+    def label(self) -> str:
+        return self.scheme.year_label(self.start)
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(e.minutes for e in self.entries)
+
+    def minutes_by_category(self) -> dict[str, int]:
+        totals: dict[str, int] = defaultdict(int)
+        for e in self.entries:
+            totals[e.category] += e.minutes
+        ordered = [c.id for c in self.scheme.categories if c.id in totals]
+        ordered += sorted(k for k in totals if k not in ordered)
+        return {k: totals[k] for k in ordered}
+
+    def question_columns(self) -> list[tuple[str, str]]:
+        """(question id, question text) for every question answered or pending, in order."""
+        seen: dict[str, str] = {}
+        for q in self.scheme.questions:
+            seen[q.id] = q.text
+        used: dict[str, str] = {}
+        for e in self.entries:
+            for r in e.reflections:
+                used.setdefault(r.question_id, r.question)
+        order = [q for q in seen if q in used] + [q for q in used if q not in seen]
+        return [(q, used[q]) for q in order]
+
+
+def summary_of(record: Record) -> YearSummary:
+    """The year's totals from its loaded record (`storage.tally` counts them in SQL)."""
+    return YearSummary(
+        start=record.start,
+        end=record.end,
+        minutes_by_category=record.minutes_by_category(),
+        entries=len(record.entries),
+        pending_entries=sum(1 for e in record.entries if e.pending),
+    )
+
+
+def file_name(record: Record, kind: str) -> str:
+    """The name of the record's file of this kind: 'cpd-2025-26.pdf'."""
+    return f"cpd-{record.label.replace('/', '-')}.{kind}"
+
+
+def everything_name(day: date) -> str:
+    """The name of the ZIP of everything held about a person (`/export all`) made on `day`."""
+    return f"cpd-everything-{day.isoformat()}.zip"
+
+
+def chart_name(record: Record) -> str:
+    """The name of the record's progress chart (monthly nudge, year-end summary)."""
+    return f"cpd-progress-{record.label.replace('/', '-')}.png"

@@ -1,0 +1,1 @@
+"""The dialogue's flows, one module each; `bot.dialogue.registry` collects them."""

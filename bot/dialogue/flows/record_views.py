@@ -1,0 +1,262 @@
+"""Record views, read-only: /status, /list, /export, /review, and the Slack App Home."""
+
+from __future__ import annotations
+
+from bot.core import text as fmt
+from bot.core.buttons import command_button
+from bot.core.model import Attachment, Choice, FileRequest, Outgoing, YearSummary
+from bot.core.plan import review, review_text
+from bot.core.record import MIME, file_name
+from bot.core.schemes import Scheme
+from bot.core.snapshot import Needs
+from bot.dialogue.common import clip, entry_number, say, stay
+from bot.dialogue.conversation import Context, Conv, Step
+from bot.dialogue.flow import Command, Flow
+
+LIST_DEFAULT = 10
+STATUS_LINE_MAX = 300  # a requirement's line in /status (the PDF has them in full)
+LIST_MAX = 50
+
+
+def status_text(ctx: Context) -> str:
+    summary = ctx.snap.summary
+    if summary is None:
+        return "I couldn't load your totals just now; please try again."
+    scheme = ctx.scheme
+    person = ctx.person
+    status = scheme.status(person.status_id)
+    total = summary.total_minutes
+    label = scheme.year_label(summary.start)
+    head = f"CPD year {label} ({scheme.name}, {status.label}): {fmt.hours(total)}"
+    lines = []
+    assessment = ctx.snap.assessment
+    target = int(status.hours * 60) if status.hours else None
+    if assessment is not None:  # after leave or exemptions: pro rata
+        target = assessment.target_minutes or None
+    if target:
+        share = total / target
+        head += f" of {fmt.hours(target)} ({share:.0%})."
+        lines.append(head)
+        days = (summary.end - summary.start).days
+        elapsed = min(max((ctx.today - summary.start).days + 1, 0), days)
+        expected = target * elapsed // days
+        if total >= target:
+            lines.append("Target reached. 🎉")
+        elif total >= expected:
+            lines.append(f"On pace: {fmt.hours(expected)} expected by today.")
+        else:
+            lines.append(
+                f"Behind pace by {fmt.hours(expected - total)} "
+                f"({fmt.hours(expected)} expected by today)."
+            )
+    else:
+        lines.append(head + " (no hours target).")
+    lines += _category_lines(summary, scheme)
+    entries = f"{summary.entries} entr{'y' if summary.entries == 1 else 'ies'}"
+    if summary.pending_entries:
+        lines.append(f"{entries}; {summary.pending_entries} with reflections pending — /reflect.")
+    else:
+        lines.append(
+            f"{entries}; all reflections done."
+            if summary.entries
+            else "No entries yet this year: /log to add one."
+        )
+    if assessment is not None:
+        outstanding = len(assessment.outstanding)
+        lines.append(
+            f"{scheme.name} requirements: "
+            + ("all met or not applicable." if not outstanding else f"{outstanding} not yet met.")
+        )
+        lines += [clip(line, STATUS_LINE_MAX) for line in assessment.lines()]
+    return "\n".join(lines)
+
+
+def _category_lines(summary: YearSummary, scheme: Scheme) -> list[str]:
+    """The year's hours by category, those no longer in the scheme last."""
+    if not summary.minutes_by_category:
+        return []
+    lines = ["By category:"]
+    for cat in scheme.categories:
+        minutes = summary.minutes_by_category.get(cat.id)
+        if minutes:
+            lines.append(f"  {cat.label}: {fmt.hours(minutes)}")
+    for cat_id, minutes in summary.minutes_by_category.items():
+        if scheme.category(cat_id) is None:
+            lines.append(f"  {cat_id} (not in {scheme.name}): {fmt.hours(minutes)}")
+    return lines
+
+
+def list_text(ctx: Context) -> str:
+    entries = ctx.snap.recent
+    if not entries:
+        return "No entries yet. /log records your first one."
+    lines = ["Your recent entries:"] + [fmt.entry_line(e, ctx.scheme, ctx.today) for e in entries]
+    lines.append("/edit N or /delete N to change one.")
+    return "\n".join(lines)
+
+
+EXPORT_KINDS = ("csv", "json", "pdf", "md", "all")
+
+
+EXPORT_ALIASES = {"markdown": "md", "everything": "all", "zip": "all"}
+
+
+def _export_args(args: str) -> tuple[str | None, int | None]:
+    """('csv' | 'json' | 'pdf' | 'md' | 'all' | None for a bad word, year or None)."""
+    fmt_name, year = "csv", None
+    for word in args.lower().split():
+        word = EXPORT_ALIASES.get(word, word)
+        if word in EXPORT_KINDS:
+            fmt_name = word
+        elif word.isdigit() and len(word) == 4:
+            year = int(word)
+        else:
+            return None, None
+    if fmt_name == "all" and year is not None:
+        return None, None  # everything is every year
+    return fmt_name, year
+
+
+def _export(conv: Conv, args: str, ctx: Context) -> Step:
+    from bot.core.export import to_csv, to_json
+
+    kind, _ = _export_args(args)
+    if kind is None:
+        return stay(
+            conv,
+            ctx,
+            "Use /export (CSV), /export pdf, /export md, /export json, /export 2025 for "
+            "another year, or /export all for everything I hold about you.",
+        )
+    if kind == "all":
+        text = (
+            "Everything I hold about you, as a ZIP: data.json (every stored row: settings, "
+            "entries including deleted ones, reflections, plan, calendars, messages) and "
+            "record.json / record.csv with all your entries, which `cpdbot import` reads back."
+        )
+        failed = "I couldn't put your data together just now; please try /export all again."
+        return Step(conv, (Outgoing(text, file=FileRequest("all", failed)),))
+    if kind in ("pdf", "md"):
+        report = ctx.snap.report
+        if report is None:
+            return stay(conv, ctx, "I couldn't load your record just now; please try again.")
+        year = report.record
+        n = len(year.entries)
+        what = "PDF" if kind == "pdf" else "Markdown"
+        text = (
+            f"Your CPD record for {year.label} ({what}): {n} entr{'y' if n == 1 else 'ies'}, "
+            f"{fmt.hours(year.total_minutes)}, with the assessment, your plan"
+            + (" and the progress chart." if kind == "pdf" else ".")
+        )
+        failed = f"I couldn't make the {what} file just now; please try again."
+        return Step(conv, (Outgoing(text, file=FileRequest(kind, failed)),))
+    record = ctx.snap.record
+    if record is None:
+        return stay(conv, ctx, "I couldn't load your record just now; please try again.")
+    data = to_csv(record) if kind == "csv" else to_json(record)
+    mime = MIME[kind]
+    name = file_name(record, kind)
+    n = len(record.entries)
+    text = (
+        f"Your CPD record for {record.label}: {n} entr{'y' if n == 1 else 'ies'}, "
+        f"{fmt.hours(record.total_minutes)}."
+    )
+    return Step(conv, (Outgoing(text, attachment=Attachment(name, data, mime)),))
+
+
+def _review(conv: Conv, args: str, ctx: Context) -> Step:
+    plan = ctx.snap.plan
+    if plan is None:
+        return stay(conv, ctx, "I couldn't load your plan just now; please try again.")
+    text = review_text(review(plan, ctx.snap.linked), today=ctx.today)
+    if plan.objectives:
+        text += "\n/plan link 12 1 links entry #12 to O1; /plan done 1 marks O1 achieved."
+    return stay(conv, ctx, text)
+
+
+def home(ctx: Context) -> tuple[Outgoing, ...]:
+    """Progress and recent entries, read-only (Slack App Home); needs standing + recent."""
+    return (
+        say(status_text(ctx)),
+        Outgoing(
+            list_text(ctx),
+            (
+                Choice(command_button("log"), "Log CPD"),
+                Choice(command_button("export"), "Export CSV"),
+            ),
+        ),
+    )
+
+
+def list_size(args: str) -> int | None:
+    number = entry_number(args)
+    return min(number, LIST_MAX) if number else None
+
+
+def _export_needs(args: str) -> Needs:
+    kind, year = _export_args(args)
+    if kind in ("pdf", "md"):
+        return Needs(report_year=year or 0)
+    if kind == "all":
+        return Needs()
+    return Needs(record_year=year or 0)
+
+
+def _status(conv: Conv, args: str, ctx: Context) -> Step:
+    return stay(conv, ctx, status_text(ctx))
+
+
+def _list(conv: Conv, args: str, ctx: Context) -> Step:
+    return stay(conv, ctx, list_text(ctx))
+
+
+FLOW = Flow(
+    name="record views",
+    commands=(
+        Command(
+            "status",
+            _status,
+            needs=lambda args: Needs(standing=True),
+            help="/status — hours this CPD year against your target, by category, and each of "
+            "your\n  professional body's requirements: met, not yet (and what would close it) "
+            "or n/a",
+            help_rank=20,
+            summary="Hours and requirements this CPD year",
+            menu_rank=20,
+            slashless=True,
+        ),
+        Command(
+            "list",
+            _list,
+            needs=lambda args: Needs(recent=list_size(args) or LIST_DEFAULT),
+            help="/list — your recent entries with their numbers",
+            help_rank=30,
+            summary="Your recent entries",
+            menu_rank=30,
+            slashless=True,
+        ),
+        Command(
+            "review",
+            _review,
+            needs=lambda args: Needs(plan=True, linked=True),
+            help="/review — each objective's progress and the activities linked to it",
+            help_rank=90,
+            summary="Progress on each objective",
+            menu_rank=90,
+            slashless=True,
+            bare_only=True,
+        ),
+        Command(
+            "export",
+            _export,
+            needs=_export_needs,
+            help="/export — your record for this CPD year as a CSV file (/export pdf, /export "
+            "md,\n  /export json, /export 2025; /export all: everything I hold about you, as a "
+            "ZIP)",
+            help_rank=110,
+            summary="Your record as a file (pdf, md, csv, all)",
+            menu_rank=120,
+            slashless=True,
+        ),
+    ),
+)

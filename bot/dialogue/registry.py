@@ -1,0 +1,127 @@
+"""The flows of the dialogue, collected: commands, state handlers, transitions, /help and
+the command menus all come from here.
+
+How to add a command: give its flow module one more `Command(...)` in that flow's `FLOW`
+(name, the function that runs it, what it needs loaded, its /help lines and menu summary
+with their places, and whether it is busy or typed without a slash). Nothing else changes:
+the kernel dispatches it, /help, Telegram's menu and Slack's words list it.
+
+How to add a flow: add its states to `State` (bot/dialogue/conversation.py; the values are
+stored, never rename one), write `bot/dialogue/flows/<flow>.py` declaring one `Flow` (its
+states, commands, transitions, a handler per state, the prompt of each state, what we are
+doing and what /cancel says), add that `FLOW` to `FLOWS` below, and regenerate the diagram:
+`python -m bot.dialogue.diagram` (docs/dialogue.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.dialogue.conversation import State
+from bot.dialogue.flow import Command, Flow, Handler, Transition, index
+from bot.dialogue.flows import (
+    calendar_flow,
+    development_plan,
+    entries,
+    forget,
+    log,
+    onboarding,
+    record_views,
+    reflect,
+    settings,
+)
+
+S = State
+
+# /help and /cancel apply everywhere: the kernel answers them.
+KERNEL = Flow(
+    name="kernel",
+    commands=(
+        Command(
+            "help", None, summary="What I can do", menu_rank=140, slashless=True, anywhere=True
+        ),
+        Command(
+            "cancel",
+            None,
+            help="/cancel — stop what we are doing; nothing half-done is kept",
+            help_rank=160,
+            summary="Stop what we are doing",
+            menu_rank=150,
+            slashless=True,
+            anywhere=True,
+        ),
+    ),
+)
+
+FLOWS: tuple[Flow, ...] = (
+    onboarding.FLOW,
+    log.FLOW,
+    reflect.FLOW,
+    entries.FLOW,
+    settings.FLOW,
+    calendar_flow.FLOW,
+    development_plan.FLOW,
+    forget.FLOW,
+    record_views.FLOW,
+    KERNEL,
+)
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Everything derived from a tuple of flows: dispatch tables, /help and the menus."""
+
+    flows: tuple[Flow, ...]
+    commands: Mapping[str, Command]
+    handlers: Mapping[State, Handler]
+    buttons: Mapping[str, Handler]  # prefix -> handler in any state (calendar prompts)
+    transitions: tuple[Transition, ...]
+    help: str
+    menu: tuple[tuple[str, str], ...]  # the platforms' command menus: (name, summary)
+
+
+def build(flows: tuple[Flow, ...]) -> Registry:
+    """Collect `flows`: each command, state handler and button prefix declared once."""
+    commands: dict[str, Command] = {}
+    for flow in flows:
+        for command in flow.commands:
+            assert command.name not in commands, f"/{command.name} is declared twice"
+            commands[command.name] = command
+    ranked_help = sorted(commands.values(), key=lambda c: c.help_rank)
+    ranked_menu = sorted(commands.values(), key=lambda c: c.menu_rank)
+    return Registry(
+        flows=flows,
+        commands=commands,
+        handlers={s: h for f in flows for s, h in f.handlers.items()},
+        buttons={p: h for f in flows for p, h in f.buttons.items()},
+        transitions=tuple(t for f in flows for t in f.transitions),
+        help="Here is what I can do:\n" + "\n".join(c.help for c in ranked_help if c.help),
+        menu=tuple((c.name, c.summary) for c in ranked_menu if c.summary),
+    )
+
+
+index(FLOWS)
+REGISTRY = build(FLOWS)
+
+COMMANDS: Mapping[str, Command] = REGISTRY.commands
+HANDLERS: Mapping[State, Handler] = REGISTRY.handlers
+BUTTONS: Mapping[str, Handler] = REGISTRY.buttons
+"""Buttons answered in any state, by id prefix (calendar prompts)."""
+
+# Every transition the dialogue can make: (from, trigger, to). Staying in the same state
+# (a bad answer re-asked, /help, /status, /list) is always allowed and not listed.
+# /cancel leads from every state back to idle (drawn once in the diagram).
+TRANSITIONS: tuple[Transition, ...] = REGISTRY.transitions
+ALLOWED = (
+    {(a, b) for a, _, b in TRANSITIONS} | {(s, s) for s in State} | {(s, S.IDLE) for s in State}
+)
+
+HELP = REGISTRY.help
+MENU: tuple[tuple[str, str], ...] = REGISTRY.menu
+"""The platforms' command menus: (name, one-line summary), in order."""
+BUSY_COMMANDS = frozenset(c.name for c in COMMANDS.values() if c.busy)
+SLASHLESS = frozenset(c.name for c in COMMANDS.values() if c.slashless)
+# Typed without a slash these are commands only on their own: 'Review of BS 7671 1h' and
+# 'Studying for the exam 2h' are activities.
+BARE_ONLY = frozenset(c.name for c in COMMANDS.values() if c.bare_only)

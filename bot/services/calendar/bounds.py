@@ -1,0 +1,39 @@
+"""Bounds on what a feed may cost: bytes, redirects, events, occurrences, time."""
+
+from __future__ import annotations
+
+from typing import Final
+
+MAX_REDIRECTS: Final = 5
+# Connection attempts per hop when a name has several public addresses (IPv6 then IPv4).
+_MAX_ADDRESSES_TRIED: Final = 3
+# Events (VEVENT blocks) that survive the window pre-filter and are fully parsed.
+MAX_EVENTS: Final = 10_000
+# Occurrences returned for one window.
+MAX_OCCURRENCES: Final = 10_000
+# CPU time for expanding one feed, after parsing (parsing itself is bounded by the size).
+_TIME_LIMIT: Final = 10.0
+# ICS bytes that read_feed accepts at all (fetch_feed's own default cap is 5 MB).
+_MAX_ICS_BYTES: Final = 20_000_000
+_MAX_NESTING: Final = 10
+_MAX_TIMEZONES: Final = 100
+_MAX_TIMEZONE_PARTS: Final = 400
+_MAX_RDATES: Final = 1000
+# dateutil walks every period (day, week, month, year) of a rule from its start, and every
+# date the rule produces on the way, a few microseconds each. A series may need at most
+# this many steps to reach the window: a daily series that started 137 years ago, a weekly
+# one on every day of the week 240 years ago.
+_MAX_STEPS: Final = 100_000
+# Occurrences per day a rule may create through BYHOUR x BYMINUTE x BYSECOND.
+_MAX_TIMES_PER_DAY: Final = 24
+_MAX_TITLE: Final = 200
+_MAX_DESCRIPTION: Final = 2000
+_MAX_UID: Final = 255
+# Notes in FeedReading.skipped (the last one counts the rest).
+_MAX_NOTES: Final = 10
+USER_AGENT: Final = "cpdbot (calendar feed reader)"
+
+_NOT_A_CALENDAR: Final = (
+    "This is not a calendar (iCalendar) file. Check that the link is the calendar's "
+    "ICS / iCal address, not the web page that shows it."
+)

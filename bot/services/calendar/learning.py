@@ -1,0 +1,60 @@
+"""Which events are learning, and for how long."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Final
+
+from bot.core.calendar_rules import DEFAULT_KEYWORDS
+from bot.services.calendar.occurrence import Occurrence
+
+CPD_TAG: Final = "#cpd"
+# Everyday phrases that contain a keyword but are not about learning.
+_NOT_LEARNING: Final = re.compile(
+    r"(?<!\w)(?:of\s+course|in\s+due\s+course|golf\s+course|race\s+course|main\s+course|"
+    r"course\s+of\s+action|(?:over|during)\s+the\s+course\s+of)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=64)
+def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
+    words = {" ".join(k.split()).lower() for k in keywords if k.strip()}
+    if not words:
+        return None
+    alternatives = sorted(
+        (r"\s+".join(re.escape(part) for part in word.split()) for word in words),
+        key=len,
+        reverse=True,
+    )
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?:e?s)?(?!\w)", re.IGNORECASE)
+
+
+def is_learning(occ: Occurrence, keywords: Sequence[str] = DEFAULT_KEYWORDS) -> bool:
+    """Whether the title or description names a keyword as a whole word, or has ``#cpd``.
+
+    Case-insensitive; a keyword's plural counts (``courses``, ``masterclasses``);
+    ``#cpd`` matches whatever the keywords are. A few everyday phrases ("of course",
+    "golf course") do not count.
+    """
+    text = f"{occ.title}\n{occ.description}"
+    if CPD_TAG in text.lower():
+        return True
+    pattern = _keyword_pattern(tuple(keywords))
+    return pattern is not None and pattern.search(_NOT_LEARNING.sub(" ", text)) is not None
+
+
+def duration_minutes(occ: Occurrence) -> int | None:
+    """Minutes to prefill as the hours of CPD, or None when the user should be asked.
+
+    None for all-day events, zero-length events and anything longer than 24 hours (a
+    multi-day span says nothing about the hours spent learning).
+    """
+    if occ.all_day:
+        return None
+    minutes = round((occ.end - occ.start).total_seconds() / 60)
+    if minutes <= 0 or minutes > 24 * 60:
+        return None
+    return int(minutes)

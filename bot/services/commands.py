@@ -1,0 +1,27 @@
+"""The chat commands as the platforms show them, from the dialogue's flow registry:
+Telegram's command menu, and the words Slack reads as commands after `/cpd` (adapters may
+not import the dialogue, so they ask here)."""
+
+from __future__ import annotations
+
+from bot.dialogue import registry
+
+
+def menu() -> tuple[tuple[str, str], ...]:
+    """(command, one-line summary) for a platform's command menu, in order."""
+    return registry.MENU
+
+
+def slashless_words() -> frozenset[str]:
+    """Commands that may be typed without a slash ('log 1h …', 'status')."""
+    return registry.SLASHLESS
+
+
+def busy_commands() -> frozenset[str]:
+    """Commands that start a dialogue (refused while another one is under way)."""
+    return registry.BUSY_COMMANDS
+
+
+def help_text() -> str:
+    """What /help says."""
+    return registry.HELP

@@ -1,0 +1,47 @@
+"""The APScheduler wiring of `cpdbot run`: the jobs every minute (planning) and every ten
+seconds (sending) on the running event loop. The only scheduler in the code."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.services.outbound.jobs import Jobs
+
+
+def start_scheduler(jobs: Jobs, *, plan_every: timedelta = timedelta(minutes=1),
+                    send_every: timedelta = timedelta(seconds=10)) -> Any:  # fmt: skip
+    """Run the jobs under APScheduler's AsyncIOScheduler (in UTC) on the running loop.
+
+    coalesce + max_instances=1: a run that is late (the loop was busy, the machine slept)
+    happens once, never once per missed interval, and never overlaps itself. The first
+    run is immediately, so whatever fell due while the bot was down goes out on start.
+    Returns the scheduler; call `shutdown(wait=False)` to stop it.
+    """
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    start = datetime.now(UTC)
+    common: dict[str, Any] = {
+        "coalesce": True,
+        "max_instances": 1,
+        "misfire_grace_time": None,
+        "replace_existing": True,
+    }
+    scheduler.add_job(
+        jobs.run_planning,
+        IntervalTrigger(seconds=plan_every.total_seconds(), timezone=UTC),
+        id="plan",
+        next_run_time=start,
+        **common,
+    )
+    scheduler.add_job(
+        jobs.run_sending,
+        IntervalTrigger(seconds=send_every.total_seconds(), timezone=UTC),
+        id="send",
+        next_run_time=start + timedelta(seconds=2),
+        **common,
+    )
+    scheduler.start()
+    return scheduler

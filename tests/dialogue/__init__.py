@@ -1,0 +1,1 @@
+"""Tests of the pure dialogue, one module per flow (bot/dialogue/flows/)."""
