@@ -759,6 +759,7 @@ def test_valid_urls_are_normalised(url: str, normalised: str) -> None:
         ("http://[::1]/cal.ics", "not public"),
         ("http://[::ffff:10.0.0.1]/cal.ics", "not public"),
         ("http://0.0.0.0/cal.ics", "not public"),
+        ("https://xn--a.com/x.ics", "valid host name"),  # invalid punycode
     ],
 )
 def test_invalid_urls_are_refused_with_a_reason(url: str, message: str) -> None:
@@ -1198,3 +1199,113 @@ async def test_https_keeps_the_name_for_sni_and_host() -> None:
             await fetch_feed(
                 "https://cal.example.org/insecure.ics", client=client, resolver=resolver
             )
+
+
+# --------------------------------------------------------------------------------------
+# Hostile feeds (issue 12): invalid rules, budgets inside a series, unsafe text
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rule", "note"),
+    [
+        ("FREQ=DAILY;INTERVAL=0", "INTERVAL must be a whole number of at least 1"),
+        ("FREQ=WEEKLY;INTERVAL=0;BYDAY=MO,TU", "INTERVAL must be a whole number of at least 1"),
+        ("FREQ=DAILY;INTERVAL=-1", "INTERVAL must be a whole number of at least 1"),
+        ("FREQ=DAILY;COUNT=0", "COUNT must be a whole number of at least 1"),
+        ("FREQ=DAILY;COUNT=-3", "COUNT must be a whole number of at least 1"),
+        ("FREQ=MONTHLY;BYMONTHDAY=0", "BYMONTHDAY must be from 1 to 31 or -31 to -1"),
+        ("FREQ=DAILY;BYHOUR=25", "BYHOUR must be from 0 to 23"),
+        ("FREQ=YEARLY;BYSETPOS=0;BYMONTH=1", "BYSETPOS must be from 1 to 366 or -366 to -1"),
+        ("FREQ=DAILY;INTERVAL=abc", "could not be read"),
+    ],
+)
+def test_invalid_repeat_rules_are_refused_up_front_with_a_note(rule: str, note: str) -> None:
+    ics = calendar(
+        event("bad", "20260101T100000Z", "20260101T110000Z", f"RRULE:{rule}\r\n"),
+        event("good"),
+    )
+    begin = time.perf_counter()
+    reading = read_feed(ics, **MARCH_1)
+    assert time.perf_counter() - begin < 2
+    assert [o.uid for o in reading.occurrences] == ["good"]
+    (skipped,) = reading.skipped
+    assert skipped.startswith("'Event bad' was left out: its repeat rule ")
+    assert note in skipped
+
+
+class SteppingClock:
+    """A monotonic clock that moves `step` seconds each time it is read."""
+
+    def __init__(self, step: float) -> None:
+        self.step = step
+        self.now = 1000.0
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        self.now += self.step
+        return self.now
+
+
+def test_a_long_series_is_stopped_by_the_budget_inside_the_series() -> None:
+    # Valid and within the step estimate (a daily series from 1900), but every walk of it
+    # produces 46,000 dates before the window: the budget is checked while it walks.
+    ics = calendar(event("long", "19000101T100000Z", "19000101T110000Z", "RRULE:FREQ=DAILY\r\n"))
+    clock = SteppingClock(1.0)
+    with pytest.raises(FeedError, match="too complex to read in time"):
+        read_feed(ics, **MARCH_1, time_limit=10, clock=clock)
+    # Stopped as soon as the budget was spent, not after the series.
+    assert clock.reads <= 10 + 2
+
+
+def test_a_rule_that_slips_past_the_checks_is_cut_off_inside_its_series(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Should the up-front checks ever miss a rule (here: no checks at all), the walk of one
+    # series is still capped by count: INTERVAL=0 repeats 1 January forever.
+    monkeypatch.setattr("bot.services.calendar.expand._check_rules", lambda event, end: None)
+    ics = calendar(
+        event("zero", "20260101T100000Z", "20260101T110000Z", "RRULE:FREQ=DAILY;INTERVAL=0\r\n"),
+        event("good"),
+    )
+    begin = time.perf_counter()
+    reading = read_feed(ics, **MARCH_1)
+    assert time.perf_counter() - begin < 5
+    assert [o.uid for o in reading.occurrences] == ["good"]
+    assert reading.skipped == ("'Event zero' was left out: it produces too many dates to follow.",)
+
+
+def test_control_bidi_and_zero_width_characters_never_leave_the_reader() -> None:
+    ics = calendar(
+        event(
+            "a\x00b\u200bc",
+            summary="Work\x00shop\u202e on\x1b[31m safety\u200d",
+            extra="DESCRIPTION:Line one\x07\\nLine\u2066 two\x00\r\n",
+        )
+    )
+    (found,) = read_feed(ics, **MARCH_1).occurrences
+    assert found.title == "Workshop on[31m safety"
+    assert found.description == "Line one\nLine two"
+    assert found.uid == "abc"
+
+
+def test_a_time_zone_whose_rule_has_interval_zero_is_ignored() -> None:
+    # Its offsets were looked up by walking INTERVAL=0 from 1601: for ever.
+    evil = (
+        "BEGIN:VTIMEZONE\r\nTZID:Evil\r\nBEGIN:STANDARD\r\nDTSTART:16010101T030000\r\n"
+        "TZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\n"
+        "RRULE:FREQ=YEARLY;INTERVAL=0;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\n"
+        "BEGIN:DAYLIGHT\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:+0100\r\n"
+        "TZOFFSETTO:+0200\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nEND:DAYLIGHT\r\n"
+        "END:VTIMEZONE\r\n"
+    )
+    uses_evil = (
+        event("e", "20260301T100000", "20260301T110000")
+        .replace("DTSTART:", "DTSTART;TZID=Evil:")
+        .replace("DTEND:", "DTEND;TZID=Evil:")
+    )
+    begin = time.perf_counter()
+    [found] = occurrences(calendar(uses_evil, head=evil), **MARCH_1)
+    assert time.perf_counter() - begin < 2
+    assert found.start == utc(2026, 3, 1, 10)  # read as floating, in the reader's zone (UTC)

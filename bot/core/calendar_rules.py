@@ -125,7 +125,10 @@ def validate_feed_url(url: str, *, allow_private: bool = False) -> str:
             "Please use an address without a user name or password in it "
             "(a calendar's secret or public ICS link)."
         )
-    host = parsed.host
+    try:
+        host = parsed.host  # decodes an IDN host: invalid punycode (xn--a) fails here
+    except (UnicodeError, ValueError):
+        raise FeedError("That address does not have a valid host name.") from None
     if not host:
         raise FeedError("That address has no host name.")
     if parsed.port is not None and not 0 < parsed.port < 65536:

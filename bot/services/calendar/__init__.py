@@ -20,9 +20,11 @@ Three independent parts, none of which touches the database or the dialogue:
 ``read_feed`` / ``occurrences``
     Parse ICS bytes and list every occurrence overlapping a window, recurrences expanded
     by ``recurring-ical-events``. Hostile input is bounded: the text is pre-scanned and
-    events far outside the window are dropped before parsing, repeat rules that could make
-    the expansion run for minutes (more often than daily, never matching, starting
-    centuries ago) are left out, counts are capped, and a time limit stops the rest.
+    events far outside the window are dropped before parsing, invalid repeat rules
+    (``INTERVAL=0``, ``COUNT=0``, ``BYHOUR=25``) and rules that could make the expansion run
+    for minutes (more often than daily, never matching, starting centuries ago) are left
+    out, counts are capped, and a time budget on an injectable monotonic clock, checked
+    inside every walk of a rule as well as between series, stops the rest.
     Series that cannot be read are left out and reported (``FeedReading.skipped``); the
     rest of the feed is still read.
 
@@ -35,7 +37,8 @@ the hours. See ``docs/calendar.md``.
 
 The package's modules do one job each: ``fetch`` (HTTP, address vetting, redirects),
 ``ics`` (decode, pre-filter, parse), ``tzids`` (the time zones feeds name), ``repeat_rules``
-(refusing costly RRULEs), ``expand`` (series and their occurrences), ``reading``
+(refusing invalid and costly RRULEs), ``budget`` (the time budget, checked inside each
+walk of a rule), ``expand`` (series and their occurrences), ``reading``
 (``read_feed``), ``event_text`` (plain titles and descriptions), ``learning`` (which events
 are learning) and ``bounds`` (every limit in one place).
 """

@@ -11,7 +11,8 @@ _MAX_ADDRESSES_TRIED: Final = 3
 MAX_EVENTS: Final = 10_000
 # Occurrences returned for one window.
 MAX_OCCURRENCES: Final = 10_000
-# CPU time for expanding one feed, after parsing (parsing itself is bounded by the size).
+# Seconds one read_feed may take (its default time_limit), checked between events, between
+# series and inside every walk of a repeat rule (budget.py); parsing is bounded by size.
 _TIME_LIMIT: Final = 10.0
 # ICS bytes that read_feed accepts at all (fetch_feed's own default cap is 5 MB).
 _MAX_ICS_BYTES: Final = 20_000_000
@@ -23,7 +24,7 @@ _MAX_RDATES: Final = 1000
 # date the rule produces on the way, a few microseconds each. A series may need at most
 # this many steps to reach the window: a daily series that started 137 years ago, a weekly
 # one on every day of the week 240 years ago.
-_MAX_STEPS: Final = 100_000
+_MAX_STEPS: Final = 100_000  # also the dates one walk of a rule may produce (budget.py)
 # Occurrences per day a rule may create through BYHOUR x BYMINUTE x BYSECOND.
 _MAX_TIMES_PER_DAY: Final = 24
 _MAX_TITLE: Final = 200

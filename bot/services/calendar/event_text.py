@@ -6,6 +6,7 @@ import re
 from html.parser import HTMLParser
 from typing import Any, Final
 
+from bot.core.sanitize import clean_line, clean_text
 from bot.services.calendar.bounds import _MAX_DESCRIPTION, _MAX_TITLE
 from bot.services.calendar.properties import _param
 
@@ -44,7 +45,7 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def _plain_title(value: Any) -> str:
-    return _shorten(" ".join(str(value or "").split()), _MAX_TITLE)
+    return _shorten(" ".join(clean_line(str(value or "")).split()), _MAX_TITLE)
 
 
 def _plain_description(value: Any) -> str:
@@ -54,7 +55,8 @@ def _plain_description(value: Any) -> str:
         parser.feed(text)
         parser.close()
         text = "".join(parser.parts)
-    lines = [" ".join(line.split()) for line in text.splitlines()]
+    # Cleaned after the HTML is read: character references (&#8238;) decode to such characters.
+    lines = [" ".join(line.split()) for line in clean_text(text).splitlines()]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     return _shorten(text, _MAX_DESCRIPTION)
 

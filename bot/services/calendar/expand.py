@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -12,8 +11,9 @@ from typing import Any
 import icalendar
 import recurring_ical_events
 
-from bot.core.calendar_rules import FeedError
+from bot.core.sanitize import clean_line
 from bot.services.calendar.bounds import _MAX_UID
+from bot.services.calendar.budget import Budget, bound_rules
 from bot.services.calendar.event_text import _declined, _plain_description, _plain_title
 from bot.services.calendar.occurrence import Occurrence, _SkipSeries
 from bot.services.calendar.properties import _first, _ical_text, _param, _value
@@ -21,13 +21,8 @@ from bot.services.calendar.repeat_rules import _check_rules
 from bot.services.calendar.tzids import _Times
 
 
-def _check_deadline(deadline: float) -> None:
-    if time.monotonic() > deadline:
-        raise FeedError("The calendar is too complex to read in time.")
-
-
 def _uid(event: icalendar.Event) -> str:
-    uid = " ".join(str(event.get("UID") or "").split())
+    uid = " ".join(clean_line(str(event.get("UID") or "")).split())
     if not uid:
         start = _first(event.get("DTSTART"))
         seed = f"{_ical_text(start) if start is not None else ''}|{event.get('SUMMARY')}"
@@ -64,7 +59,7 @@ class _Series:
 
 
 def _group(
-    calendar: icalendar.Calendar, times: _Times, window_end: datetime, deadline: float
+    calendar: icalendar.Calendar, times: _Times, window_end: datetime, budget: Budget
 ) -> tuple[list[_Series], list[str]]:
     groups: dict[str, list[icalendar.Event]] = {}
     broken: dict[str, str] = {}
@@ -72,7 +67,7 @@ def _group(
     for event in calendar.subcomponents:
         if not isinstance(event, icalendar.Event):
             continue
-        _check_deadline(deadline)
+        budget.check()
         uid = _uid(event)
         titles.setdefault(uid, _plain_title(event.get("SUMMARY")) or "an untitled event")
         groups.setdefault(uid, []).append(event)
@@ -112,13 +107,14 @@ def _this_and_future_offsets(series: _Series, floating: tzinfo) -> dict[str, tim
     return offsets
 
 
-def _lazily_between(query: Any, low: datetime, high: datetime) -> Iterator[Any]:
-    """``query.between(low, high)`` one component at a time.
+def _lazily_between(query: Any, low: datetime, high: datetime, budget: Budget) -> Iterator[Any]:
+    """``query.between(low, high)`` one component at a time, every rule under ``budget``.
 
     ``CalendarQuery.between`` builds the whole list first; walking its ``series`` (a
     ``Series.between`` generator each) lets the caller stop at the occurrence cap.
     """
     for series in query.series:
+        bound_rules(series, budget)
         for occurrence in series.between(low, high):
             yield occurrence.as_component(False)
 
@@ -168,13 +164,14 @@ def _expand(
     reader_zone: tzinfo,
     floating: tzinfo,
     owners: frozenset[str],
+    budget: Budget,
 ) -> Iterator[Occurrence]:
     calendar = icalendar.Calendar()
     for event in series.events:
         calendar.add_component(event)
     moved_from = _this_and_future_offsets(series, floating)
     query = recurring_ical_events.CalendarQuery(calendar, False, ("VEVENT",), False)
-    for component in _lazily_between(query, low, high):
+    for component in _lazily_between(query, low, high, budget):
         begin, occurrence_start, occurrence_end = _span(component, reader_zone, floating)
         if occurrence_start >= end or (
             occurrence_end <= start and not occurrence_start == occurrence_end == start

@@ -19,7 +19,7 @@ from bot.services.calendar.bounds import (
     _MAX_TIMEZONES,
     _NOT_A_CALENDAR,
 )
-from bot.services.calendar.repeat_rules import _probe_never_matches
+from bot.services.calendar.repeat_rules import _probe_never_matches, numbers_valid
 
 _FOLD: Final = re.compile(r"(?:\r\n|\n|\r)[ \t]")
 _LINE_BREAK: Final = re.compile(r"\r\n|\n|\r")
@@ -100,6 +100,7 @@ def _timezone_block_ok(lines: list[str]) -> bool:
                 rule.get("FREQ", "").upper() != "YEARLY"
                 or not set(rule) <= _TZ_RULE_PARTS
                 or any(item.count(",") > 31 for item in rule.values())
+                or not numbers_valid(rule)  # INTERVAL=0 looped for ever
                 or _probe_never_matches(value)
             ):
                 return False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from bot.core.calendar_rules import FeedError
@@ -14,10 +14,11 @@ from bot.services.calendar.bounds import (
     MAX_EVENTS,
     MAX_OCCURRENCES,
 )
+from bot.services.calendar.budget import Budget
 from bot.services.calendar.event_text import _address
-from bot.services.calendar.expand import _check_deadline, _expand, _group, _unique_keys
+from bot.services.calendar.expand import _expand, _group, _unique_keys
 from bot.services.calendar.ics import _decode, _parse, _prefilter
-from bot.services.calendar.occurrence import FeedReading, Occurrence
+from bot.services.calendar.occurrence import FeedReading, Occurrence, _SkipSeries
 from bot.services.calendar.tzids import _Times, _zone_for_name, _zoneinfo
 
 
@@ -31,6 +32,7 @@ def read_feed(
     max_events: int = MAX_EVENTS,
     max_occurrences: int = MAX_OCCURRENCES,
     time_limit: float = _TIME_LIMIT,
+    clock: Callable[[], float] = time.monotonic,
 ) -> FeedReading:
     """Every occurrence overlapping ``[start, end)``, plus notes on series left out.
 
@@ -41,9 +43,13 @@ def read_feed(
     for ``Occurrence.declined``. Raises ``FeedError`` for input that is not a calendar,
     is malformed as a whole, or exceeds the limits; a series that alone cannot be read
     is left out and named in ``FeedReading.skipped``. Synchronous and CPU-bound.
+
+    ``time_limit`` seconds on the monotonic ``clock`` bound the whole reading: the clock
+    is read between events, between series and inside every walk of a repeat rule, so a
+    ``FeedError`` ends a reading that runs over (parsing itself is bounded by the size).
     """
     reader_zone = _reader_zone(start, end, default_tz)
-    deadline = time.monotonic() + time_limit
+    budget = Budget(time_limit, clock)
     if len(ics) > _MAX_ICS_BYTES:
         raise FeedError(f"The calendar is too large (more than {_MAX_ICS_BYTES / 1e6:g} MB).")
     window_start = start.astimezone(UTC)
@@ -57,10 +63,10 @@ def read_feed(
     calendar_zone = _zone_for_name(str(x_wr)) if x_wr else None
     times = _Times(calendar_zone, reader_zone)
     owners = frozenset(_address(email) for email in owner_emails if email.strip())
-    series_list, skipped = _group(calendar, times, high, deadline)
+    series_list, skipped = _group(calendar, times, high, budget)
     found: list[Occurrence] = []
     for series in series_list:
-        _check_deadline(deadline)
+        budget.check()
         expanding = _expand(
             series,
             low,
@@ -70,10 +76,11 @@ def read_feed(
             reader_zone=reader_zone,
             floating=times.floating,
             owners=owners,
+            budget=budget,
         )
-        expanded = _take(expanding, len(found), max_occurrences, deadline)
-        if expanded is None:
-            skipped.append(f"'{series.title}' was left out: its dates could not be read.")
+        expanded = _take(expanding, len(found), max_occurrences, budget)
+        if isinstance(expanded, str):
+            skipped.append(f"'{series.title}' was left out: {expanded}.")
             continue
         found.extend(expanded)
     found.sort(key=lambda o: (o.start, o.end, o.uid, o.recurrence_id))
@@ -91,9 +98,10 @@ def _reader_zone(start: datetime, end: datetime, default_tz: str) -> tzinfo:
 
 
 def _take(
-    expanding: Iterator[Occurrence], found: int, max_occurrences: int, deadline: float
-) -> list[Occurrence] | None:
-    """One series' occurrences, or None when the libraries fail on that series.
+    expanding: Iterator[Occurrence], found: int, max_occurrences: int, budget: Budget
+) -> list[Occurrence] | str:
+    """One series' occurrences, or why it is left out (the libraries fail on it, or a
+    walk of its rule produces too many dates). The budget's ``FeedError`` ends the feed.
 
     ``found`` occurrences of other series are already kept: the cap counts them too.
     """
@@ -101,8 +109,12 @@ def _take(
     while True:
         try:
             occurrence = next(expanding, None)
+        except FeedError:
+            raise
+        except _SkipSeries as reason:
+            return str(reason)
         except Exception:  # whatever the libraries raise for one broken series
-            return None
+            return "its dates could not be read"
         if occurrence is None:
             return expanded
         expanded.append(occurrence)
@@ -111,7 +123,7 @@ def _take(
                 f"The calendar has too many events in the period (more than {max_occurrences:,})."
             )
         if len(expanded) % 256 == 0:
-            _check_deadline(deadline)
+            budget.check()
 
 
 def _capped_notes(skipped: list[str]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Final
 
@@ -34,6 +35,57 @@ def _probe_never_matches(rule: str, month: int = 1, day: int = 1, hour: int = 0)
 
 
 _PERIOD_DAYS: Final = {"DAILY": 1, "WEEKLY": 7, "MONTHLY": 30, "YEARLY": 365}
+
+# RFC 5545 3.3.10: the whole numbers each part of a rule may hold, (lowest, highest, may
+# it be negative); zero is never allowed where negatives are.
+_RANGES: Final = {
+    "BYSECOND": (0, 60, False),
+    "BYMINUTE": (0, 59, False),
+    "BYHOUR": (0, 23, False),
+    "BYMONTHDAY": (1, 31, True),
+    "BYYEARDAY": (1, 366, True),
+    "BYWEEKNO": (1, 53, True),
+    "BYMONTH": (1, 12, False),
+    "BYSETPOS": (1, 366, True),
+}
+
+
+def _whole(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _invalid_part(rule: Any) -> str | None:
+    """What is wrong with a rule's numbers (INTERVAL=0, COUNT=-3, BYHOUR=25), or None.
+
+    dateutil takes such rules without complaint and then loops for ever (INTERVAL=0),
+    silently yields nothing (COUNT=0) or quietly ignores the part (BYMONTHDAY=0).
+    """
+    for part in ("INTERVAL", "COUNT"):
+        values = rule.get(part)
+        if values is not None and any((_whole(v) or 0) < 1 for v in values):
+            return f"{part} must be a whole number of at least 1"
+    for part, (low, high, signed) in _RANGES.items():
+        for value in rule.get(part) or []:
+            number = _whole(value)
+            if number is None or not (
+                low <= number <= high or (signed and -high <= number <= -low)
+            ):
+                allowed = f"from {low} to {high}" + (f" or -{high} to -{low}" if signed else "")
+                return f"{part} must be {allowed}"
+    return None
+
+
+_NUMBER: Final = re.compile(r"[+-]?\d{1,4}")
+
+
+def numbers_valid(parts: dict[str, str]) -> bool:
+    """Whether a rule given as text (``{"INTERVAL": "0", ...}``) has valid numbers."""
+    rule: dict[str, list[int | str]] = {}
+    for name in ("INTERVAL", "COUNT", *_RANGES):
+        if name in parts:
+            items = [item.strip() for item in parts[name].split(",")]
+            rule[name] = [int(item) if _NUMBER.fullmatch(item) else item for item in items]
+    return _invalid_part(rule) is None
 
 
 def _dates_per_period(rule: Any, frequency: str) -> int:
@@ -80,10 +132,10 @@ def _check_rules(event: icalendar.Event, window_end: datetime) -> None:
             raise _SkipSeries("it repeats more often than daily")
         if frequency not in _PERIOD_DAYS:
             raise _SkipSeries("its repeat rule could not be read")
-        try:
-            interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
-        except (TypeError, ValueError):
-            raise _SkipSeries("its repeat rule could not be read") from None
+        invalid = _invalid_part(rule)
+        if invalid is not None:
+            raise _SkipSeries(f"its repeat rule is not valid ({invalid})")
+        interval = int((rule.get("INTERVAL") or [1])[0])
         times = 1
         for part in ("BYHOUR", "BYMINUTE", "BYSECOND"):
             times *= max(1, len(rule.get(part) or []))

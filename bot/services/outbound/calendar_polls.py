@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,13 @@ log = logging.getLogger("cpdbot.jobs")
 POLL_EVERY = timedelta(minutes=10)
 POLL_BACKOFF_CAP = timedelta(hours=6)
 FETCH_CONCURRENCY = 8
+# Seconds of reading (parsing aside) one feed may take per poll: past it the poll of that
+# feed stops and counts as failed. The fetch has its own limit (fetch_feed's timeout).
+READ_BUDGET = 10.0
+_UNREADABLE = "The calendar could not be read (the bot could not make sense of it)."
+_NOT_SAVED = (
+    "its events could not be saved just now (a problem on the bot's side, not with your calendar)."
+)
 
 
 class CalendarPoller:
@@ -40,6 +48,9 @@ class CalendarPoller:
         self.http = http
         self.allow_private_feeds = allow_private_feeds
         self.poll_every = poll_every
+        # The budget of each feed's reading, on this monotonic clock (tests move it).
+        self.read_time_limit = READ_BUDGET
+        self.read_clock: Callable[[], float] = time.monotonic
 
     async def poll_calendars(self, now: datetime) -> tuple[int, int]:
         """Poll the feeds that are due; returns (feeds polled, messages enqueued)."""
@@ -123,12 +134,20 @@ class CalendarPoller:
                     end=now,
                     default_tz=zones.zone_of(feed.timezone).key,
                     owner_emails=feed.owner_emails,
+                    time_limit=self.read_time_limit,
+                    clock=self.read_clock,
                 )
             except cal.FeedError as exc:
                 return self._feed_failed(feed, str(exc), now)
+            except Exception as exc:  # a library failing on this feed: it fails, not the poll
+                # The type only: the message can quote the feed's text.
+                log.error("reading feed %s failed (%s)", feed.feed_id, type(exc).__name__)
+                return self._feed_failed(feed, _UNREADABLE, now)
             events = reading.occurrences
-            for note in reading.skipped:
-                log.info("feed %s: %s", feed.feed_id, note)
+            if reading.skipped:  # the notes name events: only their number is logged
+                log.info(
+                    "feed %s: %d note(s) on series left out", feed.feed_id, len(reading.skipped)
+                )
         keywords = agenda.keywords_of(feed.keywords, cal.DEFAULT_KEYWORDS)
         wanted = [
             e
@@ -138,7 +157,12 @@ class CalendarPoller:
             and start < e.end <= now
             and (feed.all_events or cal.is_learning(e, keywords))
         ]
-        return self._record_ok(feed, result, wanted, now)
+        try:
+            return self._record_ok(feed, result, wanted, now)
+        except Exception as exc:  # nothing of it was kept: the feed failed, its owner hears
+            # The type only: a database error's message can carry the events' text.
+            log.error("storing the poll of feed %s failed (%s)", feed.feed_id, type(exc).__name__)
+            return self._feed_failed(feed, _NOT_SAVED, now)
 
     def _record_ok(
         self, feed: feed_store.FeedToPoll, result: Any, wanted: Sequence[Any], now: datetime
