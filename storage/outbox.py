@@ -4,8 +4,14 @@ Like `repo`, these functions flush but never commit: the caller owns the transac
 
 Exactly once, in storage terms: `enqueue` inserts (person, kind, key) or does nothing if
 that key exists; `claim` moves due rows to `claimed` with a conditional UPDATE, so of two
-workers only one gets a row; `mark_sent` records the send. A claim older than the claim
-timeout may be taken over (the worker died between claim and send).
+workers only one gets a row; `mark_sent` records the send.
+
+Claims live on the database's clock (`database_now`), never on a worker's own `now`: that
+`now` says what is due ("as if at" for `cpdbot tick --at`) and may differ between hosts.
+A claim not renewed for the claim timeout may be taken over (its worker died or hung).
+A claim is identified by its token, (claimed_by, attempts): every claim of a row adds an
+attempt, so a take-over, even by a worker of the same name, changes it. `renew` refreshes
+claims still held under their token and says which are; `mark_*` write only under it.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, text, update
@@ -60,6 +66,11 @@ class Claimed:
     chat_id: str | None
     timezone: str = "UTC"
     paused_until: date | None = None
+
+    @property
+    def token(self) -> tuple[int, int]:
+        """(row id, attempt): with the worker's name, what identifies this claim."""
+        return (self.id, self.attempts)
 
 
 def _row(msg: NewMessage, now: datetime) -> dict[str, Any]:
@@ -173,6 +184,20 @@ def _later(a: tuple[datetime | None, int], b: tuple[datetime | None, int]) -> bo
     return a[1] > b[1]
 
 
+def database_now(session: Session) -> datetime:
+    """The database's own clock (aware, UTC): the one clock every scheduler shares.
+
+    PostgreSQL's `clock_timestamp()`; on SQLite (one machine's file) that machine's clock,
+    read by SQLite itself, to the millisecond.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        value = session.execute(text("SELECT clock_timestamp()")).scalar_one()
+        assert isinstance(value, datetime)
+        return value.astimezone(UTC)
+    raw = session.execute(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")).scalar_one()
+    return datetime.fromisoformat(str(raw)).replace(tzinfo=UTC)
+
+
 def _claimable(now: datetime, stale_before: datetime, max_attempts: int) -> Any:
     return and_(
         col(Outbox.attempts) < max_attempts,
@@ -189,51 +214,86 @@ def claim(
     *,
     worker: str,
     now: datetime,
-    stale_before: datetime,
+    timeout: timedelta,
     platforms: Iterable[str],
     limit: int,
     max_attempts: int,
 ) -> list[Claimed]:
-    """Claim up to `limit` due rows for `worker` (pending, or claimed before `stale_before`).
+    """Claim up to `limit` rows for `worker`: due at `now` (the worker's instant), or
+    claimed by someone who has not renewed the claim for `timeout` on the database's clock.
 
-    The UPDATE re-checks the state, so a row another worker claimed first is not taken:
-    on PostgreSQL the second UPDATE waits for the first to commit and then matches
-    nothing; SQLite runs one writer at a time. Rows come back oldest due first.
+    The UPDATE re-checks the state, so a row another worker claimed (or renewed) first is
+    not taken: on PostgreSQL the second UPDATE waits for the first to commit and then
+    matches nothing; SQLite runs one writer at a time. Rows come back oldest due first.
     """
+    clock = database_now(session)
+    claimable = _claimable(now, clock - timeout, max_attempts)
     candidates = [
         int(i)
         for (i,) in session.execute(
             select(col(Outbox.id))
             .join(Identity, col(Identity.id) == col(Outbox.identity_id))
-            .where(
-                _claimable(now, stale_before, max_attempts),
-                col(Identity.platform).in_(list(platforms)),
-            )
+            .where(claimable, col(Identity.platform).in_(list(platforms)))
             .order_by(col(Outbox.due_at), col(Outbox.id))
             .limit(limit)
         ).all()
     ]
     if not candidates:
         return []
-    session.execute(
+    taken = session.execute(
         update(Outbox)
-        .where(col(Outbox.id).in_(candidates), _claimable(now, stale_before, max_attempts))
-        .values(state=CLAIMED, claimed_by=worker, claimed_at=now, attempts=Outbox.attempts + 1)
+        .where(col(Outbox.id).in_(candidates), claimable)
+        .values(state=CLAIMED, claimed_by=worker, claimed_at=clock, attempts=Outbox.attempts + 1)
+        .returning(col(Outbox.id))
         .execution_options(synchronize_session=False)
-    )
+    ).all()
+    if not taken:
+        return []
     rows = session.execute(
         select(Outbox, Identity, col(Person.timezone), col(Person.paused_until))
         .join(Identity, col(Identity.id) == col(Outbox.identity_id))
         .join(Person, col(Person.id) == col(Outbox.person_id))
-        .where(
-            col(Outbox.id).in_(candidates),
-            col(Outbox.state) == CLAIMED,
-            col(Outbox.claimed_by) == worker,
-            col(Outbox.claimed_at) == now,
-        )
+        .where(col(Outbox.id).in_([int(i) for (i,) in taken]))
         .order_by(col(Outbox.due_at), col(Outbox.id))
     ).all()
     return [_claimed(o, ident, zone, paused_until) for o, ident, zone, paused_until in rows]
+
+
+def _held(worker: str, tokens: Iterable[tuple[int, int]]) -> Any:
+    """Rows still claimed under these tokens ((id, attempts) pairs) by `worker`."""
+    by_attempt: dict[int, list[int]] = {}
+    for row_id, attempts in tokens:
+        by_attempt.setdefault(attempts, []).append(row_id)
+    return and_(
+        col(Outbox.state) == CLAIMED,
+        col(Outbox.claimed_by) == worker,
+        or_(
+            *(
+                and_(col(Outbox.attempts) == attempts, col(Outbox.id).in_(ids))
+                for attempts, ids in sorted(by_attempt.items())
+            )
+        ),
+    )
+
+
+def renew(session: Session, tokens: Iterable[tuple[int, int]], *, worker: str) -> set[int]:
+    """Renew `worker`'s claims on these rows (tokens: (id, attempts)) to the database's
+    clock now; returns the ids still held. A row taken over, or finished, is not.
+
+    Renewing and taking over are UPDATEs of the same row, so they are serialised: after a
+    renewal, nobody can take the row over for a whole claim timeout.
+    """
+    tokens = list(tokens)
+    if not tokens:
+        return set()
+    renewed = session.execute(
+        update(Outbox)
+        .where(_held(worker, tokens))
+        .values(claimed_at=database_now(session))
+        .returning(col(Outbox.id))
+        .execution_options(synchronize_session=False)
+    ).all()
+    return {int(i) for (i,) in renewed}
 
 
 def _claimed(o: Outbox, ident: Identity, zone: str, paused_until: date | None) -> Claimed:
@@ -254,40 +314,55 @@ def _claimed(o: Outbox, ident: Identity, zone: str, paused_until: date | None) -
     )
 
 
-def _finish(session: Session, row_id: int, worker: str, **values: Any) -> bool:
+def _finish(
+    session: Session, row_id: int, worker: str, attempts: int | None, **values: Any
+) -> bool:
+    """Write `values` if `worker` still holds the row (under claim `attempts`, if given)."""
+    held = and_(
+        col(Outbox.id) == row_id,
+        col(Outbox.state) == CLAIMED,
+        col(Outbox.claimed_by) == worker,
+    )
+    if attempts is not None:
+        held = and_(held, col(Outbox.attempts) == attempts)
     result = session.execute(
-        update(Outbox)
-        .where(
-            col(Outbox.id) == row_id,
-            col(Outbox.state) == CLAIMED,
-            col(Outbox.claimed_by) == worker,
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        update(Outbox).where(held).values(**values).execution_options(synchronize_session=False)
     )
     return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
-def mark_sent(session: Session, row_id: int, *, worker: str, now: datetime) -> bool:
+def mark_sent(
+    session: Session, row_id: int, *, worker: str, now: datetime, attempts: int | None = None
+) -> bool:
     """Record the send; False if the claim was taken over meanwhile (sent twice)."""
-    return _finish(session, row_id, worker, state=SENT, sent_at=now, last_error=None)
+    return _finish(session, row_id, worker, attempts, state=SENT, sent_at=now, last_error=None)
 
 
 def mark_retry(
-    session: Session, row_id: int, *, worker: str, retry_at: datetime, error: str
+    session: Session,
+    row_id: int,
+    *,
+    worker: str,
+    retry_at: datetime,
+    error: str,
+    attempts: int | None = None,
 ) -> bool:
     return _finish(
-        session, row_id, worker, state=PENDING, due_at=retry_at, claimed_by=None,
+        session, row_id, worker, attempts, state=PENDING, due_at=retry_at, claimed_by=None,
         claimed_at=None, last_error=error[:500],
     )  # fmt: skip
 
 
-def mark_skipped(session: Session, row_id: int, *, worker: str, note: str) -> bool:
-    return _finish(session, row_id, worker, state=SKIPPED, last_error=note[:500])
+def mark_skipped(
+    session: Session, row_id: int, *, worker: str, note: str, attempts: int | None = None
+) -> bool:
+    return _finish(session, row_id, worker, attempts, state=SKIPPED, last_error=note[:500])
 
 
-def mark_failed(session: Session, row_id: int, *, worker: str, error: str) -> bool:
-    return _finish(session, row_id, worker, state=FAILED, last_error=error[:500])
+def mark_failed(
+    session: Session, row_id: int, *, worker: str, error: str, attempts: int | None = None
+) -> bool:
+    return _finish(session, row_id, worker, attempts, state=FAILED, last_error=error[:500])
 
 
 def mark_unreachable(session: Session, identity_id: int) -> None:
@@ -299,9 +374,11 @@ def mark_unreachable(session: Session, identity_id: int) -> None:
     )
 
 
-def expire(session: Session, *, now: datetime, stale_before: datetime, max_attempts: int) -> int:
-    """Rows that can no longer be sent: past their grace window, or claimed and abandoned
-    too often. Returns how many were closed."""
+def expire(session: Session, *, now: datetime, timeout: timedelta, max_attempts: int) -> int:
+    """Rows that can no longer be sent: past their grace window at `now`, or claimed and
+    abandoned too often (a claim is abandoned once not renewed for `timeout` on the
+    database's clock). Returns how many were closed."""
+    stale_before = database_now(session) - timeout
     expired = session.execute(
         update(Outbox)
         .where(

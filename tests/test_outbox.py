@@ -54,6 +54,15 @@ def identity_id(db: Database, name: str) -> int:
         return found.id
 
 
+def age_claims(db: Database, by: timedelta) -> None:
+    """As if the database's clock had moved on `by` since the claims were made or renewed
+    (a send that hangs that long, or a process suspended that long)."""
+    with db.transaction() as s:
+        for row in s.exec(select(Outbox).where(col(Outbox.state) == outbox.CLAIMED)):
+            assert row.claimed_at is not None
+            row.claimed_at -= by
+
+
 def test_enqueue_twice_stores_once(db: Database, schemes: dict[str, Scheme]) -> None:
     clock = Clock(NINE)
     user(Engine(db, schemes, clock), "ann")
@@ -116,8 +125,14 @@ def test_crash_between_claim_and_send_is_retried_once_the_claim_is_stale(
     assert (row.state, row.claimed_by, row.attempts) == ("claimed", "dead", 1)
     jobs, recorder = make_jobs(db, schemes, clock)
     assert tick(jobs, clock, NINE + timedelta(minutes=1)) == []  # the claim is fresh
-    assert tick(jobs, clock, NINE + sending.CLAIM_TIMEOUT) == []  # not older than the timeout
-    sent = tick(jobs, clock, NINE + sending.CLAIM_TIMEOUT + timedelta(seconds=1))
+    # Claims age on the database's clock (issue 12), not on the scheduler's: a tick "as
+    # if" an hour later leaves the claim alone ...
+    assert tick(jobs, clock, NINE + timedelta(hours=1)) == []
+    age_claims(db, sending.CLAIM_TIMEOUT - timedelta(seconds=5))
+    assert tick(jobs, clock, NINE + timedelta(hours=1)) == []  # not older than the timeout
+    # ... until the database's clock has moved past the timeout since it was made.
+    age_claims(db, timedelta(seconds=6))
+    sent = tick(jobs, clock, NINE + timedelta(hours=1))
     assert [(m.kind, m.key) for m in sent] == [("nudge", "2026-12")]
     (row,) = outbox_rows(db, "nudge")
     assert (row.state, row.claimed_by, row.attempts) == ("sent", jobs.worker, 2)

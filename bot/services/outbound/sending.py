@@ -1,5 +1,12 @@
 """The send loop: claims due outbox rows and sends them through each platform's `Sender`,
-paced by the rate limits, recording what became of each (sent, retried, failed)."""
+paced by the rate limits, recording what became of each (sent, retried, failed).
+
+Two schedulers never send one row: rows are claimed in small batches on the database's
+clock; while a batch is being sent a heartbeat renews the claims still held, so a slow
+batch or a hung send is not taken over; and just before each send the row's claim is
+renewed under its token, atomically, so a row whose claim was lost (the process hung past
+the timeout and another scheduler took it) is skipped, never sent.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ import asyncio
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -20,13 +27,16 @@ from storage.db import Database
 
 log = logging.getLogger("cpdbot.jobs")
 
-CLAIM_TIMEOUT = timedelta(minutes=5)  # a claim older than this is taken over
+# On the database's clock: a claim not renewed for this long is taken over (its worker
+# died or hung). The heartbeat renews a worker's claims well inside it.
+CLAIM_TIMEOUT = timedelta(minutes=5)
+RENEW_EVERY = 60.0  # seconds between two renewals of the claims a batch still holds
 MAX_ATTEMPTS = 5
 RETRY_BASE = timedelta(minutes=1)  # 1, 2, 4, 8 minutes ... capped
 RETRY_CAP = timedelta(hours=1)
 SEND_CONCURRENCY = 32
-CLAIM_SECONDS = 60  # claim about this many seconds of sending per batch (per platform)
-CLAIM_MAX = 500
+CLAIM_SECONDS = 5  # claim about this many seconds of sending per batch (per platform)
+CLAIM_MAX = 100
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,18 @@ class TickReport:
     retried: int = 0
 
 
+@dataclass
+class _Run:
+    """One platform's send run: the claims not yet finished (row id -> attempt), a lock per
+    recipient (their messages go in order), the concurrency gate and the send tasks."""
+
+    held: dict[int, int] = field(default_factory=dict)
+    order: defaultdict[int, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
+    gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(SEND_CONCURRENCY))
+    changed: asyncio.Event = field(default_factory=asyncio.Event)  # a claim was finished
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
 class SendLoop:
     """Sends due outbox rows for the platforms in `senders` (a dict that may be changed)."""
 
@@ -60,8 +82,12 @@ class SendLoop:
         senders: dict[str, Sender],
         limits: Mapping[str, RateLimit] | None = None,
         worker: str | None = None,
+        renew_every: float = RENEW_EVERY,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.db = db
+        self.renew_every = renew_every
+        self.sleep = sleep  # the heartbeat's (tests move it)
         self.attachments = attachments
         self.senders = senders
         self.limiter = RateLimiter(limits if limits is not None else DEFAULT_LIMITS)
@@ -71,18 +97,35 @@ class SendLoop:
         """Claim and send every due row for the platforms we have senders for."""
         report = report or TickReport()
         for platform in sorted(self.senders):
-            limit = self.limiter.limits.get(platform, RateLimit())
-            batch = CLAIM_MAX
-            if limit.per_second:
-                batch = max(1, min(CLAIM_MAX, int(limit.per_second * CLAIM_SECONDS)))
+            await self._send_platform(platform, now, report)
+        return report
+
+    def _batch_size(self, platform: str) -> int:
+        limit = self.limiter.limits.get(platform, RateLimit())
+        if limit.per_second:
+            return max(1, min(CLAIM_MAX, int(limit.per_second * CLAIM_SECONDS)))
+        return CLAIM_MAX
+
+    async def _send_platform(self, platform: str, now: datetime, report: TickReport) -> None:
+        """Claim and send one platform's due rows a small batch at a time, the next batch
+        claimed once half of the one before is out (no pause between batches), while the
+        heartbeat keeps every claim still held."""
+        batch = self._batch_size(platform)
+        run = _Run()
+        heartbeat = asyncio.create_task(self._keep_claims(run.held))
+        try:
             for _ in range(10_000):
                 rows = await asyncio.to_thread(self.claim, platform, now, batch)
-                if not rows:
-                    break
-                await self._send_batch(rows, now, report)
+                self._start(rows, run, now, report)
                 if len(rows) < batch:
                     break
-        return report
+                while len(run.held) > batch // 2:
+                    run.changed.clear()
+                    await run.changed.wait()
+            await asyncio.gather(*run.tasks)
+        finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
 
     def claim(self, platform: str, now: datetime, limit: int) -> list[outbox.Claimed]:
         """Claim up to `limit` due rows of this platform for this worker."""
@@ -91,27 +134,62 @@ class SendLoop:
                 session,
                 worker=self.worker,
                 now=now,
-                stale_before=now - CLAIM_TIMEOUT,
+                timeout=CLAIM_TIMEOUT,
                 platforms=[platform],
                 limit=limit,
                 max_attempts=MAX_ATTEMPTS,
             )
 
-    async def _send_batch(
-        self, rows: Sequence[outbox.Claimed], now: datetime, report: TickReport
+    def _start(
+        self, rows: Sequence[outbox.Claimed], run: _Run, now: datetime, report: TickReport
     ) -> None:
-        # One task per recipient, their messages in order; recipients concurrently.
+        """One task per recipient and batch: their messages in order (across batches too,
+        by the recipient's lock), recipients concurrently."""
         by_recipient: dict[int, list[outbox.Claimed]] = defaultdict(list)
         for row in rows:
             by_recipient[row.identity_id].append(row)
-        gate = asyncio.Semaphore(SEND_CONCURRENCY)
+            run.held[row.id] = row.attempts
+        for group in by_recipient.values():
+            run.tasks.append(asyncio.create_task(self._deliver(group, run, now, report)))
 
-        async def deliver(group: list[outbox.Claimed]) -> None:
-            async with gate:
+    async def _deliver(
+        self, group: list[outbox.Claimed], run: _Run, now: datetime, report: TickReport
+    ) -> None:
+        try:
+            async with run.order[group[0].identity_id], run.gate:
                 for row in group:
                     await self._send_one(row, now, report)
+                    run.held.pop(row.id, None)
+                    run.changed.set()
+        finally:
+            for row in group:
+                run.held.pop(row.id, None)
+            run.changed.set()
 
-        await asyncio.gather(*(deliver(g) for g in by_recipient.values()))
+    async def _keep_claims(self, held: dict[int, int]) -> None:
+        """The heartbeat: every `renew_every` seconds, renew the claims in `held` (row id
+        -> attempt) on the database's clock, however long the sends take."""
+        while True:
+            await self.sleep(self.renew_every)
+            tokens = list(held.items())
+            try:
+                kept = await asyncio.to_thread(self._renew, tokens)
+            except Exception:
+                log.exception("renewing %d outbox claims failed", len(tokens))
+                continue
+            lost = [row_id for row_id, _ in tokens if row_id not in kept and row_id in held]
+            if lost:
+                log.warning("outbox: lost the claim on %d row(s) while sending", len(lost))
+                for row_id in lost:
+                    held.pop(row_id, None)
+
+    def _renew(self, tokens: Iterable[tuple[int, int]]) -> set[int]:
+        """Renew this worker's claims; returns the row ids it still holds."""
+        tokens = list(tokens)
+        if not tokens:
+            return set()
+        with self.db.transaction() as session:
+            return outbox.renew(session, tokens, worker=self.worker)
 
     async def _send_one(self, row: outbox.Claimed, now: datetime, report: TickReport) -> None:
         identity = IdentityKey(row.platform, row.user_id, row.workspace)
@@ -121,6 +199,11 @@ class SendLoop:
             return
         try:
             reply = await self.attachments.render(row, now)
+            # Renew the claim, atomically under its token, just before sending: a row
+            # taken over meanwhile is someone else's to send.
+            if not await asyncio.to_thread(self._renew, [row.token]):
+                log.warning("outbox %s: claim lost to another scheduler; not sent", row.id)
+                return
             await self.limiter.wait(row.platform, f"{row.workspace}:{row.user_id}")
             await sender.send(identity, row.chat_id, reply)
         except Unreachable as exc:
@@ -142,22 +225,26 @@ class SendLoop:
         report.sent.append(Sent(row.id, row.kind, row.key, identity, reply))
 
     def _finish(self, row: outbox.Claimed, outcome: str, error: str, now: datetime) -> str:
-        """Write what became of a claimed row; returns its new state."""
+        """Write what became of a claimed row (only while this claim holds it); returns
+        its new state."""
+        worker, attempts = self.worker, row.attempts
         with self.db.transaction() as session:
             if outcome == "sent":
-                if not outbox.mark_sent(session, row.id, worker=self.worker, now=now):
+                if not outbox.mark_sent(session, row.id, worker=worker, now=now, attempts=attempts):
                     log.warning("outbox %s: claim was taken over before it was marked", row.id)
                 return outbox.SENT
             if outcome == "paused":
-                outbox.mark_skipped(session, row.id, worker=self.worker, note=error)
+                outbox.mark_skipped(session, row.id, worker=worker, note=error, attempts=attempts)
                 return outbox.SKIPPED
             if outcome == "unreachable":
                 outbox.mark_unreachable(session, row.identity_id)
-                outbox.mark_failed(session, row.id, worker=self.worker, error=error)
+                outbox.mark_failed(session, row.id, worker=worker, error=error, attempts=attempts)
                 return outbox.FAILED
             if row.attempts >= MAX_ATTEMPTS:
-                outbox.mark_failed(session, row.id, worker=self.worker, error=error)
+                outbox.mark_failed(session, row.id, worker=worker, error=error, attempts=attempts)
                 return outbox.FAILED
             wait = min(RETRY_BASE * (1 << max(row.attempts - 1, 0)), RETRY_CAP)
-            outbox.mark_retry(session, row.id, worker=self.worker, retry_at=now + wait, error=error)
+            outbox.mark_retry(
+                session, row.id, worker=worker, retry_at=now + wait, error=error, attempts=attempts
+            )
             return outbox.PENDING
