@@ -6,12 +6,16 @@ import csv
 import io
 import json
 import re
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from decimal import Decimal
+from typing import Any, cast
 
+from bot.core import entry_rules as rules
 from bot.core import text as fmt
 from bot.core.model import EntryView, ReflectionView
 from bot.core.record import Record
+from bot.core.sanitize import clean_line, clean_text, spreadsheet_safe, spreadsheet_value
 from bot.core.schemes import Scheme
 
 FORMAT = "cpdbot-record"
@@ -31,6 +35,10 @@ def _structured(value: bool | None) -> str:
     return {True: "structured", False: "unstructured", None: ""}[value]
 
 
+def _clean(text: str | None) -> str | None:
+    return None if text is None else clean_text(text)
+
+
 def to_json(record: Record) -> bytes:
     scheme = record.scheme
     target = scheme.target_hours(record.person.status_id)
@@ -38,7 +46,7 @@ def to_json(record: Record) -> bytes:
         "format": FORMAT,
         "version": VERSION,
         "person": {
-            "name": record.person.display_name,
+            "name": clean_text(record.person.display_name),
             "timezone": record.person.timezone,
             "scheme": scheme.id,
             "scheme_name": scheme.name,
@@ -61,16 +69,20 @@ def to_json(record: Record) -> bytes:
         "entries": [
             {
                 "number": e.number,
-                "title": e.title,
+                "title": clean_text(e.title),
                 "activity_date": e.activity_date.isoformat(),
                 "minutes": e.minutes,
                 "hours": _hours(e.minutes),
                 "category": e.category,
                 "category_label": fmt.category_label(scheme, e.category),
                 "structured": e.structured,
-                "source": e.source,
+                "source": clean_text(e.source),
                 "reflections": [
-                    {"question_id": r.question_id, "question": r.question, "answer": r.answer}
+                    {
+                        "question_id": r.question_id,
+                        "question": clean_text(r.question),
+                        "answer": _clean(r.answer),
+                    }
                     for r in e.reflections
                 ],
             }
@@ -80,11 +92,22 @@ def to_json(record: Record) -> bytes:
     return (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+class _SafeWriter:
+    """A CSV writer whose cells are text a spreadsheet shows, never runs (no formula, no
+    control or bidi character); `read_csv` undoes exactly the quote a formula got."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out, lineterminator="\r\n")
+
+    def writerow(self, row: list[Any]) -> None:
+        self._writer.writerow([spreadsheet_safe(clean_text(str(cell))) for cell in row])
+
+
 def to_csv(record: Record) -> bytes:
     scheme = record.scheme
     questions = record.question_columns()
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = _SafeWriter(out)
     writer.writerow([*BASE_COLUMNS, *(f"{text} [{qid}]" for qid, text in questions)])
     for e in record.entries:
         answers = {r.question_id: r.answer for r in e.reflections}
@@ -112,76 +135,311 @@ def to_csv(record: Record) -> bytes:
 
 
 # ---------------------------------------------------------------- reading back
+#
+# `cpdbot import` reads a file row by row: each row's fields are checked with the rules
+# the dialogue applies (bot.core.entry_rules) and a bad row says what is wrong; a file
+# that cannot be read at all (not UTF-8, not JSON, nested too deeply, a huge cell) raises
+# ExportError with one clear line.
 
 
-def read_json(data: bytes) -> list[EntryView]:
+@dataclass(frozen=True)
+class Row:
+    """One entry read back: where it is ('entry 3', 'line 5'), and the entry if every field
+    is good, else what is wrong with it."""
+
+    where: str
+    entry: EntryView | None
+    problems: tuple[str, ...] = ()
+
+
+def read_rows(data: bytes, scheme: Scheme, *, today: date) -> list[Row]:
+    """Every entry of a `cpdbot export` file, JSON or CSV (told apart by content), checked
+    against `scheme` and `today` (the person's day)."""
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
+        return json_rows(load_json(data), scheme, today=today)
+    return csv_rows(data, scheme, today=today)
+
+
+def read_json(
+    data: bytes, scheme: Scheme | None = None, *, today: date = date.max
+) -> list[EntryView]:
+    """The entries of a JSON export (ExportError naming the first bad entries, if any)."""
+    return _entries(json_rows(load_json(data), scheme, today=today))
+
+
+def read_csv(data: bytes, scheme: Scheme, *, today: date = date.max) -> list[EntryView]:
+    """The entries of a CSV export (ExportError naming the first bad rows, if any)."""
+    return _entries(csv_rows(data, scheme, today=today))
+
+
+def _entries(rows: list[Row]) -> list[EntryView]:
+    problems = [f"{r.where}: {p}" for r in rows for p in r.problems]
+    if problems:
+        more = f" (and {len(problems) - 3:,} more)" if len(problems) > 3 else ""
+        raise ExportError("; ".join(problems[:3]) + more)
+    return [r.entry for r in rows if r.entry is not None]
+
+
+def _utf8(data: bytes) -> str:
     try:
-        payload = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ExportError(f"not a JSON file: {exc}") from exc
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ExportError(
+            f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start:,}); "
+            "save the file as UTF-8"
+        ) from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ExportError(f"{name} is not a number; a cpdbot record holds only finite numbers")
+
+
+def load_json(data: bytes) -> dict[str, Any]:
+    """A JSON export's top level, its format and entries list checked."""
+    text = _utf8(data)
+    try:
+        payload = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise ExportError(f"not a JSON file: {exc}") from None
+    except RecursionError:
+        raise ExportError("the JSON is nested too deeply to be a cpdbot record") from None
+    except ValueError:  # an integer of more than 4,300 digits
+        raise ExportError("a number in the file is too long to be a cpdbot value") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ExportError(f"not a cpdbot record (expected format {FORMAT!r})")
-    try:
-        return [
-            EntryView(
-                number=int(e["number"]),
-                title=str(e["title"]),
-                activity_date=date.fromisoformat(e["activity_date"]),
-                minutes=int(e["minutes"]),
-                category=str(e["category"]),
-                structured=e.get("structured"),
-                source=str(e.get("source", "import")),
-                deleted=False,
-                reflections=tuple(
-                    ReflectionView(str(r["question_id"]), str(r["question"]), r.get("answer"))
-                    for r in e.get("reflections", [])
-                ),
+    if not isinstance(payload.get("entries"), list):
+        raise ExportError("entries must be a list of entries")
+    return payload
+
+
+class _Fields:
+    """An entry's fields read one by one, collecting what is wrong with them."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def check(self, problem: str | None) -> bool:
+        if problem:
+            self.problems.append(problem)
+        return problem is None
+
+    def text(self, e: dict[str, Any], name: str, default: str | None = None) -> str | None:
+        value = e.get(name, default)
+        if isinstance(value, str):
+            return value
+        self.check(
+            f"{name} is missing"
+            if value is None
+            else f"{name} must be text, not {rules.shown(value)}"
+        )
+        return None
+
+    def day(self, value: object, today: date) -> date | None:
+        try:
+            day = date.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            day = None
+        if day is None:
+            self.check(f"activity_date must be a date like 2026-02-03, not {rules.shown(value)}")
+            return None
+        return day if self.check(rules.date_problem(day, today)) else None
+
+    def category(self, text: str | None, scheme: Scheme | None) -> str:
+        if text is None or scheme is None:
+            return text or ""
+        category = {c.label: c.id for c in scheme.categories}.get(text, text)
+        self.check(rules.category_problem(category, scheme))
+        return category
+
+    def title(self, title: str | None) -> str:
+        """The title as written, on one line (a tab or line break becomes a space)."""
+        if title is None:
+            return ""
+        title = clean_line(title)
+        self.check(rules.title_problem(title))
+        return title
+
+    def source(self, source: str | None) -> str:
+        source = clean_line(source or "").strip() or "import"
+        self.check(rules.source_problem(source))
+        return source
+
+    def reflection(self, qid: str, question: str, answer: str | None) -> ReflectionView:
+        question, answer = clean_text(question), None if answer is None else clean_text(answer)
+        self.check(rules.question_problem(qid, question))
+        self.check(rules.answer_problem(qid, answer))
+        return ReflectionView(qid, question, answer)
+
+
+def json_rows(payload: dict[str, Any], scheme: Scheme | None, *, today: date) -> list[Row]:
+    return [_json_row(f"entry {i}", e, scheme, today) for i, e in enumerate(payload["entries"], 1)]
+
+
+def _json_row(where: str, e: object, scheme: Scheme | None, today: date) -> Row:
+    if not isinstance(e, dict):
+        return Row(
+            where, None, (f"must be an object with the entry's fields, not {rules.shown(e)}",)
+        )
+    f = _Fields()
+    number, minutes = e.get("number"), e.get("minutes")
+    f.check(rules.number_problem(number))
+    title = f.title(f.text(e, "title"))
+    day = f.day(e.get("activity_date"), today)
+    f.check(rules.minutes_problem(minutes))
+    category = f.category(f.text(e, "category"), scheme)
+    structured, deleted = e.get("structured"), e.get("deleted", False)
+    if not (structured is None or isinstance(structured, bool)):
+        f.check(f"structured must be true, false or null, not {rules.shown(structured)}")
+    if not isinstance(deleted, bool):
+        f.check(f"deleted must be true or false, not {rules.shown(deleted)}")
+    source = f.source(f.text(e, "source", "import"))
+    reflections = _json_reflections(f, e.get("reflections", []))
+    if f.problems or day is None:
+        return Row(where, None, tuple(f.problems))
+    return Row(
+        where,
+        EntryView(
+            cast(int, number),
+            title,
+            day,
+            cast(int, minutes),
+            category,
+            structured,
+            source,
+            bool(deleted),
+            reflections,
+        ),
+    )
+
+
+def _json_reflections(f: _Fields, value: object) -> tuple[ReflectionView, ...]:
+    if not isinstance(value, list):
+        f.check(f"reflections must be a list, not {rules.shown(value)}")
+        return ()
+    out: list[ReflectionView] = []
+    for r in value:
+        qid = r.get("question_id") if isinstance(r, dict) else None
+        question = r.get("question", "") if isinstance(r, dict) else None
+        answer = r.get("answer") if isinstance(r, dict) else None
+        if not (isinstance(qid, str) and isinstance(question, str)) or not (
+            answer is None or isinstance(answer, str)
+        ):
+            f.check(
+                "each reflection must be an object with question_id and question (text) "
+                f"and answer (text or null), not {rules.shown(r)}"
             )
-            for e in payload["entries"]
-        ]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ExportError(f"entry with a missing or bad field: {exc}") from exc
+            continue
+        out.append(f.reflection(qid, question, answer))
+    for problem in rules.repeated_questions([r.question_id for r in out]):
+        f.check(problem)
+    return tuple(out)
 
 
 _QUESTION_HEADER = re.compile(r"^(?P<text>.*) \[(?P<id>[a-z0-9_]+)\]$", re.S)
+_HOURS = re.compile(r"\d{1,6}(\.\d{1,6})?")
+_STRUCTURED = {"structured": True, "unstructured": False, "": None}
 
 
-def read_csv(data: bytes, scheme: Scheme) -> list[EntryView]:
-    text = data.decode("utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows or tuple(rows[0][: len(BASE_COLUMNS)]) != BASE_COLUMNS:
-        raise ExportError(f"not a cpdbot CSV (the first columns must be {', '.join(BASE_COLUMNS)})")
+def _csv_table(text: str) -> list[tuple[int, list[str]]]:
+    """(first line, cells) of each CSV row, each cell's spreadsheet quote undone."""
+    reader = csv.reader(io.StringIO(text))
+    rows: list[tuple[int, list[str]]] = []
+    line = 1
+    try:
+        for row in reader:
+            rows.append((line, [spreadsheet_value(cell) for cell in row]))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise ExportError(
+                f"line {line}: a cell is longer than {csv.field_size_limit():,} characters"
+            ) from None
+        raise ExportError(f"line {line}: not CSV: {exc}") from None
+    return rows
+
+
+def _csv_questions(headers: list[str]) -> list[tuple[str, str]]:
     questions: list[tuple[str, str]] = []
-    for header in rows[0][len(BASE_COLUMNS) :]:
+    for header in headers:
         match = _QUESTION_HEADER.match(header)
         if not match:
-            raise ExportError(f"reflection column {header!r} does not end with [question_id]")
+            raise ExportError(
+                f"reflection column {rules.shown(header)} does not end with [question_id]"
+            )
+        problem = rules.question_problem(match["id"], match["text"])
+        if problem:
+            raise ExportError(f"line 1: {problem}")
         questions.append((match["id"], match["text"]))
-    by_label = {c.label: c.id for c in scheme.categories}
-    entries: list[EntryView] = []
-    for line, row in enumerate(rows[1:], 2):
+    twice = rules.repeated_questions([qid for qid, _ in questions])
+    if twice:
+        raise ExportError(f"line 1: {twice[0].replace('answered', 'a column')}")
+    return questions
+
+
+def csv_rows(data: bytes, scheme: Scheme, *, today: date) -> list[Row]:
+    table = _csv_table(_utf8(data))
+    if not table or tuple(table[0][1][: len(BASE_COLUMNS)]) != BASE_COLUMNS:
+        raise ExportError(f"not a cpdbot CSV (the first columns must be {', '.join(BASE_COLUMNS)})")
+    questions = _csv_questions(table[0][1][len(BASE_COLUMNS) :])
+    rows: list[Row] = []
+    for line, row in table[1:]:
         if not any(row):
             break  # the totals follow the blank row
-        try:
-            number, day, title, hours, category, structured, source = row[: len(BASE_COLUMNS)]
-            answers = row[len(BASE_COLUMNS) :]
-            entries.append(
-                EntryView(
-                    number=int(number),
-                    title=title,
-                    activity_date=date.fromisoformat(day),
-                    minutes=round(float(hours) * 60),
-                    category=by_label.get(category, category),
-                    structured={"structured": True, "unstructured": False}.get(structured),
-                    source=source or "import",
-                    deleted=False,
-                    reflections=tuple(
-                        ReflectionView(qid, qtext, answer or None)
-                        for (qid, qtext), answer in zip(questions, answers, strict=False)
-                        if answer != "n/a"
-                    ),
-                )
-            )
-        except ValueError as exc:
-            raise ExportError(f"line {line}: {exc}") from exc
-    return entries
+        rows.append(_csv_row(f"line {line}", row, questions, scheme, today))
+    return rows
+
+
+def _csv_row(
+    where: str, row: list[str], questions: list[tuple[str, str]], scheme: Scheme, today: date
+) -> Row:
+    width = len(BASE_COLUMNS) + len(questions)
+    if not len(BASE_COLUMNS) <= len(row) <= width:
+        return Row(where, None, (f"the row has {len(row)} cells; expected {width}",))
+    number, day, title, hours, category, structured, source = row[: len(BASE_COLUMNS)]
+    f = _Fields()
+    whole: object = int(number) if re.fullmatch(r"\d{1,10}", number) else number
+    f.check(rules.number_problem(whole))
+    entry_title = f.title(title)
+    activity_date = f.day(day, today)
+    minutes = _csv_minutes(f, hours)
+    category_id = f.category(category, scheme)
+    if structured not in _STRUCTURED:
+        said = rules.shown(structured)
+        f.check(f"structured must be 'structured', 'unstructured' or empty, not {said}")
+    reflections = tuple(
+        f.reflection(qid, qtext, answer or None)
+        for (qid, qtext), answer in zip(questions, row[len(BASE_COLUMNS) :], strict=False)
+        if answer != "n/a"
+    )
+    entry_source = f.source(source)
+    if f.problems or activity_date is None:
+        return Row(where, None, tuple(f.problems))
+    entry = EntryView(
+        cast(int, whole),
+        entry_title,
+        activity_date,
+        minutes,
+        category_id,
+        _STRUCTURED[structured],
+        entry_source,
+        False,
+        reflections,
+    )
+    return Row(where, entry)
+
+
+def _csv_minutes(f: _Fields, hours: str) -> int:
+    """Minutes from the hours column, as the export writes them (to 2 decimals)."""
+    if not _HOURS.fullmatch(hours):
+        f.check(f"hours must be a number like 1.5, not {rules.shown(hours)}")
+        return 0
+    value = Decimal(hours)
+    if not 0 < value <= 24:
+        f.check(f"hours must be more than 0 and at most 24, not {rules.shown(hours)}")
+        return 0
+    exact = value * 60
+    minutes = int(exact.to_integral_value())
+    if abs(exact - minutes) > Decimal("0.3"):
+        f.check(f"hours {hours} is not a whole number of minutes ({exact.normalize()} min)")
+    f.check(rules.minutes_problem(minutes))
+    return minutes

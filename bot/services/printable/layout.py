@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.core.assessment import State
+from bot.core.sanitize import clean_text
 from bot.services.fonts import FACES, font_dir, safe_text
 
 PT = 25.4 / 72  # mm per point
@@ -55,7 +56,7 @@ class Layout:
         self.y = 16.0
 
     def text(self, value: str) -> str:
-        cleaned = safe_text(value)
+        cleaned = safe_text(clean_text(value))  # no control, bidi or zero-width character
         if not self.unicode:
             cleaned = cleaned.encode("latin-1", "replace").decode("latin-1")
         return cleaned

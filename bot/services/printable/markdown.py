@@ -6,12 +6,14 @@ from bot.core import text as fmt
 from bot.core.assessment import STATE_LABELS, Assessment
 from bot.core.plan import Plan
 from bot.core.record import Record
+from bot.core.sanitize import markdown_escape
 from bot.services.printable.facts import PENDING, Facts, declaration, entry_meta, facts
 
 
 def _md(text: str) -> str:
-    """Text safe inside a Markdown table cell or line (no pipes or line breaks)."""
-    return " ".join(text.replace("|", "\\|").split())
+    """Text shown as written inside a Markdown line or table cell: no markup, HTML, links,
+    images, pipes or line breaks (`bot.core.sanitize.markdown_escape`)."""
+    return markdown_escape(text)
 
 
 def to_markdown(record: Record, assessment: Assessment, plan: Plan | None) -> bytes:
@@ -30,8 +32,8 @@ def to_markdown(record: Record, assessment: Assessment, plan: Plan | None) -> by
 def _summary(record: Record, f: Facts) -> list[str]:
     """Who, which body and year, the totals; then the cover sheet where the scheme has one."""
     out = [
-        f"- **Professional body:** {f.body} ({f.scheme})",
-        f"- **Membership status:** {f.status}",
+        f"- **Professional body:** {_md(f.body)} ({_md(f.scheme)})",
+        f"- **Membership status:** {_md(f.status)}",
         f"- **CPD year:** {record.label} ({f.period})",
         f"- **Total hours:** {f.total} (target: {f.target})",
         f"- **Activities:** {f.entries}"
@@ -69,7 +71,7 @@ def _hours(f: Facts) -> list[str]:
     out.append(f"| **Total** | **{f.total}** | |")
     if f.split:
         out += ["", "| Learning | Hours | Share |", "|---|---:|---:|"]
-        out += [f"| {label} | {h} | {s} |" for label, h, s in f.split]
+        out += [f"| {_md(label)} | {h} | {s} |" for label, h, s in f.split]
     return out
 
 
@@ -91,7 +93,7 @@ def _plan(plan: Plan, f: Facts, assessment: Assessment) -> list[str]:
             due = fmt.short_day(o.target_date) if o.target_date else "–"
             state = "overdue" if o.overdue(assessment.today) else o.status
             out.append(
-                f"| {o.label} {_md(o.title)} | {o.area_label} | {due} | {state} | "
+                f"| {_md(o.label)} {_md(o.title)} | {_md(o.area_label)} | {due} | {state} | "
                 f"{len(p.entries)} | {fmt.hours(p.minutes) if p.minutes else '–'} |"
             )
         out.append("")
@@ -109,7 +111,8 @@ def _activities(record: Record, plan: Plan) -> list[str]:
     if not record.entries:
         out.append("No activities recorded in this CPD year.")
     for e in record.entries:
-        out += [f"### #{e.number} {_md(e.title)}", "", f"*{entry_meta(e, record, plan)}*", ""]
+        meta = _md(entry_meta(e, record, plan))
+        out += [f"### #{e.number} {_md(e.title)}", "", f"*{meta}*", ""]
         for refl in e.reflections:
             answer = _md(refl.answer) if refl.answer else f"*{PENDING}*"
             out += [f"- **{_md(refl.question)}**  ", f"  {answer}"]

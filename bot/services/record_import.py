@@ -1,0 +1,229 @@
+"""`cpdbot import`: a `cpdbot export` file (JSON or CSV) added to a person's record.
+
+Nothing in the file is trusted. Every row is read and checked with the rules the dialogue
+applies (`bot.core.export.read_rows`, `bot.core.entry_rules`); each bad row is named (row
+and what is wrong) and a file with a bad row imports nothing unless `skip_bad` is set.
+Entries already recorded are skipped, deleted ones are not imported as live, and
+concurrent imports for one person take turns on the person's row (a conflict re-runs the
+import on fresh data), so each entry goes in once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from bot.core import export
+from bot.core.model import EntryView, IdentityKey
+from bot.core.sanitize import clean_line
+from bot.core.schemes import Scheme, scheme_for
+from bot.core.zones import is_zone, local_today
+from storage import entry_store, repo
+from storage.db import Database
+from storage.models import Entry
+
+MAX_ATTEMPTS = 5
+
+
+class RecordImportError(ValueError):
+    """An import that cannot be done; the message says why, `problems` lists each bad row
+    ('entry 3: minutes must be …')."""
+
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What an import did: entries added, entries skipped as already recorded, and the bad
+    rows left out (only with `skip_bad`; without it a bad row imports nothing)."""
+
+    added: int
+    skipped: int
+    bad: tuple[str, ...] = ()
+
+
+def _entries_word(n: int) -> str:
+    return f"{n:,} bad entr{'y' if n == 1 else 'ies'}"
+
+
+def read_entries(data: bytes, scheme: Scheme, *, today: date = date.max) -> list[EntryView]:
+    """Entries from a `cpdbot export` file, JSON or CSV (told apart by content); a file
+    with a bad row is refused (RecordImportError naming each)."""
+    entries, bad = _read(data, scheme, today)
+    if bad:
+        raise RecordImportError(f"{_entries_word(len(bad))}", bad)
+    return entries
+
+
+def _read(data: bytes, scheme: Scheme, today: date) -> tuple[list[EntryView], list[str]]:
+    try:
+        rows = export.read_rows(data, scheme, today=today)
+    except export.ExportError as exc:
+        raise RecordImportError(str(exc)) from None
+    bad = [f"{r.where}: {p}" for r in rows for p in r.problems]
+    return [r.entry for r in rows if r.entry is not None and not r.problems], bad
+
+
+def person_header(data: bytes) -> dict[str, Any]:
+    """The person section of a JSON export ({} for CSV, none, or a file not read)."""
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"{":
+        return {}
+    try:
+        person = export.load_json(data).get("person")
+    except export.ExportError:
+        return {}
+    return person if isinstance(person, dict) else {}
+
+
+def _same(e: EntryView | Entry) -> tuple[date, str, int, str]:
+    return (e.activity_date, e.title, e.minutes, e.category)
+
+
+def import_entries(
+    db: Database,
+    key: IdentityKey,
+    entries: Sequence[EntryView],
+    *,
+    now: datetime,
+    person_fields: dict[str, object] | None = None,
+) -> tuple[int, int]:
+    """Add `entries` to the person's record, skipping ones already there: (added, skipped).
+
+    An entry is already there when a live entry has the same date, title, minutes and
+    category (each existing entry matches one imported entry at most, so two identical
+    activities on one day stay two). Deleted entries are not imported. Added entries get
+    new numbers; reflections come with them. The person is created if new, with
+    `person_fields` (e.g. scheme) applied. Another import for the same person at the same
+    time waits for this one (or conflicts and re-runs on fresh data).
+    """
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            return _import_once(db, key, entries, now=now, person_fields=person_fields)
+        except (IntegrityError, OperationalError):
+            if attempt == MAX_ATTEMPTS:
+                raise
+            time.sleep(0.01 * attempt)
+    raise AssertionError("unreachable")
+
+
+def _import_once(
+    db: Database,
+    key: IdentityKey,
+    entries: Sequence[EntryView],
+    *,
+    now: datetime,
+    person_fields: dict[str, object] | None,
+) -> tuple[int, int]:
+    added = skipped = 0
+    with db.transaction() as session:
+        _, person, created = repo.get_or_create_identity(session, key, now=now)
+        assert person.id is not None
+        if created and person_fields:
+            repo.update_person(session, person.id, person_fields)
+        number = entry_store.lock_numbering(session, person.id)
+        existing = entry_store.entries_between(session, person.id, date.min, date.max)
+        available = Counter(_same(e) for e in existing)
+        for e in sorted(entries, key=lambda x: (x.activity_date, x.number)):
+            if e.deleted:
+                continue
+            if available[_same(e)] > 0:
+                available[_same(e)] -= 1
+                skipped += 1
+                continue
+            number += 1
+            entry_store.create_entry(
+                session,
+                person.id,
+                number=number,
+                title=e.title,
+                activity_date=e.activity_date,
+                minutes=e.minutes,
+                category=e.category,
+                structured=e.structured,
+                source=e.source or "import",
+                reflections=e.reflections,
+                now=now,
+            )
+            added += 1
+    return added, skipped
+
+
+def _new_person(
+    header: dict[str, Any], schemes: Mapping[str, Scheme], scheme_id: str | None
+) -> tuple[Scheme, dict[str, object]]:
+    """The scheme and settings of a person the import creates (the file's, or defaults)."""
+    wanted = scheme_id or str(header.get("scheme") or "") or "generic"
+    if wanted not in schemes:
+        raise RecordImportError(f"unknown scheme {wanted!r} (known: {', '.join(sorted(schemes))})")
+    chosen = schemes[wanted]
+    fields: dict[str, object] = {"scheme_id": wanted, "onboarded": True}
+    status = str(header.get("status") or "")
+    fields["status_id"] = status if chosen.status(status).id == status else chosen.default_status
+    if isinstance(header.get("timezone"), str) and is_zone(header["timezone"]):
+        fields["timezone"] = header["timezone"]
+    name = clean_line(header["name"]).strip() if isinstance(header.get("name"), str) else ""
+    if name:
+        fields["display_name"] = name[:200]
+    return chosen, fields
+
+
+def import_report(
+    db: Database,
+    key: IdentityKey,
+    data: bytes,
+    schemes: Mapping[str, Scheme],
+    *,
+    now: datetime,
+    scheme_id: str | None = None,
+    skip_bad: bool = False,
+) -> Imported:
+    """Import a `cpdbot export` file (JSON or CSV) for the person, every row checked.
+
+    A new person takes the file's scheme, status, time zone and name (JSON), or
+    `scheme_id`; an existing person's own scheme reads the file (CSV category labels,
+    the categories allowed). Dates after the person's today are refused. A file with a
+    bad row raises RecordImportError listing each, and nothing is imported, unless
+    `skip_bad`: then the good rows go in and `Imported.bad` names the others.
+    """
+    header = person_header(data)
+    with db.transaction() as session:
+        found = repo.find_person(session, key)
+    fields: dict[str, object] | None = None
+    if found is not None:
+        scheme, zone = scheme_for(schemes, found[1].scheme_id), found[1].timezone
+    else:
+        scheme, fields = _new_person(header, schemes, scheme_id)
+        zone = str(fields.get("timezone", "UTC"))
+    entries, bad = _read(data, scheme, local_today(now, zone))
+    if bad and not skip_bad:
+        raise RecordImportError(
+            f"Nothing was imported: {_entries_word(len(bad))}, each with a missing or bad "
+            "field (listed above). Correct them, or run again with --skip-bad to import "
+            "the others.",
+            bad,
+        )
+    added, skipped = import_entries(db, key, entries, now=now, person_fields=fields)
+    return Imported(added, skipped, tuple(bad))
+
+
+def import_file(
+    db: Database,
+    key: IdentityKey,
+    data: bytes,
+    schemes: Mapping[str, Scheme],
+    *,
+    now: datetime,
+    scheme_id: str | None = None,
+    skip_bad: bool = False,
+) -> tuple[int, int]:
+    """`import_report`'s (added, skipped)."""
+    done = import_report(db, key, data, schemes, now=now, scheme_id=scheme_id, skip_bad=skip_bad)
+    return done.added, done.skipped
