@@ -1,17 +1,19 @@
 """The statements every chat event runs, in SQLAlchemy Core on the session's connection.
 
-Each event reads who sent it and their conversation, records its dedupe key and writes the
-conversation back. Loading those rows as ORM objects (identity map, instance state,
-attribute events) cost two to three times what SQLite took to run the statements: about
-120 µs against 45 µs a statement (bench/telegram.py profile), a fifth of a turn. So these
-statements are built once and run on `session.connection()`, and return plain values.
-The ORM stays for everything else: first contact, effects that change a person, entries.
+Each event reads who sent it and their conversation, records its dedupe key (with its
+replies, kept until the adapter confirms it sent them) and writes the conversation back.
+Loading those rows as ORM objects (identity map, instance state, attribute events) cost
+two to three times what SQLite took to run the statements: about 120 µs against 45 µs a
+statement (bench/telegram.py profile), a fifth of a turn. So these statements are built
+once and run on `session.connection()`, and return plain values. The ORM stays for
+everything else: first contact, effects that change a person, entries.
 
 Like the rest of storage/, they never commit: the caller owns the transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from bot.core.model import IdentityKey, PersonView
+from bot.core.model import Choice, FileRequest, IdentityKey, Outgoing, PersonView
 from storage import repo
 from storage.models import Conversation, Identity, Person, ProcessedEvent
 from storage.types import UTCDateTime
@@ -91,6 +93,8 @@ _MARK = {
         platform=bindparam("platform"),
         key=bindparam("key"),
         created_at=bindparam("now", type_=UTCDateTime()),
+        replies=bindparam("replies", type_=_PROCESSED.c.replies.type),
+        recipient_id=bindparam("recipient_id"),
     )
     .on_conflict_do_nothing(index_elements=["platform", "key"])
     .returning(_PROCESSED.c.id)
@@ -120,15 +124,88 @@ class ConversationRow:
     version: int
 
 
-def mark_processed(session: Session, platform: str, key: str, *, now: datetime) -> bool:
-    """Record a platform update id; False if it was already recorded (a duplicate).
+def mark_processed(
+    session: Session,
+    platform: str,
+    key: str,
+    *,
+    now: datetime,
+    replies: dict[str, Any] | None = None,
+    person_id: int | None = None,
+) -> bool:
+    """Record a platform update id with the replies it got (`encode_replies`), kept until
+    `confirm_delivered`; False if it was already recorded (a duplicate).
 
     INSERT ... ON CONFLICT DO NOTHING: a concurrent transaction with the same key makes
     this one wait, then insert nothing (no savepoint, no exception to catch).
     """
     conn = session.connection()
-    params = {"platform": platform, "key": key[:200], "now": now}
+    params = {
+        "platform": platform,
+        "key": key[:200],
+        "now": now,
+        "replies": replies,
+        "recipient_id": person_id,
+    }
     return conn.execute(_MARK[conn.dialect.name], params).first() is not None
+
+
+def kept_replies(session: Session, platform: str, key: str) -> dict[str, Any] | None:
+    """The replies recorded with an update and not yet confirmed delivered, if any."""
+    query = select(_PROCESSED.c.replies).where(
+        _PROCESSED.c.platform == platform, _PROCESSED.c.key == key[:200]
+    )
+    kept: dict[str, Any] | None = session.connection().execute(query).scalar()
+    return kept
+
+
+def confirm_delivered(session: Session, platform: str, key: str) -> None:
+    """The update's replies were sent: forget them (the dedupe key itself stays)."""
+    session.connection().execute(
+        update(_PROCESSED)
+        .where(
+            _PROCESSED.c.platform == platform,
+            _PROCESSED.c.key == key[:200],
+            _PROCESSED.c.replies.is_not(None),
+        )
+        .values(replies=None)
+    )
+
+
+def encode_replies(replies: Sequence[Outgoing], year: int | None) -> dict[str, Any] | None:
+    """Replies as JSON for `mark_processed` (None: nothing to keep). `year`: the CPD year
+    whose report the replies' files are made from. The dialogue's replies carry file
+    requests, never attachments: the files are made again from the data on a replay."""
+    if not replies:
+        return None
+    encoded = []
+    for reply in replies:
+        item: dict[str, Any] = {"text": reply.text}
+        if reply.choices:
+            item["choices"] = [[c.id, c.label] for c in reply.choices]
+        if reply.errors:
+            item["errors"] = dict(reply.errors)
+        if reply.file is not None:
+            item["file"] = [reply.file.kind, reply.file.failed]
+        encoded.append(item)
+    return {"replies": encoded, "year": year}
+
+
+def decode_replies(kept: dict[str, Any]) -> tuple[tuple[Outgoing, ...], int | None]:
+    """`encode_replies` read back: the replies, and the CPD year of their files' report."""
+    replies = []
+    for item in kept.get("replies") or ():
+        file = item.get("file")
+        replies.append(
+            Outgoing(
+                str(item["text"]),
+                choices=tuple(Choice(str(i), str(label)) for i, label in item.get("choices", ())),
+                errors={str(k): str(v) for k, v in (item.get("errors") or {}).items()},
+                file=FileRequest(str(file[0]), str(file[1])) if file else None,
+            )
+        )
+    year = kept.get("year")
+    return tuple(replies), year if isinstance(year, int) else None
 
 
 def who(

@@ -67,7 +67,9 @@ def test_the_same_update_delivered_to_two_workers_is_handled_once(
     workers = start_workers(db.url, go, [[update], [update], [update]])
     go.touch()
     replies = sorted(r[0] for r in results(workers))
-    assert replies[0] == replies[1] == 0 and replies[2] > 0  # one worker answered
+    # One worker handled it. A repeat handled before that worker confirmed its replies sent
+    # answers the same replies again (they may have been lost: issue 12 item 7); after, none.
+    assert replies[2] > 0 and set(replies) <= {0, replies[2]}
     with db.transaction() as s:
         conv = s.exec(select(Conversation)).one()
     assert conv.state == "log_reflect"

@@ -3,7 +3,8 @@
     python -m tests.workers URL GO_FILE EVENTS_JSON
 
 Waits until GO_FILE exists (so several workers start together), handles each event through
-a fresh Engine on URL, and prints one JSON line: the number of replies per event.
+a fresh Engine on URL (confirming delivery of the replies, as an adapter does once it sent
+them), and prints one JSON line: the number of replies per event.
 """
 
 from __future__ import annotations
@@ -38,7 +39,13 @@ def main() -> None:
     deadline = time.monotonic() + 60
     while not go.exists() and time.monotonic() < deadline:
         time.sleep(0.002)
-    counts = [len(engine.process(event(spec)).replies) for spec in specs]
+    counts = []
+    for spec in specs:
+        incoming = event(spec)
+        replies = engine.process(incoming).replies
+        if replies:
+            engine.delivered(incoming)  # sent, as an adapter confirms it
+        counts.append(len(replies))
     print(json.dumps(counts), flush=True)
 
 
