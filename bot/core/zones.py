@@ -6,14 +6,40 @@ UTC), and an instant into a person's local time and local date."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 MAX_ZONE_NAME = 64
+# The IANA areas of places ("Europe/London"). The rest of the database is not a place:
+# "localtime" and "posixrules" are files of this machine, "Factory" is no zone at all,
+# "EST5EDT", "Etc/GMT+5", "US/Eastern", "GB" are POSIX rules, fixed offsets or old aliases.
+REGION_AREAS = frozenset(
+    {
+        "Africa",
+        "America",
+        "Antarctica",
+        "Arctic",
+        "Asia",
+        "Atlantic",
+        "Australia",
+        "Europe",
+        "Indian",
+        "Pacific",
+    }
+)
+
+
+@cache
+def region_zones() -> frozenset[str]:
+    """The zones a person may choose: every IANA region zone this machine knows, and UTC."""
+    names = {n for n in available_timezones() if n.split("/", 1)[0] in REGION_AREAS}
+    return frozenset(n for n in names if "/" in n) | {"UTC"}
 
 
 def is_zone(name: str | None) -> bool:
-    """Whether `name` is an IANA time zone this machine knows."""
-    if not name or len(name) > MAX_ZONE_NAME:
+    """Whether `name` is a person's time zone: an IANA region zone ("Europe/London") or
+    UTC. Not "localtime", "Factory", POSIX rules ("EST5EDT") or fixed offsets ("Etc/GMT+5")."""
+    if not name or len(name) > MAX_ZONE_NAME or name not in region_zones():
         return False
     try:
         ZoneInfo(name)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date, timedelta
-from typing import Any, Literal
+from datetime import date
+from typing import Literal
 
 from bot.core import text as fmt
 from bot.core.buttons import YES_NO, ButtonId, OptionId
@@ -36,11 +36,6 @@ REFLECTION: OptionId[Postpone] = OptionId("r", ("skip", "later"))  # r:skip | r:
 ANSWER = ButtonId("ans")  # ans:<index of one of the question's choices>
 
 AnswerKind = Literal["answer", "skip", "later", "stale", "bad"]
-
-_WEEKDAY_RE = re.compile(
-    r"\b(mon|tues?|wed(nes)?|thu(rs?)?|fri|sat(ur)?|sun)(day)?\b", re.IGNORECASE
-)
-
 
 # ---------------------------------------------------------------- replies
 
@@ -231,17 +226,16 @@ def leading_number(text: str) -> int | None:
 
 
 def future_date(text: str, ctx: Context) -> date | None:
-    """A date after today: '5 January' is the next 5 January, 'Friday' the next Friday."""
-    kwargs: dict[str, Any] = {"date_order": ctx.date_order, "languages": ctx.person.languages}
-    day = parse_date(text, today=ctx.today, **kwargs)
-    if day is None or day > ctx.today:
-        return day
-    ahead = parse_date(text, today=ctx.today + timedelta(days=365), **kwargs)
-    if ahead is not None and ahead > ctx.today and (ahead.month, ahead.day) == (day.month, day.day):
-        return ahead
-    if _WEEKDAY_RE.search(text) and (ctx.today - day).days < 7:
-        return day + timedelta(days=7)
-    return day
+    """A date meant to come: '5 January' is the next 5 January, 'Friday' the next Friday.
+    A phrase that names its own day keeps it ('yesterday', 'last Friday', '5 January 2026'
+    are in the past): the caller refuses those."""
+    return parse_date(
+        text,
+        today=ctx.today,
+        date_order=ctx.date_order,
+        languages=ctx.person.languages,
+        ahead=True,
+    )
 
 
 # ---------------------------------------------------------------- text

@@ -9,6 +9,20 @@ from bot.core.schemes import Scheme
 from tests.dialogue.chat import HOLDINGS, Case, S, assert_case, press, text
 
 CASES = [
+    # /forget during onboarding: erasure is open to anyone (found by tests/test_fuzz.py,
+    # where it crashed the engine: the move was missing from the transition table)
+    *[
+        Case(
+            f"/forget while {state.value}",
+            state,
+            text("/forget"),
+            S.FORGET_CONFIRM,
+            "erases everything I hold about you",
+            person={"onboarded": False},
+            snap={"holdings": HOLDINGS},
+        )
+        for state in (S.ONBOARD_SCHEME, S.ONBOARD_TIMEZONE)
+    ],
     # /forget
     Case(
         "/forget asks first, saying what it erases",

@@ -30,37 +30,39 @@ CASES = [
     Case(
         "title", S.LOG_TITLE, text("Read IET wiring regs"), S.LOG_DATE, "When was it?", data=draft()
     ),
+    # Issue 12 item 9: the title question takes the whole text as the title (it used to
+    # read a date, hours and #category out of it); what the draft already holds is not asked.
     Case(
-        "title with a date",
+        "title (date known)",
         S.LOG_TITLE,
-        text("site visit yesterday"),
+        text("site visit"),
         S.LOG_HOURS,
         "How long",
-        data=draft(),
+        data=draft(activity_date=YESTERDAY),
     ),
     Case(
-        "title with date and hours",
+        "title (date, hours known)",
         S.LOG_TITLE,
-        text("site visit yesterday 2h"),
+        text("site visit"),
         S.LOG_CATEGORY,
         "Which category",
-        data=draft(),
+        data=draft(activity_date=YESTERDAY, minutes=120),
     ),
     Case(
-        "title with everything",
+        "title (date, hours, category known)",
         S.LOG_TITLE,
-        text("seminar yesterday 2h #events"),
+        text("seminar"),
         S.LOG_REFLECT,
         "Reflection 1/2",
-        data=draft(),
+        data=draft(activity_date=YESTERDAY, minutes=120, category="events_and_seminars"),
     ),
     Case(
-        "title with everything but structured",
+        "title (everything known but structured)",
         S.LOG_TITLE,
-        text("chat yesterday 2h #other"),
+        text("chat"),
         S.LOG_STRUCTURED,
         "structured",
-        data=draft(),
+        data=draft(activity_date=YESTERDAY, minutes=120, category="other"),
         scheme="step",
     ),
     Case("title too long", S.LOG_TITLE, text("x" * 201), S.LOG_TITLE, "limit is 200", data=draft()),
@@ -450,8 +452,9 @@ def test_quick_entry_needs_at_most_four_messages_in_every_scheme(
 
 def test_guided_flow_never_asks_what_it_knows(schemes: dict[str, Scheme]) -> None:
     ctx = Context(Snapshot(now=NOW, person=person()), schemes)
-    result = step(Conv(), text("/log"), ctx)
-    result = step(result.conv, text("Arc-flash webinar 1.5h yesterday"), ctx)
+    result = step(Conv(), text("/log 1.5h yesterday"), ctx)  # no title: asked next
+    assert result.conv.state == S.LOG_TITLE
+    result = step(result.conv, text("Arc-flash webinar"), ctx)
     asked = [r.text for r in result.replies]
     assert result.conv.state == S.LOG_CATEGORY
     assert not any("When was it" in a or "How long" in a for a in asked)

@@ -125,6 +125,24 @@ def _most_recent(month: int, day: int, today: date) -> date | None:
     return None  # pragma: no cover - a leap year comes within 8 years
 
 
+def _next_after(month: int, day: int, today: date) -> date | None:
+    """The first ``day``/``month`` after ``today``; 29 Feb looks ahead to a leap year."""
+    if not 1 <= month <= 12 or not 1 <= day <= _days_in_month(2000, month):
+        return None
+    for year in range(today.year, today.year + 9):
+        if day <= _days_in_month(year, month):
+            candidate = date(year, month, day)
+            if candidate > today:
+                return candidate
+    return None  # pragma: no cover - a leap year comes within 8 years
+
+
+def _yearless(month: int, day: int, today: date, *, ahead: bool) -> date | None:
+    """A day and month without a year: the latest not after ``today``, or with ``ahead``
+    the first after it."""
+    return (_next_after if ahead else _most_recent)(month, day, today)
+
+
 def _ymd(year: int, month: int, day: int) -> date | None:
     try:
         return date(year, month, day)
@@ -173,9 +191,10 @@ def _group(m: re.Match[str], name: str) -> str | None:
 
 
 def _date_from_match(
-    m: re.Match[str], today: date, date_order: DateOrder, *, whole: bool
+    m: re.Match[str], today: date, date_order: DateOrder, *, whole: bool, ahead: bool = False
 ) -> date | object | None:
-    """The date a fast-path match means; ``_REJECT`` for an impossible one like 31/02."""
+    """The date a fast-path match means; ``_REJECT`` for an impossible one like 31/02.
+    ``ahead``: a day without a year, or a weekday alone, is the next one (see parse_date)."""
     if m.group("dm") or m.group("md"):
         p = "dm" if m.group("dm") else "md"
         month = _month_number(m.group(f"{p}_m"))
@@ -183,29 +202,29 @@ def _date_from_match(
         if day is None:
             return _REJECT
         year = m.group(f"{p}_y")
-        result = _ymd(int(year), month, day) if year else _most_recent(month, day, today)
+        result = _ymd(int(year), month, day) if year else _yearless(month, day, today, ahead=ahead)
         return _REJECT if result is None else result
     if m.group("iso"):
         result = _ymd(int(m.group("iso_y")), int(m.group("iso_m")), int(m.group("iso_d")))
         return _REJECT if result is None else result
     if m.group("num"):
-        return _numeric_date(m, today, date_order, whole=whole)
+        return _numeric_date(m, today, date_order, whole=whole, ahead=ahead)
     if m.group("rel") is not None:
         return today + timedelta(days=_REL_DAYS[_norm_words(m.group("rel"))])
     if m.group("ago") or m.group("infut"):
         return _relative_offset(m, today)
     if m.group("wd"):
-        return _weekday_date(m, today)
+        return _weekday_date(m, today, ahead=ahead)
     if m.group("nth"):
-        return _nth_weekday(m, today)
+        return _nth_weekday(m, today, ahead=ahead)
     if _group(m, "ord"):
         day = _day_number(m.group("ord_d"), m.group("ord_w"))
-        return _REJECT if day is None else _most_recent_day_of_month(day, today)
+        return _REJECT if day is None else _day_of_month(day, today, ahead=ahead)
     return None  # pragma: no cover - every alternative is handled above
 
 
 def _numeric_date(
-    m: re.Match[str], today: date, date_order: DateOrder, *, whole: bool
+    m: re.Match[str], today: date, date_order: DateOrder, *, whole: bool, ahead: bool = False
 ) -> date | object | None:
     a, b, sep, c = m.group("n1"), m.group("n2"), m.group("n_s"), m.group("n3")
     if not whole:
@@ -223,7 +242,7 @@ def _numeric_date(
         else:
             day, month = int(a), int(b)
         if c is None:
-            result = _most_recent(month, day, today)
+            result = _yearless(month, day, today, ahead=ahead)
             return _REJECT if result is None else result
         year = int(c) if len(c) == 4 else _full_year(int(c), today)
     result = _ymd(year, month, day)
@@ -251,7 +270,7 @@ def _relative_offset(m: re.Match[str], today: date) -> date | object:
     return _add_months(today, sign * 12 * count)
 
 
-def _weekday_date(m: re.Match[str], today: date) -> date:
+def _weekday_date(m: re.Match[str], today: date, *, ahead: bool = False) -> date:
     weekday = _weekday_number(m.group("wd_name"))
     week_mod = (m.group("wk_mod") or "").lower()
     if week_mod:  # 'Tuesday of last week': weeks run Monday to Sunday
@@ -259,6 +278,8 @@ def _weekday_date(m: re.Match[str], today: date) -> date:
         shift = {"last": -7, "this": 0, "next": 7}[week_mod]
         return monday + timedelta(days=shift + weekday)
     mod = _norm_words(m.group("wd_mod") or "")
+    if ahead and mod in ("", "this"):  # looking ahead, 'Friday' is the coming one
+        mod = "next"
     if mod in ("last", "past", "this past"):  # strictly before today
         return today - timedelta(days=(today.weekday() - weekday - 1) % 7 + 1)
     if mod == "next":  # strictly after today
@@ -268,8 +289,9 @@ def _weekday_date(m: re.Match[str], today: date) -> date:
     return today - timedelta(days=(today.weekday() - weekday) % 7)  # latest, today included
 
 
-def _nth_weekday(m: re.Match[str], today: date) -> date | object:
-    """'first Monday of last month', 'last Friday of October' (the latest October)."""
+def _nth_weekday(m: re.Match[str], today: date, *, ahead: bool = False) -> date | object:
+    """'first Monday of last month', 'last Friday of October' (the latest October; with
+    ``ahead`` the next one)."""
     weekday = _weekday_number(m.group("nth_wd"))
     which = m.group("nth_n").lower()
     if m.group("nth_mon"):
@@ -277,8 +299,8 @@ def _nth_weekday(m: re.Match[str], today: date) -> date | object:
         if m.group("nth_y"):
             return _nth_weekday_in(int(m.group("nth_y")), month, weekday, which)
         found = _nth_weekday_in(today.year, month, weekday, which)
-        if isinstance(found, date) and found > today:
-            found = _nth_weekday_in(today.year - 1, month, weekday, which)
+        if isinstance(found, date) and (found <= today if ahead else found > today):
+            found = _nth_weekday_in(today.year + (1 if ahead else -1), month, weekday, which)
         return found
     shift = {"last": -1, "this": 0, "next": 1}[m.group("nth_mod").lower()]
     first = _add_months(today.replace(day=1), shift)
@@ -298,14 +320,18 @@ def _nth_weekday_in(year: int, month: int, weekday: int, which: str) -> date | o
     return days[index] if index < len(days) else _REJECT
 
 
-def _most_recent_day_of_month(day: int, today: date) -> date | object:
+def _day_of_month(day: int, today: date, *, ahead: bool = False) -> date | object:
+    """'the 5th': the latest 5th not after ``today``, or with ``ahead`` the first after it."""
     if not 1 <= day <= 31:
         return _REJECT
-    year, month = today.year, today.month
-    for _ in range(13):
-        if day <= _days_in_month(year, month) and date(year, month, day) <= today:
-            return date(year, month, day)
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    step = 1 if ahead else -1
+    first = today.replace(day=1)
+    for months in range(13):
+        month = _add_months(first, step * months)
+        if day <= _days_in_month(month.year, month.month):
+            candidate = month.replace(day=day)
+            if (candidate > today) if ahead else (candidate <= today):
+                return candidate
     return _REJECT  # pragma: no cover
 
 
@@ -357,6 +383,7 @@ def parse_date(
     today: date,
     date_order: DateOrder = "DMY",
     languages: Sequence[str] = ("en",),
+    ahead: bool = False,
 ) -> date | None:
     """The date in a phrase that is the whole ``text``, or None if it is not one day.
 
@@ -367,6 +394,11 @@ def parse_date(
     the latest such date not after ``today`` ('28/12' on 2026-01-05 is 2025-12-28). A time
     of day is ignored ('yesterday at 3pm'). Impossible dates ('31/02'), periods ('last
     week', 'March 2026') and times alone ('11:30') give None.
+
+    ``ahead`` reads a date that is meant to come (until when, by when): a day and month
+    without a year is the first such date after ``today`` ('5 January' on 2026-11-22 is
+    2027-01-05) and a weekday alone is the coming one. What names its own day keeps it:
+    'yesterday', '3 days ago', 'last Friday' and '5 January 2026' stay in the past.
     """
     s = _DATE_LEAD_RE.sub("", " ".join(text.split())).rstrip(".!?")
     if not s:
@@ -374,7 +406,7 @@ def parse_date(
     langs = tuple(languages)
     m = _DATE_WHOLE_RE.fullmatch(s)
     if m is not None and (m.group("num") or m.group("iso") or _is_english(langs)):
-        result = _date_from_match(m, today, date_order, whole=True)
+        result = _date_from_match(m, today, date_order, whole=True, ahead=ahead)
         if isinstance(result, date):
             return result
         if result is _REJECT:
@@ -385,4 +417,4 @@ def parse_date(
         vocabulary.kind(w.strip(_TOKEN_STRIP)) not in (None, "glue") for w in lowered.split()
     ):
         return None  # no digit and no date word: not worth a dateparser call
-    return _dateparser_date(lowered, today, date_order, langs)
+    return _dateparser_date(lowered, today, date_order, langs, "future" if ahead else "past")

@@ -26,9 +26,11 @@ def _is_english(languages: tuple[str, ...]) -> bool:
 
 
 @lru_cache(maxsize=32)
-def _dateparser(languages: tuple[str, ...], date_order: str, today: date) -> DateDataParser:
+def _dateparser(
+    languages: tuple[str, ...], date_order: str, today: date, prefer: str = "past"
+) -> DateDataParser:
     settings = {
-        "PREFER_DATES_FROM": "past",
+        "PREFER_DATES_FROM": prefer,
         "RELATIVE_BASE": datetime.combine(today, time(12)),
         "DATE_ORDER": date_order,
         "RETURN_AS_TIMEZONE_AWARE": False,
@@ -43,14 +45,15 @@ def _dateparser(languages: tuple[str, ...], date_order: str, today: date) -> Dat
 
 @lru_cache(maxsize=512)
 def _dateparser_date(
-    text: str, today: date, date_order: str, languages: tuple[str, ...]
+    text: str, today: date, date_order: str, languages: tuple[str, ...], prefer: str = "past"
 ) -> date | None:
-    """dateparser's reading of ``text`` as one day, or None (months, weeks, times of day)."""
+    """dateparser's reading of ``text`` as one day, or None (months, weeks, times of day).
+    ``prefer``: "past" (a date without a year is the latest) or "future" (the next)."""
     if _ONLY_DIGITS_RE.fullmatch(text) or _TIME_ONLY_RE.fullmatch(text):
         return None  # '45' is not 1945, '11:30' is not a day
     if parse_duration(text) is not None:
         return None  # '1.5h' is not half past ten
-    data = _dateparser(languages, date_order, today).get_date_data(text)
+    data = _dateparser(languages, date_order, today, prefer).get_date_data(text)
     if data.date_obj is None or data.period != "day":
         return None  # 'last month', 'March 2026', 'last week': not one day
     parts: tuple[str, ...] = tuple(getattr(data, "parts", ()))  # dateparser >= 1.5 only

@@ -208,17 +208,14 @@ def save_entry(conv: Conv, draft: Draft, ctx: Context, replies: list[Outgoing]) 
 def _log_title(conv: Conv, event: Incoming, ctx: Context) -> Step:
     if event.kind != Kind.TEXT or not event.text.strip():
         return stay(conv, ctx, "Please type what you did, in a few words.")
+    # The answer to "What did you do?" is the title, all of it: no hours, date or #category
+    # is taken out of it ('Course on the 24h rule' keeps its 24h). The one-line /log reads them.
+    error = title_error(event.text)
+    if error:
+        return stay(conv, ctx, error)
     draft = (conv.data.draft or Draft()).model_copy()
-    quick_like = parse_quick(
-        event.text, today=ctx.today, date_order=ctx.date_order, languages=ctx.person.languages
-    )
-    if quick_like.title is None:
-        error = title_error(event.text.strip())
-        if error:
-            return stay(conv, ctx, error)
-        draft.title = tidy(event.text)
-        return advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, [])
-    return fill_from_line(conv, draft, event.text, ctx, echo=quick_like.title != tidy(event.text))
+    draft.title = tidy(event.text)
+    return advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, [])
 
 
 def _log_date(conv: Conv, event: Incoming, ctx: Context) -> Step:
@@ -409,10 +406,10 @@ FLOW = Flow(
         (S.IDLE, "/log line, category without a default", S.LOG_STRUCTURED),
         (S.IDLE, "/log line with everything but reflections", S.LOG_REFLECT),
         (S.LOG_TITLE, "title", S.LOG_DATE),
-        (S.LOG_TITLE, "title with a date", S.LOG_HOURS),
-        (S.LOG_TITLE, "title with date and hours", S.LOG_CATEGORY),
-        (S.LOG_TITLE, "title with date, hours, #category", S.LOG_STRUCTURED),
-        (S.LOG_TITLE, "title with date, hours, #category", S.LOG_REFLECT),
+        (S.LOG_TITLE, "title (date known)", S.LOG_HOURS),
+        (S.LOG_TITLE, "title (date, hours known)", S.LOG_CATEGORY),
+        (S.LOG_TITLE, "title (date, hours, category known)", S.LOG_STRUCTURED),
+        (S.LOG_TITLE, "title (date, hours, category known)", S.LOG_REFLECT),
         (S.LOG_DATE, "date", S.LOG_HOURS),
         (S.LOG_DATE, "date (hours known)", S.LOG_CATEGORY),
         (S.LOG_DATE, "date (hours, category known)", S.LOG_STRUCTURED),

@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from functools import cache
-from zoneinfo import available_timezones
 
 from bot.core.buttons import ButtonId
 from bot.core.model import Choice, Effect, Incoming, Kind, Outgoing, UpdatePerson
 from bot.core.schemes import Scheme
+from bot.core.zones import is_zone, region_zones
 from bot.dialogue.common import clip, norm, say, stay, with_person
 from bot.dialogue.conversation import Context, Conv, Data, State, Step
 from bot.dialogue.flow import Command, Flow, prompt
@@ -105,23 +105,27 @@ def timezone_prompt(ctx: Context) -> Outgoing:
     )
 
 
+# Names of UTC itself that people type; each is stored as "UTC".
+_UTC_NAMES = ("gmt", "utc", "etc/utc", "etc/gmt", "z", "zulu", "universal", "greenwich")
+
+
 @cache
 def _zone_index() -> dict[str, str]:
-    index: dict[str, str] = {}
-    for name in sorted(available_timezones()):
+    """Region zones by their lower-case name and by their city ('new york')."""
+    index: dict[str, str] = dict.fromkeys(_UTC_NAMES, "UTC")
+    for name in sorted(region_zones()):
         index[name.lower()] = name
         index.setdefault(name.rsplit("/", 1)[-1].replace("_", " ").lower(), name)
     return index
 
 
 def zone_named(text: str) -> str | None:
+    """The time zone a person typed or tapped: a region zone, its city, or UTC."""
     key = " ".join(text.strip().replace("_", " ").split()).lower()
     if not key or len(key) > 64:
         return None
     found = _zone_index().get(key) or _zone_index().get(key.replace(" ", "_"))
-    if found is None and "/" in key:
-        found = _zone_index().get(key.replace(" ", "_"))
-    return found
+    return found if found is not None and is_zone(found) else None
 
 
 def _onboard_timezone(conv: Conv, event: Incoming, ctx: Context) -> Step:
@@ -203,6 +207,9 @@ FLOW = Flow(
         (S.ONBOARD_TIMEZONE, _REPLAYED, S.EDIT_FIELD),
         (S.ONBOARD_TIMEZONE, _REPLAYED, S.SETTINGS_MENU),
         (S.ONBOARD_TIMEZONE, _REPLAYED, S.PLAN_MENU),
+        # Erasure is open to anyone, set up or not (the kernel's onboarding gate).
+        (S.ONBOARD_SCHEME, "/forget", S.FORGET_CONFIRM),
+        (S.ONBOARD_TIMEZONE, "/forget", S.FORGET_CONFIRM),
     ),
     handlers={S.ONBOARD_SCHEME: _onboard_scheme, S.ONBOARD_TIMEZONE: _onboard_timezone},
     prompt=_prompt,
