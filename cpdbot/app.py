@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from adapters import console
 from bot.services.engine import Engine
 from cpdbot import delivery
-from cpdbot.config import Settings
+from cpdbot.config import ConfigError, Settings
 
 T = TypeVar("T")
 
@@ -48,6 +48,27 @@ def run_loop(main: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(main)
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         return runner.run(main)
+
+
+def check(settings: Settings) -> None:
+    """Refuse, before anything starts, settings a configured platform cannot run with
+    (`ConfigError`, one line: e.g. a webhook URL without TELEGRAM_WEBHOOK_SECRET)."""
+    if settings.telegram_enabled:
+        from adapters.telegram import webhook_config
+        from cpdbot.platform_settings import telegram_settings
+
+        try:
+            webhook_config(telegram_settings(settings))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+    if settings.slack_enabled:
+        from adapters.slack.server import SlackConfigError, check_settings
+        from cpdbot.platform_settings import slack_settings
+
+        try:
+            check_settings(slack_settings(settings))
+        except SlackConfigError as exc:
+            raise ConfigError(str(exc)) from None
 
 
 async def run(engine: Engine, settings: Settings, user: str) -> None:

@@ -45,6 +45,33 @@ def _engine(db: Database, settings: Settings) -> Engine:
     return Engine(db, schemes, allow_private_feeds=settings.calendar_allow_private_networks)
 
 
+# The identity columns' lengths (storage.models.Identity; a test keeps them equal).
+USER_ID_MAX = 128
+WORKSPACE_MAX = 64
+
+
+def _user(text: str) -> str:
+    """--user: refused with one clear line (exit 2) if it cannot be stored as an identity."""
+    from bot.core.model import IdentityKey
+    from bot.core.sanitize import has_unsafe
+
+    if not text.strip():
+        raise argparse.ArgumentTypeError("it is empty; give a name, telegram:ID or slack:TEAM:USER")
+    if has_unsafe(text) or any(c in text for c in "\t\n\r"):
+        raise argparse.ArgumentTypeError("it holds control or invisible characters")
+    key = IdentityKey.parse(text)
+    if len(key.user_id) > USER_ID_MAX:
+        raise argparse.ArgumentTypeError(
+            f"the user id has {len(key.user_id):,} characters; at most {USER_ID_MAX} are allowed"
+        )
+    if len(key.workspace) > WORKSPACE_MAX:
+        raise argparse.ArgumentTypeError(
+            f"the team id has {len(key.workspace):,} characters; "
+            f"at most {WORKSPACE_MAX} are allowed"
+        )
+    return text
+
+
 def _default_user() -> str:
     import getpass
 
@@ -72,6 +99,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.core.parsing import warm_up
     from cpdbot import app
 
+    app.check(settings)  # a missing secret stops the start here, in one line
     db = _database(args.db, settings)
     engine = _engine(db, settings)
     warm_up()
@@ -86,7 +114,11 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
     db = _database(args.db, settings)
     engine = _engine(db, settings)
-    report = records.report_for(engine, IdentityKey.parse(args.user), args.year)
+    try:
+        report = records.report_for(engine, IdentityKey.parse(args.user), args.year)
+    except records.YearOutOfRange as exc:
+        print(f"--year {args.year}: {exc}", file=sys.stderr)
+        return 2
     if report is None:
         print(f"No user {args.user!r} in {db.url}.", file=sys.stderr)
         return 1
@@ -109,20 +141,29 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     engine = _engine(db, settings)
     try:
         data = Path(args.file).read_bytes()
-        added, skipped = records.import_file(
+        done = records.import_report(
             db,
             IdentityKey.parse(args.user),
             data,
             dict(engine.schemes),
             now=engine.clock(),
             scheme_id=args.scheme,
+            skip_bad=args.skip_bad,
         )
     except OSError as exc:
         print(f"Cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 1
     except records.RecordImportError as exc:
+        for problem in exc.problems:  # each bad row: file, row, what is wrong
+            print(f"{args.file}: {problem}", file=sys.stderr)
         print(f"Cannot import {args.file}: {exc}", file=sys.stderr)
         return 1
+    for problem in done.bad:
+        print(f"{args.file}: {problem}", file=sys.stderr)
+    if done.bad:
+        n = len(done.bad)
+        print(f"Skipped {n} bad entr{'y' if n == 1 else 'ies'} (listed above).", file=sys.stderr)
+    added, skipped = done.added, done.skipped
     print(
         f"Imported {added} entr{'y' if added == 1 else 'ies'} for {args.user}; "
         f"skipped {skipped} already recorded."
@@ -223,13 +264,13 @@ def parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="the console bot: stdin in, stdout out")
     chat.add_argument("--db", help="database URL")
-    chat.add_argument("--user", help="your name in the console (default: your login)")
+    chat.add_argument("--user", type=_user, help="your name in the console (default: your login)")
     chat.add_argument("--echo", action="store_true", help="repeat each input line (transcripts)")
     chat.set_defaults(func=cmd_chat)
 
     export = sub.add_parser("export", help="write a CPD record")
     export.add_argument(
-        "--user", required=True, help="console NAME, telegram:ID or slack:TEAM:USER"
+        "--user", type=_user, required=True, help="console NAME, telegram:ID or slack:TEAM:USER"
     )
     export.add_argument("--db", help="database URL")
     export.add_argument("--year", type=int, help="the CPD year starting in YYYY (default: now)")
@@ -238,9 +279,16 @@ def parser() -> argparse.ArgumentParser:
     export.set_defaults(func=cmd_export)
 
     imp = sub.add_parser("import", help="restore entries from a cpdbot export (json or csv)")
-    imp.add_argument("--user", required=True, help="console NAME, telegram:ID or slack:TEAM:USER")
+    imp.add_argument(
+        "--user", type=_user, required=True, help="console NAME, telegram:ID or slack:TEAM:USER"
+    )
     imp.add_argument("--db", help="database URL")
     imp.add_argument("--scheme", help="scheme id for a new user (default: the file's, or generic)")
+    imp.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="import the good rows of a file with bad ones (default: a bad row imports nothing)",
+    )
     imp.add_argument("file", help="a file written by `cpdbot export --format json|csv`")
     imp.set_defaults(func=cmd_import)
 
@@ -274,8 +322,11 @@ def parser() -> argparse.ArgumentParser:
 def _refusal(exc: Exception) -> str | None:
     """What to print for an error that is the user's to fix (None: not one of those)."""
     from bot.core.schemes import SchemeError
+    from cpdbot.config import ConfigError
     from storage.migrate import SchemaError
 
+    if isinstance(exc, ConfigError):
+        return f"Configuration: {exc}"
     if isinstance(exc, SchemeError):
         return f"Scheme error: {exc}"
     if isinstance(exc, SchemaError):

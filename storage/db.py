@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,7 @@ from sqlmodel import Session, SQLModel, create_engine
 import storage.models  # noqa: F401  (registers the tables)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+DISK_FULL_SQLSTATE = "53100"  # PostgreSQL's disk_full
 
 
 def default_url() -> str:
@@ -41,6 +43,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA synchronous=NORMAL")
+    # Deleted rows are overwritten with zeros, in the file and in the pages the WAL holds:
+    # what /forget erases does not linger in free space.
+    cur.execute("PRAGMA secure_delete=ON")
     cur.close()
 
 
@@ -51,7 +56,9 @@ class Database:
         self.url = normalise_url(url or default_url())
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        kwargs: dict[str, Any] = {}
+        # A failing statement's parameters (what people typed) stay out of the exception's
+        # message, and so out of every log line that reports it.
+        kwargs: dict[str, Any] = {"hide_parameters": True}
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -82,6 +89,29 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def truncate_wal(engine: Engine) -> None:
+    """SQLite: copy the write-ahead log into the database and empty it, so the old page
+    images it still holds (erased rows among them) leave the disk; nothing elsewhere."""
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()  # outside any transaction (BEGIN would block it)
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.close()
+    finally:
+        raw.close()
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether a database error says the disk is full (SQLite's SQLITE_FULL, "database or
+    disk is full"; PostgreSQL's disk_full, 53100): no retry will help until there is room."""
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return True
+    return getattr(orig, "sqlstate", None) == DISK_FULL_SQLSTATE
 
 
 def _disable_pysqlite_begin(dbapi_conn: Any, _record: Any) -> None:

@@ -313,3 +313,13 @@ def set_deleted(session: Session, entry: Entry, *, deleted: bool, now: datetime)
     entry.updated_at = now
     session.add(entry)
     session.flush()
+
+
+def lock_numbering(session: Session, person_id: int) -> int:
+    """The person's last entry number, their row locked until the transaction ends
+    (FOR UPDATE on PostgreSQL; a SQLite writer is already alone), so two transactions
+    adding entries for one person (concurrent imports) take their turns and the second
+    sees what the first added."""
+    query = sa_select(_PERSON_TABLE.c.last_entry_number).where(_PERSON_TABLE.c.id == person_id)
+    number: int = session.execute(query.with_for_update()).scalar_one()
+    return number

@@ -5,34 +5,53 @@ Like `repo`, these functions flush but never commit: the caller owns the transac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, col, select
 
+from bot.core.model import IdentityKey
 from storage.models import InboxUpdate
 from storage.types import UTCDateTime
 
 
+def sender_of(key: IdentityKey) -> str:
+    """The `sender` of an update from this identity: "platform:workspace:user"."""
+    return f"{key.platform}:{key.workspace}:{key.user_id}"
+
+
 def record(
-    session: Session, platform: str, items: Sequence[tuple[str, str]], *, now: datetime
+    session: Session,
+    platform: str,
+    items: Sequence[tuple[str, str]],
+    *,
+    now: datetime,
+    senders: Mapping[str, IdentityKey] | None = None,
 ) -> list[str]:
     """Store (key, payload) pairs; return the keys that were new (the rest were already seen).
 
-    A key repeated within `items` counts once. On SQLite and PostgreSQL each row is one
-    INSERT ... ON CONFLICT DO NOTHING RETURNING (a statement compiled once and cached), so
-    concurrent workers never both claim the same update.
+    `senders`: who sent each key, where known. A key repeated within `items` counts once.
+    On SQLite and PostgreSQL each row is one INSERT ... ON CONFLICT DO NOTHING RETURNING (a
+    statement compiled once and cached), so concurrent workers never both claim the same
+    update.
     """
     unique: dict[str, str] = {}
     for key, payload in items:
         unique.setdefault(key, payload)
+    who = senders or {}
     rows: list[dict[str, Any]] = [
-        {"platform": platform, "key": key, "payload": payload, "received_at": now}
+        {
+            "platform": platform,
+            "key": key,
+            "payload": payload,
+            "received_at": now,
+            "sender": sender_of(who[key]) if key in who else "",
+        }
         for key, payload in unique.items()
     ]
     dialect = session.get_bind().dialect.name
@@ -66,7 +85,8 @@ def _record_portably(session: Session, rows: list[dict[str, Any]]) -> list[str]:
 
 
 def finish(session: Session, platform: str, keys: Sequence[str], *, now: datetime) -> None:
-    """Mark updates handled; they stay (for `prune`) so a late repeat is still recognised."""
+    """Mark updates handled and drop their payloads (the person's words and names): only the
+    key stays (until `prune`), so a late repeat is still recognised."""
     if not keys:
         return
     session.connection().execute(
@@ -80,8 +100,28 @@ _FINISH = (
         _TABLE.c.platform == bindparam("b_platform"),
         _TABLE.c.key.in_(bindparam("b_keys", expanding=True)),
     )
-    .values(done_at=bindparam("b_now", type_=UTCDateTime()))
+    .values(done_at=bindparam("b_now", type_=UTCDateTime()), payload="")
 )
+
+
+def drop_handled_payloads(session: Session, platform: str) -> int:
+    """Empty the payload of every handled update (rows kept whole by an older version)."""
+    result = session.execute(
+        update(InboxUpdate)
+        .where(
+            col(InboxUpdate.platform) == platform,
+            col(InboxUpdate.done_at).is_not(None),
+            col(InboxUpdate.payload) != "",
+        )
+        .values(payload="")
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def of_senders(senders: Any) -> ColumnElement[bool]:
+    """Rows sent by any of `senders` (a subquery or list of "platform:workspace:user")."""
+    return col(InboxUpdate.sender).in_(senders)
 
 
 def unfinished(session: Session, platform: str) -> list[tuple[str, str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,6 +55,18 @@ def upgrade(db: Database, revision: str = "head") -> None:
     the migration (a PRAGMA that only works outside a transaction) and the result is checked
     with `foreign_key_check` before it is committed.
     """
+    _upgrade(db, revision, only_if_empty=False)
+
+
+# PostgreSQL: the advisory lock every migration holds, so two workers starting on one
+# empty database (or two `cpdbot db upgrade`) take turns. SQLite: BEGIN IMMEDIATE (storage.db)
+# already holds the one write lock for the whole migration.
+SCHEMA_LOCK = 0x637064626F74  # "cpdbot"
+
+
+def _upgrade(db: Database, revision: str, *, only_if_empty: bool) -> bool:
+    """Migrate under the schema lock. `only_if_empty`: only a database with no tables (True),
+    or one another worker has just brought up to date (True, nothing done); else False."""
     from alembic import command
 
     config = _config()
@@ -63,6 +76,14 @@ def upgrade(db: Database, revision: str = "head") -> None:
             raw.execute("PRAGMA foreign_keys=OFF")
         try:
             with conn.begin():
+                if raw is None:
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+                if only_if_empty and inspect(conn).get_table_names():
+                    # Decided under the lock: tables made meanwhile by another worker are
+                    # fine once they are at the head revision.
+                    from alembic.runtime.migration import MigrationContext
+
+                    return MigrationContext.configure(conn).get_current_revision() == head()
                 config.attributes["connection"] = conn
                 command.upgrade(config, revision)
                 if raw is not None:
@@ -72,6 +93,7 @@ def upgrade(db: Database, revision: str = "head") -> None:
         finally:
             if raw is not None:
                 raw.execute("PRAGMA foreign_keys=ON")
+    return True
 
 
 def ensure_current(db: Database) -> None:
@@ -89,10 +111,8 @@ def ensure_current(db: Database) -> None:
     if at == latest:
         return
     if at is None:
-        tables = set(inspect(db.engine).get_table_names())
-        if not tables:
-            upgrade(db)
-            return
+        if _upgrade(db, "head", only_if_empty=True):
+            return  # created now, or by another worker starting at the same time
         raise SchemaError(
             "This database has cpdbot tables but no migration record. "
             "Back it up, then run `cpdbot db upgrade` (or start from an empty database)."
@@ -124,9 +144,20 @@ def recorded_revision(db: Database) -> str | None:
 _REVISION_NAMES = ("revision", "down_revision")
 
 
+# CPython 3.11's `ast.parse` is not safe in two threads at once (its recursion depth
+# counter is shared: "AST constructor recursion depth mismatch"), and two workers starting
+# in one process read the migration files together.
+_PARSING = threading.Lock()
+
+
 def newest_revision() -> str | None:
     """The head revision, read from the migration files' `revision` and `down_revision`
     without loading Alembic (None when they do not have exactly one head)."""
+    with _PARSING:
+        return _newest_revision()
+
+
+def _newest_revision() -> str | None:
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in (MIGRATIONS / "versions").glob("*.py"):

@@ -124,7 +124,14 @@ class Conversation(SQLModel, table=True):
 
 
 class ProcessedEvent(SQLModel, table=True):
-    """Platform update ids already handled, so retries and duplicates are processed once."""
+    """Platform update ids already handled, so retries and duplicates are processed once.
+
+    `replies` keeps what the update was answered (storage.conversations' JSON of the
+    replies) until the adapter confirms it sent them, so a replay after a crash re-sends
+    them; None once delivered (or when there was nothing to say). `recipient_id` is the
+    person they are for (no foreign key: `/forget` clears the replies and the link, the key
+    stays so a redelivered update is still recognised).
+    """
 
     __table_args__ = (UniqueConstraint("platform", "key"),)
 
@@ -132,6 +139,10 @@ class ProcessedEvent(SQLModel, table=True):
     platform: str = Field(max_length=16)
     key: str = Field(max_length=200)
     created_at: datetime = _utc()
+    replies: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
+    recipient_id: int | None = Field(default=None, index=True)
 
 
 class InboxUpdate(SQLModel, table=True):
@@ -139,6 +150,8 @@ class InboxUpdate(SQLModel, table=True):
 
     An adapter writes the row before it confirms the update to the platform, so a crash
     between the two loses nothing: rows without `done_at` are replayed on the next start.
+    `payload` is emptied once handled. `sender` ("platform:workspace:user", as in
+    `identity`; "" if unknown) is who sent it, so /export all shows it and /forget erases it.
     """
 
     __table_args__ = (UniqueConstraint("platform", "key"),)
@@ -147,6 +160,7 @@ class InboxUpdate(SQLModel, table=True):
     platform: str = Field(max_length=16)
     key: str = Field(max_length=200)
     payload: str = Field(sa_column=Column(Text, nullable=False))
+    sender: str = Field(default="", max_length=210, index=True)
     received_at: datetime = _utc()
     done_at: datetime | None = _utc(nullable=True)
 
@@ -200,8 +214,9 @@ class Outbox(SQLModel, table=True):
     """A message the bot starts, stored before it is sent; the unique key sends it once.
 
     state: pending -> claimed -> sent, or failed (gave up / unreachable) or expired (its
-    grace window passed before it could be sent). A claim older than the claim timeout
-    is taken over by the next sender (a crash between claim and send is retried).
+    grace window passed before it could be sent). A claim not renewed for the claim timeout
+    (on the database's clock) is taken over by the next sender (a crash between claim and
+    send is retried); (claimed_by, attempts) is the claim's token.
     """
 
     __table_args__ = (

@@ -12,6 +12,7 @@ from sqlalchemy import Row, bindparam
 from sqlmodel import Session, col, select
 
 from bot.core.model import IdentityKey, PersonView
+from bot.core.sanitize import clean_line
 from storage.models import Identity, Person
 
 PERSON_FIELDS = {
@@ -83,7 +84,7 @@ def get_or_create_identity(
             identity.chat_id = chat_id
             identity.unreachable = False
         return identity, person, False
-    person = Person(display_name=display_name[:200], created_at=now)
+    person = Person(display_name=clean_line(display_name)[:200], created_at=now)
     if timezone:
         person.timezone = timezone
     session.add(person)

@@ -3,19 +3,29 @@
 Both follow the foreign keys of every table in the metadata from `person`: a table that
 references a person, an identity, an entry, a feed (or anything else that leads back to
 a person) is found without being named here, so a table added later is covered as soon as
-it declares its foreign key. Like `repo`, they flush but never commit.
+it declares its foreign key. The inbox's raw updates are found by their sender, one of the
+person's identities. Like `repo`, they flush but never commit.
 """
 
 from __future__ import annotations
 
 import base64
+import logging
+import sqlite3
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, func, inspect, or_, select
+from sqlalchemy import ColumnElement, Table, delete, event, func, inspect, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel
 
+from storage import inbox
+from storage.db import truncate_wal
+from storage.models import Identity, InboxUpdate, ProcessedEvent
+
 PERSON_TABLE = "person"
+log = logging.getLogger("cpdbot.rights")
 
 
 def _condition(table: Table, person_id: int, path: frozenset[str]) -> ColumnElement[bool] | None:
@@ -37,12 +47,25 @@ def _condition(table: Table, person_id: int, path: frozenset[str]) -> ColumnElem
 
 
 def owned_tables(person_id: int) -> list[tuple[Table, ColumnElement[bool]]]:
-    """(table, condition) for every table that can hold the person's rows, parents first."""
+    """(table, condition) for every table that can hold the person's rows, parents first.
+
+    Last, the inbox: raw updates are not linked by a foreign key (they are recorded before
+    anyone is looked up) but by their sender, one of the person's identities; being last,
+    `forget_person` erases them before the identities that find them.
+    """
     result = []
     for table in SQLModel.metadata.sorted_tables:
         cond = _condition(table, person_id, frozenset())
         if cond is not None:
             result.append((table, cond))
+    senders = select(
+        Identity.__table__.c.platform  # type: ignore[attr-defined]
+        + ":"
+        + Identity.__table__.c.workspace  # type: ignore[attr-defined]
+        + ":"
+        + Identity.__table__.c.user_id  # type: ignore[attr-defined]
+    ).where(Identity.__table__.c.person_id == person_id)  # type: ignore[attr-defined]
+    result.append((InboxUpdate.__table__, inbox.of_senders(senders)))  # type: ignore[attr-defined]
     return result
 
 
@@ -54,11 +77,21 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+_PROCESSED: Table = ProcessedEvent.__table__  # type: ignore[attr-defined]
+
+
+def _kept_replies(person_id: int) -> ColumnElement[bool]:
+    """Dedupe keys of the person's updates whose replies are kept until delivered."""
+    return (_PROCESSED.c.recipient_id == person_id) & _PROCESSED.c.replies.is_not(None)
+
+
 def person_data(session: Session, person_id: int) -> dict[str, list[dict[str, Any]]]:
-    """Every row held about the person, table by table, as JSON-ready dictionaries."""
+    """Every row held about the person, table by table, as JSON-ready dictionaries (the
+    replies kept until delivered among them)."""
     session.flush()
     data: dict[str, list[dict[str, Any]]] = {}
-    for table, cond in owned_tables(person_id):
+    tables = [*owned_tables(person_id), (_PROCESSED, _kept_replies(person_id))]
+    for table, cond in tables:
         order = list(table.primary_key.columns)
         rows = session.execute(select(table).where(cond).order_by(*order)).mappings().all()
         if rows:
@@ -78,13 +111,23 @@ def count_rows(session: Session, person_id: int) -> dict[str, int]:
 
 
 def forget_person(session: Session, person_id: int) -> dict[str, int]:
-    """Delete, for real, every row of the person in every table; returns counts per table.
+    """Delete, for real, every row of the person in every table (the raw updates they sent
+    among them, the one that asked included); returns counts per table.
 
     Children are deleted before their parents, so this does not depend on ON DELETE
     CASCADE (though every foreign key to a person has it). Objects of deleted rows are
-    detached from the session so a later flush cannot resurrect or trip over them.
+    detached from the session so a later flush cannot resurrect or trip over them. On
+    SQLite, `secure_delete` zeroes the erased rows; once the transaction commits, the
+    write-ahead log (which still holds the old pages) is emptied too.
     """
     session.flush()
+    # Replies kept for redelivery lose their text and their link; the dedupe keys stay, so
+    # an update the platform delivers again is still recognised and not handled afresh.
+    session.execute(
+        update(_PROCESSED)
+        .where(_PROCESSED.c.recipient_id == person_id)
+        .values(replies=None, recipient_id=None)
+    )
     counts: dict[str, int] = {}
     gone: dict[str, set[tuple[Any, ...]]] = {}
     for table, cond in reversed(owned_tables(person_id)):
@@ -101,4 +144,15 @@ def forget_person(session: Session, person_id: int) -> dict[str, int]:
         if isinstance(table, Table) and state.identity in gone.get(table.name, ()):
             session.expunge(obj)
     session.flush()
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "sqlite":
+        event.listen(session, "after_commit", lambda _s: _empty_wal(bind), once=True)
     return counts
+
+
+def _empty_wal(engine: Engine) -> None:
+    """After the erasure committed: a failure here must not look like the erasure's."""
+    try:
+        truncate_wal(engine)
+    except (DBAPIError, sqlite3.Error):  # busy past the timeout: a later checkpoint does it
+        log.warning("emptying the write-ahead log after an erasure failed", exc_info=True)

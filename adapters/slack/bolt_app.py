@@ -43,6 +43,8 @@ from bot.services.intake import Inbox
 log = logging.getLogger("cpdbot.slack")
 
 EVENTS_PATH = "/slack/events"
+TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
+SLACK_TIMESTAMP = re.compile(r"[0-9]{1,15}")  # seconds since the epoch, ASCII digits only
 # At most this many people's work runs at once; the rest waits its turn without using the
 # event loop, so a flood of events leaves the loop free to ack new requests within
 # milliseconds (bench/slack.py), and the database and Web API see bounded concurrency.
@@ -123,6 +125,10 @@ class SlackBot:
         slash commands) at POST /slack/events, and GET /healthz for load balancers."""
 
         async def handle(request: web.Request) -> web.Response:
+            if not SLACK_TIMESTAMP.fullmatch(request.headers.get(TIMESTAMP_HEADER, "")):
+                # bolt would fail on it (500): unsigned as far as we can tell, so refused
+                # as any request whose signature does not check out.
+                return web.Response(status=401, text="invalid request")
             bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
             return await to_aiohttp_response(bolt_response)
 
@@ -187,7 +193,10 @@ class SlackBot:
         the row gets a name of its own.
         """
         name = delivery or f"request:{uuid.uuid4().hex}"
-        if await self.inbox.record([(name, json.dumps(job, ensure_ascii=False))]):
+        who = (
+            {name: translate.identity(str(job["team"]), str(job["user"]))} if "user" in job else {}
+        )
+        if await self.inbox.record([(name, json.dumps(job, ensure_ascii=False))], who):
             self._start(name, job)
 
     def _start(self, name: str, job: Job) -> None:
@@ -354,7 +363,7 @@ class SlackBot:
             return
         await ack()  # closes the modal
         if replies:
-            self._queues.submit(key, lambda: self.work.submitted(key, replies))
+            self._queues.submit(key, lambda: self.work.submitted(key, replies, incoming))
 
 
 async def _ack_only(ack: AsyncAck) -> None:

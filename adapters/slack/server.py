@@ -23,17 +23,24 @@ class SlackConfigError(RuntimeError):
     """The Slack settings cannot work (missing secret, token rejected)."""
 
 
-async def serve(engine: Engine, settings: SlackSettings) -> None:
-    """Socket Mode when SLACK_APP_TOKEN is set, else HTTP on SLACK_HTTP_PORT at /slack/events."""
+def check_settings(settings: SlackSettings) -> str:
+    """The bot token, or `SlackConfigError` for settings that cannot work (checked at start,
+    before anything is served)."""
     token = settings.bot_token
     if not token:
         raise SlackConfigError("SLACK_BOT_TOKEN is not set.")
-    socket_mode = bool(settings.app_token)
-    if not socket_mode and not settings.signing_secret:
+    if not settings.app_token and not settings.signing_secret:
         raise SlackConfigError(
             "SLACK_SIGNING_SECRET is required in HTTP mode (it verifies that requests come "
             "from Slack). Set it, or set SLACK_APP_TOKEN to use Socket Mode instead."
         )
+    return token
+
+
+async def serve(engine: Engine, settings: SlackSettings) -> None:
+    """Socket Mode when SLACK_APP_TOKEN is set, else HTTP on SLACK_HTTP_PORT at /slack/events."""
+    token = check_settings(settings)
+    socket_mode = bool(settings.app_token)
     bot = SlackBot(
         engine,
         token=token,

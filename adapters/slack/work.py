@@ -55,9 +55,14 @@ class SlackWork:
         handled = await self._lanes.engine(self.engine.process, event)
         return list(handled.replies), handled.duplicate
 
-    async def deliver(self, channel: str, replies: Sequence[Outgoing]) -> None:
+    async def deliver(
+        self, channel: str, replies: Sequence[Outgoing], event: Incoming | None = None
+    ) -> None:
+        """Post the replies; then the engine stops keeping `event`'s for a replay."""
         for reply in replies:
             await self.sender.post(channel, reply)
+        if replies and event is not None and event.dedupe_key:
+            await self._lanes.engine(self.engine.delivered, event)
 
     async def step_and_deliver(self, event: Incoming, channel: str) -> bool:
         """Handle an event whose replies go to the person's DM; True if it was a repeat
@@ -67,7 +72,7 @@ class SlackWork:
         except Exception:
             log.exception("slack: the engine failed on a %s event", event.kind)
             replies, duplicate = [Outgoing(SORRY)], False
-        await self.deliver(channel, replies)
+        await self.deliver(channel, replies, event)
         return duplicate
 
     async def respond(self, response_url: str, text: str) -> None:
@@ -113,6 +118,8 @@ class SlackWork:
                 blocks=rendered,
                 thread_ts=event.get("thread_ts"),
             )
+        if replies and incoming.dedupe_key:
+            await self._lanes.engine(self.engine.delivered, incoming)
 
     async def command(self, key: IdentityKey, body: Mapping[str, Any]) -> None:
         incoming = translate.slash_command(body, key, await self.profiles.get(key))
@@ -130,8 +137,10 @@ class SlackWork:
     ) -> None:
         container = body.get("container") or {}
         in_view = container.get("type") == "view"
-        channel = container.get("channel_id") if container.get("type") == "message" else None
-        dm = await self.sender.dm_channel(key, channel if _is_dm(channel) else None)
+        # Where the reply goes comes from who pressed (their DM, opened for them), never
+        # from the channel the payload names: that could be someone else's DM.
+        dm = await self.sender.dm_channel(key)
+        in_dm = container.get("type") == "message" and container.get("channel_id") == dm
         dedupe = translate.press_key(body, key.workspace)
         value = str(action.get("value") or "")
         incoming = translate.choice(value, key, await self.profiles.get(key), dedupe, dm)
@@ -141,11 +150,11 @@ class SlackWork:
             log.exception("slack: the engine failed on a button press")
             await self.deliver(dm, [Outgoing(SORRY)])
             return
-        if duplicate:
-            return  # this message's buttons were already pressed
-        if container.get("type") == "message":
+        if duplicate and not replies:
+            return  # this message's buttons were already pressed (and answered)
+        if in_dm:  # only the presser's own message loses its buttons
             await self.mark_pressed(body, action)
-        await self.deliver(dm, replies)
+        await self.deliver(dm, replies, incoming)
         if in_view:
             await self.publish_home(key)
 
@@ -164,11 +173,9 @@ class SlackWork:
         except SlackApiError as exc:
             log.info("slack: chat.update after a press failed: %s", exc)
 
-    async def submitted(self, key: IdentityKey, replies: Sequence[Outgoing]) -> None:
+    async def submitted(
+        self, key: IdentityKey, replies: Sequence[Outgoing], event: Incoming | None = None
+    ) -> None:
         """After a form's ack: its replies in the DM, and App Home refreshed."""
-        await self.deliver(await self.sender.dm_channel(key), replies)
+        await self.deliver(await self.sender.dm_channel(key), replies, event)
         await self.publish_home(key)
-
-
-def _is_dm(channel: object) -> bool:
-    return isinstance(channel, str) and channel.startswith("D")

@@ -155,7 +155,8 @@ class TelegramAdapter:
         """
         texts = raw if raw is not None else [json.dumps(p, ensure_ascii=False) for p in payloads]
         items = [(str(p["update_id"]), text) for p, text in zip(payloads, texts, strict=True)]
-        fresh = set(await self.inbox.record(items))
+        senders = {str(p["update_id"]): who for p in payloads if (who := translate.sender(p))}
+        fresh = set(await self.inbox.record(items, senders))
         for payload in payloads:
             key = str(payload["update_id"])
             if key in fresh:
@@ -223,6 +224,9 @@ class TelegramAdapter:
                 self.bot, route.chat_id, reply, reply_to=route.reply_to, link=link
             )
             shown += [m.message_id for m in sent if m.buttons]
+        if route.event is not None:
+            # Sent: the engine stops keeping them for a replay (issue 12, item 7).
+            await self._db.run(self.engine.delivered, route.event)
         if shown:
             await self._retire_older(route.chat_id, shown)
 

@@ -97,6 +97,17 @@ class DocumentPart:
 Part = TextPart | DocumentPart
 
 
+def sender(payload: Mapping[str, Any]) -> IdentityKey | None:
+    """Who sent a raw update (its message's, press's ... `from`), read before it is parsed,
+    so the inbox row that keeps it can be shown and erased with the rest of their data."""
+    for name, value in payload.items():
+        user = value.get("from") if name != "update_id" and isinstance(value, Mapping) else None
+        user_id = user.get("id") if isinstance(user, Mapping) else None
+        if isinstance(user_id, int) and not isinstance(user_id, bool):
+            return IdentityKey(PLATFORM, str(user_id))
+    return None
+
+
 def chat_key(update: Update) -> int:
     """Updates with the same key are handled one at a time, in order (one chat = one queue)."""
     if update.effective_chat is not None:
@@ -142,16 +153,25 @@ def _message(message: Message, me: User, key: str) -> Route:
     if text is None:
         if message.effective_attachment is None:
             return Route()  # a service message (pin, timer change, ...): nothing was said
+        # The adapter's own notice (nothing personal, nothing stored): where it was sent.
         return Route(chat_id=chat.id, notice=NOT_TEXT)
+    own = _private_chat(user)
     event = Incoming.text_of(
         identity,
         _without_leading_mention(text, me),
-        chat_id=str(chat.id),
+        chat_id=str(own),
         display_name=user.full_name,
         dedupe_key=key,
         sent_at=message.date,
     )
-    return Route(chat_id=chat.id, event=event)
+    return Route(chat_id=own, event=event)
+
+
+def _private_chat(user: User) -> int:
+    """The sender's private chat with the bot: its id is the user's id (Bot API), so where
+    the dialogue's replies go (and the chat stored for scheduled messages) is derived from
+    who sent the update, never from the chat it names."""
+    return user.id
 
 
 def _addressed(message: Message, text: str, me: User) -> bool:
@@ -215,20 +235,23 @@ def _callback(query: CallbackQuery, key: str) -> Route:
     chat = message.chat
     private = chat.type == ChatType.PRIVATE
     user = query.from_user
+    # A private chat's replies go to the presser's own chat; a group's to the group (where
+    # the dialogue only points to a private chat, and nothing of the chat is stored).
+    to = _private_chat(user) if private else chat.id
     event = Incoming(
         IdentityKey(PLATFORM, str(user.id)),
         Kind.CHOICE,
         choice=query.data,
         private=private,
-        chat_id=str(chat.id) if private else None,
+        chat_id=str(to) if private else None,
         display_name=user.full_name,
         dedupe_key=key,
     )
     text = message.text if isinstance(message, Message) else None
-    keyboard = Keyboard(chat.id, message.message_id, text, _label_of(message, query.data))
-    return Route(
-        chat_id=chat.id, event=event, query_id=query.id, keyboard=keyboard, private=private
-    )
+    # Only a keyboard in the chat replies go to is edited (not one in a chat the payload names).
+    board = Keyboard(chat.id, message.message_id, text, _label_of(message, query.data))
+    keyboard = board if chat.id == to else None
+    return Route(chat_id=to, event=event, query_id=query.id, keyboard=keyboard, private=private)
 
 
 def _label_of(message: object, data: str) -> str | None:

@@ -32,6 +32,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts
 MAX_BODY = 1024 * 1024  # an update is a few kB; Telegram's own limit on a message is 4096 chars
 MAX_CONNECTIONS = 40
+MAX_DEPTH = 32  # a real update nests about 6 levels (a callback's message's keyboard rows)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,42 @@ class WebhookConfig:
         return urlsplit(self.url).path or "/"
 
 
+def read_update(data: bytes) -> tuple[dict[str, Any] | None, str]:
+    """(the update, its JSON text), or (None, why it is refused): Telegram sends UTF-8 JSON
+    objects a few levels deep; anything else is answered 400, never a server error."""
+    try:
+        body = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "not UTF-8"
+    try:
+        payload: Any = json.loads(body)
+    except RecursionError:  # the parser's own limit, long before the stack is at risk
+        return None, "nested too deeply"
+    except ValueError:
+        return None, "not JSON"
+    if _depth(payload) > MAX_DEPTH:
+        return None, "nested too deeply"
+    if not isinstance(payload, dict) or type(payload.get("update_id")) is not int:
+        return None, "not a Telegram update"
+    return payload, body
+
+
+def _depth(value: Any) -> int:
+    """How deeply a parsed JSON value nests objects and arrays (iteratively: no recursion)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth + 1)
+            if deepest > MAX_DEPTH:
+                break
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
 def make_app(adapter: TelegramAdapter, config: WebhookConfig) -> web.Application:
     """The aiohttp application: POST at the webhook URL's path, and GET /healthz."""
     expected = config.secret.encode()
@@ -61,13 +98,9 @@ def make_app(adapter: TelegramAdapter, config: WebhookConfig) -> web.Application
         if not hmac.compare_digest(given, expected):
             log.warning("telegram webhook: refused a request without the right secret")
             return web.Response(status=403, text="forbidden")
-        body = await request.text()
-        try:
-            payload: Any = json.loads(body)
-        except ValueError:
-            return web.Response(status=400, text="not JSON")
-        if not isinstance(payload, dict) or type(payload.get("update_id")) is not int:
-            return web.Response(status=400, text="not a Telegram update")
+        payload, body = read_update(await request.read())
+        if payload is None:
+            return web.Response(status=400, text=body)
         # Telegram performs a Bot API method given in the response: a callback query is
         # answered that way, saving a call of its own (the answer needs only the update).
         answer = callback_answer(payload)

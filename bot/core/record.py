@@ -21,6 +21,26 @@ MIME: dict[str, str] = {
 }
 
 
+# The first CPD year a record can be asked for: no activity is dated before 1950 (the
+# dialogue refuses older dates, bot/dialogue/common.date_error).
+EARLIEST_YEAR = 1950
+
+
+def latest_year(scheme: Scheme, today: date, override: tuple[int, int] | None = None) -> int:
+    """The year the current CPD year starts in: the last one a record can be asked for."""
+    return scheme.year_bounds(today, override)[0].year
+
+
+def year_refusal(year: int, latest: int) -> str | None:
+    """Why the CPD year starting in `year` cannot be exported (None: it can)."""
+    if EARLIEST_YEAR <= year <= latest:
+        return None
+    return (
+        f"There is no CPD year {year} to export: choose a year from {EARLIEST_YEAR} to "
+        f"{latest} (the current one)."
+    )
+
+
 @dataclass(frozen=True)
 class Record:
     """One person's entries of one CPD year (start inclusive, end exclusive)."""

@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from bot.core.buttons import parse_calendar, parse_command
 from bot.core.model import Incoming, Kind, UpdatePerson
+from bot.core.sanitize import clean_line, clean_text
 from bot.core.snapshot import Needs
 from bot.dialogue.common import INPUT_MAX, say, stay, with_person
 from bot.dialogue.conversation import Context, Conv, Data, State, Step
@@ -27,6 +28,7 @@ PRIVATE_ONLY = (
 
 def needs(conv: Conv, event: Incoming) -> Needs:
     """What must be loaded for `step(conv, event, ...)`: the dialogue never reads storage."""
+    event = clean(event)
     need = _needs(conv, event)
     button = parse_calendar(event.choice) if event.kind == Kind.CHOICE else None
     occurrence = button.occurrence if button else None
@@ -48,9 +50,22 @@ def _needs(conv: Conv, event: Incoming) -> Needs:
 
 def step(conv: Conv, event: Incoming, ctx: Context) -> Step:
     """Take one event in one state; return the next state, the replies and the effects."""
-    result = _step(conv, event, ctx)
+    result = _step(conv, clean(event), ctx)
     assert (conv.state, result.conv.state) in ALLOWED, (conv.state, result.conv.state)
     return result
+
+
+def clean(event: Incoming) -> Incoming:
+    """The event without control, bidi or zero-width characters (NUL included) in what the
+    person typed, so every flow reads, and both databases store, the same text."""
+    return replace(
+        event,
+        text=clean_text(event.text),
+        args=clean_text(event.args),
+        command=clean_line(event.command),
+        choice=clean_line(event.choice),
+        form={clean_line(k): clean_text(v) for k, v in event.form.items()},
+    )
 
 
 def _step(conv: Conv, event: Incoming, ctx: Context) -> Step:

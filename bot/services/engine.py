@@ -62,12 +62,17 @@ from bot.dialogue import Context, Conv
 from bot.services import records
 from storage import conversations, entry_store, feeds, repo, rights
 from storage import plan_store as plan_repo
-from storage.db import Database
+from storage.db import Database, is_disk_full
 
 log = logging.getLogger("cpdbot.engine")
 
 Clock = Callable[[], datetime]
 MAX_ATTEMPTS = 6
+DISK_FULL = (
+    "I couldn't save that: the server's disk is full, so nothing was saved and we are still "
+    "at the same step. Please send it again in a while; the people running me have been told."
+)
+ECHO_MAX = 3500  # characters of the person's own text given back when it could not be saved
 # Who writes in a group chat or channel: no person is read or created for it.
 ANONYMOUS = PersonView("", "UTC", "generic", "", "DMY", ("en",), True, 0)
 
@@ -77,7 +82,11 @@ def utcnow() -> datetime:
 
 
 class _Duplicate(Exception):
-    pass
+    """The update was handled before: what it was answered, if not yet confirmed delivered."""
+
+    def __init__(self, outcome: _Outcome) -> None:
+        super().__init__("duplicate")
+        self.outcome = outcome
 
 
 class _Refused(Exception):
@@ -140,9 +149,16 @@ class Engine:
             try:
                 with self.db.transaction() as session:
                     outcome = self._handle(session, event)
-            except _Duplicate:
-                self._log(event, started, "duplicate")
-                return Handled((), duplicate=True, attempts=attempt)
+            except _Duplicate as repeat:
+                # Handled before. Replies still kept were lost (a crash before they were
+                # sent): they go out again; once delivered, a repeat says nothing.
+                outcome = repeat.outcome
+                self._log(event, started, "duplicate" if not outcome.replies else "resent")
+                if not make_files:
+                    return Handled(
+                        outcome.replies, duplicate=True, attempts=attempt, report=outcome.report
+                    )
+                return Handled(self._files(event, outcome), duplicate=True, attempts=attempt)
             except _Refused as exc:
                 # Checked against the data the step saw, yet refused on writing (changed
                 # meanwhile): nothing of this event was kept; the dialogue stays where it was.
@@ -150,6 +166,8 @@ class Engine:
                 text = f"I couldn't make that change: {exc}. Nothing was changed; /plan shows it."
                 return Handled((Outgoing(text),), attempts=attempt)
             except (conversations.ConflictError, IntegrityError, OperationalError) as exc:
+                if is_disk_full(exc):  # no retry helps; nothing of this event was kept
+                    return self._disk_full(event, started, attempt)
                 # Another event for this person committed first (or the database was busy):
                 # nothing of ours was written, so run the whole event again on fresh data.
                 if attempt == MAX_ATTEMPTS:
@@ -162,6 +180,23 @@ class Engine:
                 return Handled(outcome.replies, attempts=attempt, report=outcome.report)
             return Handled(self._files(event, outcome), attempts=attempt)
         raise AssertionError("unreachable")
+
+    def delivered(self, event: Incoming) -> None:
+        """The adapter sent `event`'s replies: they are no longer kept for a replay."""
+        if event.dedupe_key:
+            with self.db.transaction() as session:
+                conversations.confirm_delivered(session, event.identity.platform, event.dedupe_key)
+
+    def _disk_full(self, event: Incoming, started: float, attempt: int) -> Handled:
+        """The database's disk is full: the transaction was rolled back, so the dialogue is
+        where it was and sending the same again works once there is room. What the person
+        typed is given back to them, since it could not be kept."""
+        log.error("the database's disk is full: an event could not be saved")
+        self._log(event, started, "disk full")
+        text = DISK_FULL
+        if event.text and event.text.strip():
+            text += "\n\nWhat you sent, to send again:\n" + event.text.strip()[:ECHO_MAX]
+        return Handled((Outgoing(text),), attempts=attempt)
 
     def make_files(self, event: Incoming, handled: Handled) -> Handled:
         """Make the files `handled`'s replies ask for (after `process(make_files=False)`)."""
@@ -258,14 +293,11 @@ class Engine:
 
     def _handle(self, session: Session, event: Incoming) -> _Outcome:
         now = self.clock()
-        if event.dedupe_key and not conversations.mark_processed(
-            session, event.identity.platform, event.dedupe_key, now=now
-        ):
-            raise _Duplicate
         if not event.private:
             # A group chat or channel: the dialogue only points to a private chat, so no
             # person, identity or conversation is read or created for it.
             result = dialogue.step(Conv(), event, Context(Snapshot(now, ANONYMOUS), self.schemes))
+            self._mark(session, event, _Outcome(result.replies), None, now)
             return _Outcome(result.replies)
         zone = _valid_zone(event.timezone_hint)
         who = conversations.who(
@@ -283,6 +315,9 @@ class Engine:
         said = min(now, event.sent_at) if event.sent_at is not None else now
         snap = self._snapshot(session, who, conv, event, said, zone)
         result = dialogue.step(conv, event, Context(snap, self.schemes))
+        # The dedupe key is recorded before any effect, with the replies (kept until they
+        # are delivered); a repeat stops here, and all read or made so far is rolled back.
+        self._mark(session, event, _Outcome(result.replies, snap.report), who, now)
         forgotten = False
         for effect in result.effects:
             if isinstance(effect, ForgetPerson):
@@ -300,6 +335,41 @@ class Engine:
                 session, row, state=str(result.conv.state), data=result.conv.dump(), now=now
             )
         return _Outcome(result.replies, snap.report)
+
+    def _mark(
+        self,
+        session: Session,
+        event: Incoming,
+        outcome: _Outcome,
+        who: conversations.Who | None,
+        now: datetime,
+    ) -> None:
+        """Record the event's dedupe key with its replies, or raise _Duplicate with the
+        replies an earlier handling of it kept (not yet delivered), their files' report
+        loaded afresh."""
+        if not event.dedupe_key:
+            return
+        platform, key = event.identity.platform, event.dedupe_key
+        year = outcome.report.record.start.year if outcome.report is not None else None
+        kept = conversations.encode_replies(outcome.replies, year)
+        person_id = who.person_id if who is not None else None
+        if conversations.mark_processed(
+            session, platform, key, now=now, replies=kept, person_id=person_id
+        ):
+            return
+        stored = conversations.kept_replies(session, platform, key)
+        if stored is None:
+            raise _Duplicate(_Outcome(()))
+        replies, year = conversations.decode_replies(stored)
+        report = None
+        if who is not None and year is not None and any(r.file for r in replies):
+            view = who.person
+            today = local_today(now, view.timezone)
+            scheme = self._scheme(view.scheme_id)
+            report = records.year_report(
+                session, who.person_id, view, scheme, today=today, year=year
+            )
+        raise _Duplicate(_Outcome(replies, report))
 
     def _snapshot(
         self,

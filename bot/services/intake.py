@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.core.model import IdentityKey
 from storage import inbox as store
 from storage.db import Database
 
@@ -22,10 +23,20 @@ log = logging.getLogger("cpdbot.inbox")
 
 Run = Callable[..., Awaitable[Any]]  # runs a blocking function where database work belongs
 
-# Handled rows are kept this long, so a late repeat is still recognised (Telegram re-sends
-# an unconfirmed update for up to 24 h; Slack retries an event for about 5 minutes).
+# Handled rows (their key only: the payload goes when the update is handled) are kept this
+# long, so a late repeat is still recognised (Telegram re-sends an unconfirmed update for
+# up to 24 h; Slack retries an event for about 5 minutes).
 KEEP_DONE = timedelta(days=2)
-PRUNE_EVERY = 1000  # handled updates between two prunes
+PRUNE_EVERY = 1000  # handled updates between two prunes ...
+PRUNE_AFTER = timedelta(hours=1)  # ... or this long, whichever comes first
+
+# What `/export all` says the inbox holds (it is not linked to a person, so not in data.json).
+HELD_NOTE = (
+    "Each message or button press you send is kept whole (text, names, ids) until it is "
+    "handled, usually within a second; then its text goes and only its update id, who sent "
+    f"it and when stay, for {KEEP_DONE.days} days, so a repeat is recognised. They are "
+    "listed under 'inboxupdate' in tables; /forget erases them with everything else."
+)
 
 
 class Inbox:
@@ -43,13 +54,23 @@ class Inbox:
         self.platform = platform
         self._run = run
         self._records: list[tuple[Sequence[tuple[str, str]], asyncio.Future[list[str]]]] = []
+        self._senders: dict[str, IdentityKey] = {}
         self._done: list[str] = []
         self._finished = 0
+        self._pruned_at: datetime | None = None
         self._writer: asyncio.Task[None] | None = None
 
-    async def record(self, items: Sequence[tuple[str, str]]) -> list[str]:
-        """Store (update id, JSON) pairs durably; returns the ids not seen before."""
+    async def record(
+        self,
+        items: Sequence[tuple[str, str]],
+        senders: Mapping[str, IdentityKey] | None = None,
+    ) -> list[str]:
+        """Store (update id, JSON) pairs durably; returns the ids not seen before.
+
+        `senders`: who sent each update (where the adapter can tell), so that /export all
+        shows it and /forget erases it."""
         future: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
+        self._senders.update(senders or {})
         self._records.append((items, future))
         self._kick()
         return await future
@@ -76,10 +97,11 @@ class Inbox:
     async def _write_all(self) -> None:
         while self._records or self._done:
             records, self._records = self._records, []
+            senders, self._senders = self._senders, {}
             done, self._done = self._done, []
             items = [item for batch, _ in records for item in batch]
             try:
-                fresh = set(await self._run(self._write, items, done))
+                fresh = set(await self._run(self._write, items, done, senders))
             except Exception as exc:
                 log.exception("%s inbox: writing %d update(s) failed", self.platform, len(items))
                 for _, future in records:
@@ -92,19 +114,32 @@ class Inbox:
                 if not future.done():
                     future.set_result(mine)
 
-    def _write(self, items: list[tuple[str, str]], done: list[str]) -> list[str]:
+    def _write(
+        self,
+        items: list[tuple[str, str]],
+        done: list[str],
+        senders: Mapping[str, IdentityKey] | None = None,
+    ) -> list[str]:
         now = self.clock()
         with self.db.transaction() as session:
-            fresh = store.record(session, self.platform, items, now=now) if items else []
+            fresh = (
+                store.record(session, self.platform, items, now=now, senders=senders)
+                if items
+                else []
+            )
             store.finish(session, self.platform, done, now=now)
             before = self._finished // PRUNE_EVERY
             self._finished += len(done)
-            if self._finished // PRUNE_EVERY != before:
+            due = self._pruned_at is None or now - self._pruned_at >= PRUNE_AFTER
+            if done and (due or self._finished // PRUNE_EVERY != before):
                 store.prune(session, self.platform, done_before=now - KEEP_DONE)
+                self._pruned_at = now
         return fresh
 
     def _replay(self) -> list[tuple[str, str]]:
         now = self.clock()
         with self.db.transaction() as session:
             store.prune(session, self.platform, done_before=now - KEEP_DONE)
+            store.drop_handled_payloads(session, self.platform)
+            self._pruned_at = now
             return store.unfinished(session, self.platform)

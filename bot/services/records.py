@@ -12,26 +12,32 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlmodel import Session
 
 from bot.core import export
 from bot.core.assess import assess_tally
 from bot.core.assessment import Assessment, Year
-from bot.core.model import EntryView, IdentityKey, PersonView, YearSummary
-from bot.core.record import MIME, Record, file_name
+from bot.core.model import IdentityKey, PersonView, YearSummary
+from bot.core.record import MIME, Record, file_name, latest_year, year_refusal
 from bot.core.report import Report
 from bot.core.scheme_checks import ETHICS_HINTS, checked_questions
 from bot.core.schemes import Scheme, scheme_for
-from bot.core.zones import is_zone, local_today
+from bot.core.zones import local_today
+from bot.services import intake
+from bot.services.record_import import Imported as Imported
+from bot.services.record_import import RecordImportError as RecordImportError
+from bot.services.record_import import import_entries as import_entries
+from bot.services.record_import import import_file as import_file
+from bot.services.record_import import import_report as import_report
+from bot.services.record_import import person_header as person_header
+from bot.services.record_import import read_entries as read_entries
 from storage import entry_store, repo, rights, tally
 from storage import plan_store as plan_repo
 from storage.db import Database
-from storage.models import Entry
 
 
 class RecordSource(Protocol):
@@ -123,8 +129,13 @@ def standing(
     return summary, assessment
 
 
+class YearOutOfRange(ValueError):
+    """No CPD year starts in the year asked for (the message names the valid range)."""
+
+
 def report_for(engine: RecordSource, key: IdentityKey, year: int | None = None) -> Report | None:
-    """The report for the CPD year starting in `year` (default: the current one)."""
+    """The report for the CPD year starting in `year` (default: the current one);
+    `YearOutOfRange` for a year before 1950 or after the current CPD year."""
     with engine.db.transaction() as session:
         found = repo.find_person(session, key)
         if found is None:
@@ -132,6 +143,10 @@ def report_for(engine: RecordSource, key: IdentityKey, year: int | None = None) 
         person_id, person = found
         scheme = scheme_for(engine.schemes, person.scheme_id)
         today = local_today(engine.clock(), person.timezone)
+        if year is not None:
+            refused = year_refusal(year, latest_year(scheme, today, person.year_start))
+            if refused is not None:
+                raise YearOutOfRange(refused)
         return year_report(session, person_id, person, scheme, today=today, year=year)
 
 
@@ -189,6 +204,7 @@ def export_all(
         "exported_at": now.isoformat(),
         "identity": {"platform": key.platform, "workspace": key.workspace, "user": key.user_id},
         "tables": data,
+        "held_elsewhere": {"inbox": intake.HELD_NOTE},
     }
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -198,7 +214,7 @@ def export_all(
         archive.writestr(
             "README.txt",
             "Everything cpdbot holds about you.\n"
-            "data.json: every stored row, table by table.\n"
+            "data.json: every stored row, table by table; held_elsewhere: what else is kept.\n"
             "record.json, record.csv: all your entries; `cpdbot import` reads either back.\n",
         )
     return out.getvalue()
@@ -207,115 +223,4 @@ def export_all(
 # ---------------------------------------------------------------- import
 
 
-class RecordImportError(ValueError):
-    """An import that cannot be done (bad file); the message says why."""
-
-
-def read_entries(data: bytes, scheme: Scheme) -> list[EntryView]:
-    """Entries from a `cpdbot export` file, JSON or CSV (told apart by content)."""
-    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    try:
-        return export.read_json(data) if head == b"{" else export.read_csv(data, scheme)
-    except export.ExportError as exc:
-        raise RecordImportError(str(exc)) from exc
-
-
-def person_header(data: bytes) -> dict[str, Any]:
-    """The person section of a JSON export ({} for CSV or none)."""
-    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"{":
-        return {}
-    try:
-        payload = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return {}
-    person = payload.get("person") if isinstance(payload, dict) else None
-    return person if isinstance(person, dict) else {}
-
-
-def _same(e: EntryView | Entry) -> tuple[date, str, int, str]:
-    return (e.activity_date, e.title, e.minutes, e.category)
-
-
-def import_entries(
-    db: Database,
-    key: IdentityKey,
-    entries: Sequence[EntryView],
-    *,
-    now: datetime,
-    person_fields: dict[str, object] | None = None,
-) -> tuple[int, int]:
-    """Add `entries` to the person's record, skipping ones already there: (added, skipped).
-
-    An entry is already there when a live entry has the same date, title, minutes and
-    category (each existing entry matches one imported entry at most, so two identical
-    activities on one day stay two). Added entries get new numbers; reflections come
-    with them. The person is created if new, with `person_fields` (e.g. scheme) applied.
-    """
-    added = skipped = 0
-    with db.transaction() as session:
-        _, person, created = repo.get_or_create_identity(session, key, now=now)
-        assert person.id is not None
-        if created and person_fields:
-            repo.update_person(session, person.id, person_fields)
-        existing = entry_store.entries_between(session, person.id, date.min, date.max)
-        available = Counter(_same(e) for e in existing)
-        number = person.last_entry_number
-        for e in sorted(entries, key=lambda x: (x.activity_date, x.number)):
-            if e.deleted:
-                continue
-            if available[_same(e)] > 0:
-                available[_same(e)] -= 1
-                skipped += 1
-                continue
-            number += 1
-            entry_store.create_entry(
-                session,
-                person.id,
-                number=number,
-                title=e.title[:200],
-                activity_date=e.activity_date,
-                minutes=e.minutes,
-                category=e.category,
-                structured=e.structured,
-                source=(e.source or "import")[:16],
-                reflections=e.reflections,
-                now=now,
-            )
-            added += 1
-    return added, skipped
-
-
-def import_file(
-    db: Database,
-    key: IdentityKey,
-    data: bytes,
-    schemes: Mapping[str, Scheme],
-    *,
-    now: datetime,
-    scheme_id: str | None = None,
-) -> tuple[int, int]:
-    """Import a `cpdbot export` file (JSON or CSV) for the person: (added, skipped).
-
-    A new person takes the file's scheme, status, time zone and name (JSON), or
-    `scheme_id`; CSV category labels are read with the person's scheme.
-    """
-    header = person_header(data)
-    with db.transaction() as session:
-        found = repo.find_person(session, key)
-        current_scheme = found[1].scheme_id if found is not None else None
-    if current_scheme is not None:  # an existing person: their own scheme reads the file
-        entries = read_entries(data, scheme_for(schemes, current_scheme))
-        return import_entries(db, key, entries, now=now)
-    wanted = scheme_id or str(header.get("scheme") or "") or "generic"
-    if wanted not in schemes:
-        raise RecordImportError(f"unknown scheme {wanted!r} (known: {', '.join(sorted(schemes))})")
-    chosen = schemes[wanted]
-    entries = read_entries(data, chosen)
-    fields: dict[str, object] = {"scheme_id": wanted, "onboarded": True}
-    status = str(header.get("status") or "")
-    fields["status_id"] = status if chosen.status(status).id == status else chosen.default_status
-    if isinstance(header.get("timezone"), str) and is_zone(header["timezone"]):
-        fields["timezone"] = header["timezone"]
-    if isinstance(header.get("name"), str) and header["name"]:
-        fields["display_name"] = header["name"][:200]
-    return import_entries(db, key, entries, now=now, person_fields=fields)
+# `cpdbot import` lives in bot/services/record_import.py; its names are here for callers.

@@ -20,12 +20,19 @@ class SchemeError(Exception):
     """A scheme file that cannot be used; the message names the file and the problem."""
 
 
+# Ids are stored (a person's scheme and status, an entry's category, a reflection's
+# question): at most the 64 characters of their columns, so a custom scheme that loads
+# can always be saved.
+ID_PATTERN = r"^[a-z0-9_]+$"
+ID_MAX = 64
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Category(_Frozen):
-    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    id: str = Field(pattern=ID_PATTERN, max_length=ID_MAX)
     label: str = Field(min_length=1, max_length=60)
     description: str = ""
     # Default for the structured/unstructured question when this category is chosen.
@@ -38,14 +45,14 @@ class Category(_Frozen):
 class Status(_Frozen):
     """A membership status with its yearly hour target (None: no hours target)."""
 
-    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    id: str = Field(pattern=ID_PATTERN, max_length=ID_MAX)
     label: str = Field(min_length=1, max_length=60)
     hours: float | None = Field(default=None, ge=0)
     description: str = ""
 
 
 class Question(_Frozen):
-    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    id: str = Field(pattern=ID_PATTERN, max_length=ID_MAX)
     text: str = Field(min_length=1, max_length=300)
     # Required questions are always asked when logging; a record with one unanswered
     # counts as "reflection pending".
@@ -72,7 +79,7 @@ class Balance(_Frozen):
 class PerEntryCheck(_Frozen):
     """Questions every activity must have answered, checked as one named requirement."""
 
-    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    id: str = Field(pattern=ID_PATTERN, max_length=ID_MAX)
     label: str = Field(min_length=1, max_length=100)
     questions: tuple[str, ...] = Field(min_length=1)
 
@@ -106,7 +113,7 @@ class Checks(_Frozen):
 
 
 class Scheme(_Frozen):
-    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    id: str = Field(pattern=ID_PATTERN, max_length=ID_MAX)
     name: str = Field(min_length=1, max_length=80)
     body: str = Field(min_length=1)
     description: str = ""

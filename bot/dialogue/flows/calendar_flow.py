@@ -23,6 +23,7 @@ S = State
 MAX_FEEDS = 5
 MAX_KEYWORDS = 30
 KEYWORD_MAX = 40
+KEYWORDS_TOTAL_MAX = 1000  # all of them, joined by ", " (the length of their column)
 
 
 def _default_keywords() -> tuple[str, ...]:
@@ -188,7 +189,13 @@ def calendar_filter_changes(value: str) -> dict[str, object] | str:
             f"Up to {MAX_KEYWORDS} keywords of up to {KEYWORD_MAX} characters each, "
             "separated by commas."
         )
-    return {"calendar_all_events": False, "calendar_keywords": ", ".join(words)}
+    joined = ", ".join(words)
+    if len(joined) > KEYWORDS_TOTAL_MAX:
+        return (
+            f"Those keywords come to {len(joined):,} characters; I keep up to "
+            f"{KEYWORDS_TOTAL_MAX:,} in all. Use fewer or shorter ones, separated by commas."
+        )
+    return {"calendar_all_events": False, "calendar_keywords": joined}
 
 
 def _calendar_choice(conv: Conv, event: Incoming, ctx: Context) -> Step:

@@ -6,7 +6,7 @@ from bot.core import text as fmt
 from bot.core.buttons import command_button
 from bot.core.model import Attachment, Choice, FileRequest, Outgoing, YearSummary
 from bot.core.plan import review, review_text
-from bot.core.record import MIME, file_name
+from bot.core.record import EARLIEST_YEAR, MIME, file_name, latest_year, year_refusal
 from bot.core.schemes import Scheme
 from bot.core.snapshot import Needs
 from bot.dialogue.common import clip, entry_number, say, stay
@@ -96,6 +96,7 @@ def list_text(ctx: Context) -> str:
 
 
 EXPORT_KINDS = ("csv", "json", "pdf", "md", "all")
+LAST_LOADABLE_YEAR = 9999  # a CPD year starting in 9999 would end in year 10000
 
 
 EXPORT_ALIASES = {"markdown": "md", "everything": "all", "zip": "all"}
@@ -120,7 +121,7 @@ def _export_args(args: str) -> tuple[str | None, int | None]:
 def _export(conv: Conv, args: str, ctx: Context) -> Step:
     from bot.core.export import to_csv, to_json
 
-    kind, _ = _export_args(args)
+    kind, asked = _export_args(args)
     if kind is None:
         return stay(
             conv,
@@ -128,6 +129,10 @@ def _export(conv: Conv, args: str, ctx: Context) -> Step:
             "Use /export (CSV), /export pdf, /export md, /export json, /export 2025 for "
             "another year, or /export all for everything I hold about you.",
         )
+    if asked is not None:
+        refused = year_refusal(asked, latest_year(ctx.scheme, ctx.today, ctx.person.year_start))
+        if refused is not None:
+            return stay(conv, ctx, refused)
     if kind == "all":
         text = (
             "Everything I hold about you, as a ZIP: data.json (every stored row: settings, "
@@ -195,6 +200,8 @@ def list_size(args: str) -> int | None:
 
 def _export_needs(args: str) -> Needs:
     kind, year = _export_args(args)
+    if year is not None and not EARLIEST_YEAR <= year < LAST_LOADABLE_YEAR:
+        return Needs()  # `_export` refuses it: nothing to load (a date past 9999 cannot be)
     if kind in ("pdf", "md"):
         return Needs(report_year=year or 0)
     if kind == "all":

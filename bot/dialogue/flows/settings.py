@@ -279,7 +279,9 @@ def _pause(conv: Conv, args: str, ctx: Context) -> Step:
         return stay(
             conv, ctx, f"I couldn't read '{clip(text)}' as a date. Try /pause until 5 January."
         )
-    if until <= ctx.today:
+    if until == ctx.today:
+        return stay(conv, ctx, f"{fmt.day(until)} is today. Pick a day ahead, e.g. 5 January.")
+    if until < ctx.today:
         return stay(conv, ctx, f"{fmt.day(until)} has passed. Pick a day ahead, e.g. 5 January.")
     if (until - ctx.today).days > PAUSE_MAX_DAYS:
         return stay(conv, ctx, "I pause for up to a year. Pick a nearer day.")
@@ -314,15 +316,16 @@ def _nudge_label(person: PersonView) -> str:
     return f"{day} at {person.nudge_hour:02d}:00, {mode}"
 
 
-_HOUR_RE = re.compile(
-    r"(?:\bat\s+|\bhour\s+)?\b(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<ampm>am|pm)\b"
-    r"|\b(?:at|hour)\s+(?P<h2>\d{1,2})(?::(?P<m2>\d{2}))?\b"
-    r"|\b(?P<h3>\d{1,2}):(?P<m3>\d{2})\b",
-    re.IGNORECASE,
+# A nudge time is read word by word, and every word must mean something: '15th at 8am',
+# 'last day at 18', 'on the 2nd at 18:00'. A sign, a fraction or a word that is not part
+# of a day or an hour ('-1', '1 at 9.5', 'every 2nd tuesday') is refused, not skipped.
+_NUDGE_TOKEN = re.compile(r"[0-9]+(?:st|nd|rd|th)?|[a-z]+|\S")
+_NUDGE_FILLER = frozenset({"on", "the", "of", "every", "each", "month", "monthly", "day", ","})
+_NUDGE_HOUR_WORDS = frozenset({"at", "@", "hour"})
+_NUDGE_HELP = (
+    "Type a day of the month from 1 to 31 (31: the last day) and an hour from 0 to 23, "
+    "e.g. '15 at 8' for the 15th at 08:00, or choose every month, only when behind, or off."
 )
-
-
-_DAY_RE = re.compile(r"\b(?:day\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)?\b", re.IGNORECASE)
 
 
 def _nudge_changes(value: str) -> dict[str, object] | str:
@@ -334,36 +337,70 @@ def _nudge_changes(value: str) -> dict[str, object] | str:
         return {"nudges_enabled": True, "nudge_mode": "always"}
     if "behind" in word:
         return {"nudges_enabled": True, "nudge_mode": "behind"}
+    found = _nudge_time(_NUDGE_TOKEN.findall(word.rstrip(".!")))
+    if found == _NUDGE_HELP:
+        return f"I couldn't read '{clip(value)}' as a day and an hour. {_NUDGE_HELP}"
+    if isinstance(found, str):
+        return found
+    day, hour = found
     changes: dict[str, object] = {"nudges_enabled": True}
-    rest = word
-    hour_match = _HOUR_RE.search(word)
-    if hour_match:
-        h = hour_match.group("h") or hour_match.group("h2") or hour_match.group("h3")
-        m = hour_match.group("m") or hour_match.group("m2") or hour_match.group("m3")
-        hour = int(h)
-        ampm = (hour_match.group("ampm") or "").lower()
-        if ampm and not 1 <= hour <= 12:
-            return "Hours look like 8, 8am, 18 or 18:00."
-        if ampm:
-            hour = hour % 12 + (12 if ampm == "pm" else 0)
-        if m not in (None, "00"):
-            return "I send it on the hour: pick a whole hour such as 08:00."
-        if not 0 <= hour <= 23:
-            return "The hour is 0 to 23 (e.g. 8 or 18)."
-        changes["nudge_hour"] = hour
-        rest = word[: hour_match.start()] + " " + word[hour_match.end() :]
-    day_match = _DAY_RE.search(rest)
-    if day_match:
-        day = int(day_match.group("d"))
+    if day is not None:
         if not 1 <= day <= 31:
             return "The day of the month is 1 to 31 (31: the last day of every month)."
         changes["nudge_day"] = day
-    if len(changes) == 1:
-        return (
-            "Type a day of the month and an hour, e.g. '15 at 8' (the 15th at 08:00), "
-            "or choose every month, only when behind, or off."
-        )
+    if hour is not None:
+        changes["nudge_hour"] = hour
     return changes
+
+
+def _nudge_time(tokens: list[str]) -> tuple[int | None, int | None] | str:
+    """(day, hour) from the words of a nudge time; what is wrong with them."""
+    day: int | None = None
+    hour: int | None = None
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        clock = _digits(token) and tokens[i + 1 : i + 2] in (["am"], ["pm"], [":"])
+        if token in _NUDGE_HOUR_WORDS or clock:
+            found, i = _nudge_hour(tokens, i if clock else i + 1)
+            if isinstance(found, str) or hour is not None:
+                return found if isinstance(found, str) else _NUDGE_HELP
+            hour = found
+            continue
+        if token == "last" or _digits(token[0]):
+            if day is not None:
+                return _NUDGE_HELP
+            day = 31 if token == "last" else int(token.rstrip("stndrh"))
+        elif token not in _NUDGE_FILLER:
+            return _NUDGE_HELP
+        i += 1
+    return (day, hour) if (day, hour) != (None, None) else _NUDGE_HELP
+
+
+def _digits(token: str) -> bool:
+    return token.isascii() and token.isdigit()
+
+
+def _nudge_hour(tokens: list[str], i: int) -> tuple[int | str, int]:
+    """The hour that starts at tokens[i] ('8', '8am', '18:00', '9.5'); the next index."""
+    if i >= len(tokens) or not _digits(tokens[i]):
+        return _NUDGE_HELP, i
+    hour, i = int(tokens[i]), i + 1
+    minutes = None
+    after = tokens[i : i + 2]
+    if len(after) == 2 and after[0] in (":", ".", ",") and _digits(after[1]):
+        minutes, i = after[1], i + 2
+    ampm = tokens[i] if tokens[i : i + 1] in (["am"], ["pm"]) else ""
+    i += 1 if ampm else 0
+    if minutes is not None and int(minutes) != 0:
+        return "I send it on the hour: pick a whole hour such as 08:00.", i
+    if ampm and not 1 <= hour <= 12:
+        return "Hours look like 8, 8am, 18 or 18:00.", i
+    if ampm:
+        hour = hour % 12 + (12 if ampm == "pm" else 0)
+    if not 0 <= hour <= 23:
+        return "The hour is 0 to 23 (e.g. 8 or 18).", i
+    return hour, i
 
 
 def _studying(conv: Conv, args: str, ctx: Context) -> Step:

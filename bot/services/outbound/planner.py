@@ -68,9 +68,7 @@ class Planner:
             except Exception:  # one broken job must not stop the others
                 log.exception("job %s failed", job.__name__)
         with self.db.transaction() as session:
-            outbox.expire(
-                session, now=now, stale_before=now - CLAIM_TIMEOUT, max_attempts=MAX_ATTEMPTS
-            )
+            outbox.expire(session, now=now, timeout=CLAIM_TIMEOUT, max_attempts=MAX_ATTEMPTS)
         if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
             self._pruned_at = now
             try:
