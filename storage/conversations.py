@@ -159,13 +159,15 @@ def kept_replies(session: Session, platform: str, key: str) -> dict[str, Any] | 
     return kept
 
 
-def confirm_delivered(session: Session, platform: str, key: str) -> None:
-    """The update's replies were sent: forget them (the dedupe key itself stays)."""
+def confirm_delivered(session: Session, platform: str, *keys: str) -> None:
+    """The updates' replies were sent: forget them (the dedupe keys themselves stay)."""
+    if not keys:
+        return
     session.connection().execute(
         update(_PROCESSED)
         .where(
             _PROCESSED.c.platform == platform,
-            _PROCESSED.c.key == key[:200],
+            _PROCESSED.c.key.in_([key[:200] for key in keys]),
             _PROCESSED.c.replies.is_not(None),
         )
         .values(replies=None)

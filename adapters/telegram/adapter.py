@@ -178,9 +178,10 @@ class TelegramAdapter:
 
     async def _process(self, item: Item) -> None:
         key, update, answered = item
+        delivered = None
         try:
             if update is not None:
-                await self._handle(update, answered=answered)
+                delivered = await self._handle(update, answered=answered)
         except Forbidden as exc:
             log.info("telegram update %s: the user blocked the bot (%s)", key, exc)
         except TelegramError as exc:
@@ -189,9 +190,10 @@ class TelegramAdapter:
             log.exception("telegram update %s failed", key)
         # Only an orderly end (or a failure already reported) reaches here; a cancelled
         # task (shutdown, crash) leaves the row unfinished for the next start to replay.
-        self.inbox.finish(key)
+        self.inbox.finish(key, delivered)
 
-    async def _handle(self, update: Update, *, answered: bool = False) -> None:
+    async def _handle(self, update: Update, *, answered: bool = False) -> str | None:
+        """Handle one update; the dedupe key of the event whose replies were sent, if any."""
         route = translate.to_route(update, self.me)
         if route.query_id is not None and not answered:
             await _quietly(self.bot.answer_callback_query(route.query_id, route.query_text))
@@ -214,9 +216,9 @@ class TelegramAdapter:
         elif route.notice is not None:
             replies = [Outgoing(route.notice)]
         else:
-            return
+            return None
         if route.chat_id is None or not replies:
-            return
+            return None
         link = None if route.private or not self.me.username else f"https://t.me/{self.me.username}"
         shown: list[int] = []
         for reply in replies:
@@ -224,11 +226,11 @@ class TelegramAdapter:
                 self.bot, route.chat_id, reply, reply_to=route.reply_to, link=link
             )
             shown += [m.message_id for m in sent if m.buttons]
-        if route.event is not None:
-            # Sent: the engine stops keeping them for a replay (issue 12, item 7).
-            await self._db.run(self.engine.delivered, route.event)
         if shown:
             await self._retire_older(route.chat_id, shown)
+        # Sent: the engine stops keeping them for a replay (issue 12, item 7), written with
+        # the inbox's next batch rather than in a transaction of its own.
+        return route.event.dedupe_key if route.event is not None else None
 
     async def _retire_pressed(self, board: Keyboard) -> None:
         """Take the buttons off the message that was pressed, showing what was chosen."""

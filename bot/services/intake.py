@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.model import IdentityKey
+from storage import conversations
 from storage import inbox as store
 from storage.db import Database
 
@@ -56,6 +57,7 @@ class Inbox:
         self._records: list[tuple[Sequence[tuple[str, str]], asyncio.Future[list[str]]]] = []
         self._senders: dict[str, IdentityKey] = {}
         self._done: list[str] = []
+        self._delivered: list[str] = []
         self._finished = 0
         self._pruned_at: datetime | None = None
         self._writer: asyncio.Task[None] | None = None
@@ -75,9 +77,13 @@ class Inbox:
         self._kick()
         return await future
 
-    def finish(self, key: str) -> None:
-        """Mark an update handled (written with the next batch)."""
+    def finish(self, key: str, delivered: str | None = None) -> None:
+        """Mark an update handled (written with the next batch). `delivered`: the dedupe
+        key of an event whose replies were sent, so the engine stops keeping them for a
+        replay in the same write (issue 12, item 7)."""
         self._done.append(key)
+        if delivered:
+            self._delivered.append(delivered)
         self._kick()
 
     async def flush(self) -> None:
@@ -99,9 +105,10 @@ class Inbox:
             records, self._records = self._records, []
             senders, self._senders = self._senders, {}
             done, self._done = self._done, []
+            delivered, self._delivered = self._delivered, []
             items = [item for batch, _ in records for item in batch]
             try:
-                fresh = set(await self._run(self._write, items, done, senders))
+                fresh = set(await self._run(self._write, items, done, senders, delivered))
             except Exception as exc:
                 log.exception("%s inbox: writing %d update(s) failed", self.platform, len(items))
                 for _, future in records:
@@ -119,6 +126,7 @@ class Inbox:
         items: list[tuple[str, str]],
         done: list[str],
         senders: Mapping[str, IdentityKey] | None = None,
+        delivered: Sequence[str] = (),
     ) -> list[str]:
         now = self.clock()
         with self.db.transaction() as session:
@@ -128,6 +136,7 @@ class Inbox:
                 else []
             )
             store.finish(session, self.platform, done, now=now)
+            conversations.confirm_delivered(session, self.platform, *delivered)
             before = self._finished // PRUNE_EVERY
             self._finished += len(done)
             due = self._pruned_at is None or now - self._pruned_at >= PRUNE_AFTER
