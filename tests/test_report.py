@@ -291,3 +291,22 @@ def test_cli_exports_pdf_and_markdown(
         text = data.decode("utf-8")
         assert "### #1 Course on cable sizing" in text and "Derating factors" in text
     assert "Wrote 1 entries" in capsys.readouterr().err
+
+
+def test_pdf_of_a_record_mixing_named_and_unnamed_questions(schemes: dict[str, Scheme]) -> None:
+    """An entry imported with a question of its own (no short name) beside the scheme's
+    named ones: the PDF is made, the legend names the named ones and the other reflection
+    is labelled with its full question."""
+    rec = iet_record(schemes)
+    own = entry(
+        4,
+        "2026-06-01",
+        60,
+        "self_study",
+        "Mentoring session",
+        [("as_planned", "Did it go as planned?", "Mostly, the site visit moved")],
+    )
+    rec = Record(rec.person, rec.scheme, rec.start, rec.end, (*rec.entries, own))
+    text = squash(pdf_text(to_pdf(rec, assess(rec, today=TODAY), Plan(), None)))
+    assert "Key points: What were the key points" in text
+    assert "Did it go as planned? Mostly, the site visit moved" in text

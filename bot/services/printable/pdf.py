@@ -198,7 +198,8 @@ def _activities(doc: Layout, record: Record, plan: Plan) -> None:
     if names:
         doc.para("Reflection questions", size=9, style="B", colour=MUTED)
         for qid, question in record.question_columns():
-            doc.para(f"{names[qid]}: {question}", size=8.5, colour=MUTED, indent=2)
+            if qid in names:  # a question without a short name is shown in full below
+                doc.para(f"{names[qid]}: {question}", size=8.5, colour=MUTED, indent=2)
         doc.y += 3
     for e in record.entries:
         doc.ensure(22)
