@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 # Only argparse is loaded to parse the command line (`cpdbot --help` stays fast); each
 # handler imports what its command needs: the database, the engine, the documents, the
-# scheduler and the platforms' libraries are heavy (bench/startup.py, tests/test_startup.py).
+# scheduler and the platforms' libraries are heavy (bench/startup.py, tests/app/test_startup.py).
 
 
 def _settings() -> Settings:

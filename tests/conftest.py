@@ -125,7 +125,7 @@ def _head() -> str:
 def prepare(database: Database) -> Database:
     """Create the tables the fast way and record them as migrated to the latest revision.
 
-    Honest because tests/test_migrations.py proves the migrations build this same schema.
+    Honest because tests/storage/test_migrations.py proves the migrations build this same schema.
     """
     database.create_all()
     with database.engine.begin() as conn:

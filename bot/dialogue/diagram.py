@@ -19,7 +19,7 @@ The dialogue is a pure state machine (`bot/dialogue/`): one module per flow in
 a command or a flow); `bot/dialogue/kernel.py` keeps what applies in every state (private
 chats only, the length limit, the onboarding gate, `/cancel` and `/help`). This page is
 generated from the registry (`python -m bot.dialogue.diagram > docs/dialogue.md`;
-`tests/test_docs.py` fails when the two differ).
+`tests/app/test_docs.py` fails when the two differ).
 """
 
 

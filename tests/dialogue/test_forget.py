@@ -9,7 +9,7 @@ from bot.core.schemes import Scheme
 from tests.dialogue.chat import HOLDINGS, Case, S, assert_case, press, text
 
 CASES = [
-    # /forget during onboarding: erasure is open to anyone (found by tests/test_fuzz.py,
+    # /forget during onboarding: erasure is open to anyone (found by tests/services/test_fuzz.py,
     # where it crashed the engine: the move was missing from the transition table)
     *[
         Case(

@@ -262,7 +262,7 @@ def cpdbot(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.Po
         stderr=subprocess.PIPE,
         text=True,
         env=env,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[2],
     )
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from bot.services.engine import Engine
 from storage.db import Database
+from tests.adapters.test_slack import T1, Person, Slack, inbox_rows, serving
 from tests.fake_slack import FakeSlack
-from tests.test_slack import T1, Person, Slack, inbox_rows, serving
 
 MARKER = "Wq4Marker"
 

@@ -1,7 +1,7 @@
 """Calendar prompts end to end: real ICS exports served over HTTP on 127.0.0.1, polled by
 the jobs with frozen time, the prompt pressed through the engine (Log it / Not CPD /
 Later), failing feeds reported once. Parsing and HTTP edge cases of `bot.services.calendar` itself
-are in tests/test_calendar.py."""
+are in tests/services/test_calendar.py."""
 
 from __future__ import annotations
 
@@ -409,7 +409,7 @@ def test_cpdbot_tick_polls_a_feed_and_prints_the_prompt(
     env["CALENDAR_ALLOW_PRIVATE_NETWORKS"] = "true"
     args = ["tick", "--at", "2019-02-28T17:05:00Z", "--db", f"sqlite:///{tmp_path / 'cal.db'}"]
     run = [sys.executable, "-m", "cpdbot.cli", *args]
-    cwd = Path(__file__).resolve().parents[1]
+    cwd = Path(__file__).resolve().parents[2]
     first = subprocess.run(run, capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
     assert first.returncode == 0, first.stderr
     assert "--- to console:ann [calendar 1]" in first.stdout

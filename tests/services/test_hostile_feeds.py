@@ -16,11 +16,11 @@ from bot.core.schemes import Scheme
 from bot.services.outbound.sending import TickReport
 from storage.db import Database
 from storage.models import CalendarFeed, Entry, SeenOccurrence
-from tests import test_calendar_flow as flow
 from tests.scheduling import run_tick, tick, user
-from tests.test_calendar_flow import FeedServer, Route, connect, prompts, setup, show, utc
+from tests.services import test_calendar_flow as flow
+from tests.services.test_calendar_flow import FeedServer, Route, connect, prompts, setup, show, utc
 
-# The calendar host on 127.0.0.1 of tests/test_calendar_flow.py, as a fixture here too.
+# The calendar host on 127.0.0.1 of tests/services/test_calendar_flow.py, as a fixture here too.
 feeds = flow.feeds
 
 NOW = utc(2026, 3, 2, 12)

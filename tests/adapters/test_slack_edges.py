@@ -13,7 +13,7 @@ from bot.core.model import IdentityKey, Outgoing
 from bot.services.engine import Engine
 from storage.db import Database
 from storage.models import Identity
-from tests.test_slack import T1, Person, Slack, button_press, fake, message_im, slack  # noqa: F401
+from tests.adapters.test_slack import T1, Person, Slack, button_press, fake, message_im, slack  # noqa: F401
 
 # ---------------------------------------------------------------- item 8: the timestamp header
 

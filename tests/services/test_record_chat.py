@@ -26,8 +26,8 @@ from storage import repo
 from storage.db import Database
 from storage.models import Conversation, EntryTag, Person
 from tests.conftest import Chat
-from tests.test_import_forget import rows_of, two_people
-from tests.test_report import pdf_text
+from tests.services.test_import_forget import rows_of, two_people
+from tests.services.test_report import pdf_text
 
 __all__ = ["two_people"]  # the fixture, shared with test_import_forget
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = {
     "bot": ("adapters", "cpdbot", "telegram", "slack_bolt", "slack_sdk", "aiohttp"),
     "storage": ("adapters", "cpdbot", "telegram", "slack_bolt", "slack_sdk", "aiohttp"),

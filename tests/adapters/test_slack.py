@@ -962,7 +962,7 @@ async def test_serve_refuses_http_mode_without_a_signing_secret(engine: Engine) 
 
 
 def test_the_manifest_subscribes_to_what_the_app_handles() -> None:
-    text = (Path(__file__).resolve().parents[1] / "manifest.yml").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[2] / "manifest.yml").read_text(encoding="utf-8")
     listed = set(re.findall(r"^\s+- ([\w.:/]+)", text, flags=re.MULTILINE))
     assert {"app_home_opened", "app_mention", "message.im"} <= listed  # bot_events
     needed = {"chat:write", "commands", "im:history", "im:write", "users:read", "files:write"}

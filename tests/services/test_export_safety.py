@@ -30,9 +30,17 @@ from bot.services.printable import to_markdown, to_pdf
 from storage.db import Database
 from tests.conftest import Clock
 from tests.scheduling import tick, user
-from tests.test_calendar_flow import ICS, WORKSHOP_END, FeedServer, Route, connect, setup, show
-from tests.test_calendar_flow import feeds as feeds  # the fixture
-from tests.test_report import iet_record
+from tests.services.test_calendar_flow import (
+    ICS,
+    WORKSHOP_END,
+    FeedServer,
+    Route,
+    connect,
+    setup,
+    show,
+)
+from tests.services.test_calendar_flow import feeds as feeds  # the fixture
+from tests.services.test_report import iet_record
 
 TODAY = date(2026, 12, 1)
 FORMULAS = [

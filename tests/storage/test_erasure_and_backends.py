@@ -29,9 +29,9 @@ from cpdbot import cli
 from storage import inbox, rights
 from storage.db import Database
 from storage.models import Entry, Identity, InboxUpdate, Person
+from tests.adapters.test_telegram import onboard, running
 from tests.conftest import Chat, Clock
 from tests.fake_telegram import FakeTelegram
-from tests.test_telegram import onboard, running
 
 MARKER = "Qv7Marker"  # typed by the person who is forgotten, and nowhere else
 
@@ -165,7 +165,7 @@ def test_thirty_long_calendar_keywords_get_a_clear_reply_and_change_nothing(
 
 def test_a_scheme_id_longer_than_the_column_is_refused_by_the_loader(tmp_path: Path) -> None:
     source = (
-        Path(__file__).resolve().parents[1] / "bot" / "core" / "schemes" / "data" / "generic.toml"
+        Path(__file__).resolve().parents[2] / "bot" / "core" / "schemes" / "data" / "generic.toml"
     )
     long_id = "x" * 65
     text = source.read_text(encoding="utf-8").replace('id = "generic"', f'id = "{long_id}"', 1)

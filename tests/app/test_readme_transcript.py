@@ -19,7 +19,7 @@ from bot.services.engine import Engine
 from storage.db import Database
 from tests.conftest import Clock
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 ZONE_QUESTION = "Which time zone are you in?"
 
 

@@ -21,7 +21,7 @@ from cpdbot.cli import main
 from storage import migrate
 from storage.db import Database
 from tests.conftest import Chat
-from tests.test_migrations import cpdbot, differences, empty_db  # noqa: F401  (fixture)
+from tests.storage.test_migrations import cpdbot, differences, empty_db  # noqa: F401  (fixture)
 
 # ---------------------------------------------------------------- /export YEAR
 

@@ -203,7 +203,9 @@ def test_duplicate_update_is_processed_once(engine: Engine, db: Database) -> Non
     Chat(engine, me).onboard()
     event = Incoming.text_of(me, "/log 1h webinar yesterday #events", dedupe_key="update-1001")
     first = engine.handle_sync(event)
-    engine.delivered(event)  # the adapter sent the replies (tests/test_replies.py: lost ones)
+    engine.delivered(
+        event
+    )  # the adapter sent the replies (tests/services/test_replies.py: lost ones)
     again = engine.handle_sync(event)
     assert first and again == []
     with db.transaction() as s:

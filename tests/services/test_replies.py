@@ -20,11 +20,11 @@ from bot.services.outbound.planner import KEEP_PROCESSED
 from storage import conversations
 from storage.db import Database
 from storage.models import Entry, ProcessedEvent, Reflection
+from tests.adapters.test_telegram import fake, handled, running, until
 from tests.conftest import Chat, Clock
 from tests.fake_telegram import FakeTelegram
-from tests.test_telegram import fake, handled, running, until
 
-__all__ = ["fake"]  # the fake Bot API fixture, shared with tests/test_telegram.py
+__all__ = ["fake"]  # the fake Bot API fixture, shared with tests/adapters/test_telegram.py
 
 
 def test_a_replayed_update_resends_the_replies_lost_in_a_crash(

@@ -7,7 +7,7 @@ from pathlib import Path
 from bot.dialogue import TRANSITIONS, State
 from bot.dialogue.diagram import mermaid
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_dialogue_diagram_matches_the_transition_table() -> None:

@@ -25,7 +25,7 @@ from storage.db import Database
 from storage.models import Outbox
 from tests.conftest import Clock
 from tests.scheduling import make_jobs, person_of, user
-from tests.test_outbox import age_claims, identity_id, message
+from tests.storage.test_outbox import age_claims, identity_id, message
 
 NINE = datetime(2026, 12, 1, 9, tzinfo=UTC)
 AHEAD = NINE + timedelta(minutes=10)  # the second host's clock: ten minutes fast

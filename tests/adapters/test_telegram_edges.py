@@ -14,8 +14,8 @@ from sqlmodel import select
 from bot.services.engine import Engine
 from storage.db import Database
 from storage.models import Identity, InboxUpdate
+from tests.adapters.test_telegram import SECRET, fake, handled, onboard, running  # noqa: F401
 from tests.fake_telegram import FakeTelegram, _chat
-from tests.test_telegram import SECRET, fake, handled, onboard, running  # noqa: F401
 
 # ---------------------------------------------------------------- item 8: the webhook body
 

@@ -21,7 +21,7 @@ from storage.db import Database
 from storage.models import Conversation, Entry, ProcessedEvent
 from tests.conftest import Chat
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_workers(

@@ -14,7 +14,7 @@ from pathlib import Path
 from storage import migrate
 from tests.conftest import new_sqlite
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # `cpdbot --help` parses the command line and nothing more.
 NOT_FOR_HELP = {
