@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import IO
 
-from bot.core.model import Choice, IdentityKey, Incoming, Kind, Outgoing
+from bot.core.model import Attachment, Choice, IdentityKey, Incoming, Kind, Outgoing
 
 Handler = Callable[[Incoming], Awaitable[list[Outgoing]]]
 
@@ -32,12 +34,52 @@ def system_timezone() -> str | None:
     return target.split(marker, 1)[1] if marker in target else None
 
 
-def render(reply: Outgoing) -> str:
+# Choices the console never offers as a number or label: erasing everything must be typed
+# in full (the forget dialogue's prompt says "Type FORGET"), not done by a stray "1".
+TYPED_ONLY = frozenset({"forget:yes"})
+
+
+def offered(choices: tuple[Choice, ...]) -> tuple[Choice, ...]:
+    """The choices the console numbers (those that need no typed confirmation)."""
+    return tuple(c for c in choices if c.id not in TYPED_ONLY)
+
+
+def render(reply: Outgoing, saved: Path | None = None) -> str:
+    """The reply as printed; `saved` is where its attachment was written, if it was."""
     lines = [reply.text]
-    lines += [f"  [{i}] {choice.label}" for i, choice in enumerate(reply.choices, 1)]
-    if reply.attachment is not None:
+    lines += [f"  [{i}] {choice.label}" for i, choice in enumerate(offered(reply.choices), 1)]
+    if saved is not None:
+        lines.append(f"  (saved: {saved})")
+    elif reply.attachment is not None:
         lines.append(f"  (file: {reply.attachment.filename})")
     return "\n".join(lines)
+
+
+def save_file(attachment: Attachment, directory: Path) -> Path:
+    """Write the attachment into `directory` under its own name, never over an existing
+    file: 'cpd-2026.pdf', then 'cpd-2026-1.pdf', 'cpd-2026-2.pdf' …"""
+    name = Path(attachment.filename).name or "cpdbot-file"
+    stem, suffix = Path(name).stem, "".join(Path(name).suffixes[-1:])
+    directory.mkdir(parents=True, exist_ok=True)
+    n = 0
+    while True:
+        path = directory / (name if n == 0 else f"{stem}-{n}{suffix}")
+        try:
+            with path.open("xb") as f:  # exclusive: fails if the file exists
+                f.write(attachment.content)
+        except FileExistsError:
+            n += 1
+            continue
+        return path.resolve()
+
+
+def _printed(reply: Outgoing, files: Path | None) -> str:
+    if reply.attachment is None or files is None:
+        return render(reply)
+    try:
+        return render(reply, save_file(reply.attachment, files))
+    except OSError as exc:
+        return render(reply) + f"\n  (could not save {reply.attachment.filename}: {exc})"
 
 
 def to_event(
@@ -46,18 +88,25 @@ def to_event(
     """A typed line: the number or label of a shown choice, a /command, or text."""
     text = line.rstrip("\r\n")
     stripped = text.strip()
-    for i, choice in enumerate(shown, 1):
+    for i, choice in enumerate(offered(shown), 1):
         if stripped == str(i) or stripped.casefold() == choice.label.casefold():
             return Incoming(identity, Kind.CHOICE, choice=choice.id, timezone_hint=zone)
     return Incoming.text_of(identity, text, timezone_hint=zone, chat_id=identity.user_id)
 
 
 async def chat(
-    handle: Handler, user: str, stdin: IO[str], stdout: IO[str], *, echo: bool = False
+    handle: Handler,
+    user: str,
+    stdin: IO[str],
+    stdout: IO[str],
+    *,
+    echo: bool = False,
+    files: Path | None = None,
 ) -> None:
     """Talk until end of input. Works the same for a person at a terminal and for a pipe.
 
     `echo` repeats each input line as '> line' (for transcripts of piped sessions).
+    `files`: the directory exported files are written to (their paths are printed).
     """
     identity = IdentityKey("console", user)
     zone = system_timezone()
@@ -69,7 +118,7 @@ async def chat(
         if interactive:
             stdout.write("> ")
             stdout.flush()
-        line = await asyncio.to_thread(stdin.readline)
+        line = await read_line(stdin)
         if not line:
             break
         if not line.strip():
@@ -78,7 +127,7 @@ async def chat(
             stdout.write(f"> {line.rstrip()}\n")
         replies = await handle(to_event(line, identity, shown, zone))
         for reply in replies:
-            stdout.write(render(reply) + "\n")
+            stdout.write(_printed(reply, files) + "\n")
         stdout.flush()
         with_choices = [r for r in replies if r.choices]
         shown = with_choices[-1].choices if with_choices else ()
@@ -95,3 +144,31 @@ class ConsoleSender:
     async def send(self, identity: IdentityKey, chat_id: str | None, reply: Outgoing) -> None:
         self.out.write(render(reply) + "\n")
         self.out.flush()
+
+
+async def read_line(stdin: IO[str]) -> str:
+    """The next line of `stdin`, read on a daemon thread: a blocked read never keeps the
+    process from ending (asyncio's default executor would wait for it on Ctrl-C)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str] = loop.create_future()
+
+    def settle(line: str | None, error: BaseException | None) -> None:
+        if future.done():  # cancelled meanwhile (Ctrl-C)
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(line or "")
+
+    def read() -> None:
+        line: str | None = None
+        error: BaseException | None = None
+        try:
+            line = stdin.readline()
+        except Exception as exc:  # a closed or broken stream: the reader sees the error
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
+            loop.call_soon_threadsafe(settle, line, error)
+
+    threading.Thread(target=read, name="console-stdin", daemon=True).start()
+    return await future

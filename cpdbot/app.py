@@ -7,6 +7,7 @@ import asyncio
 import gc
 import sys
 from collections.abc import Awaitable, Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 from adapters import console
@@ -90,7 +91,7 @@ async def run(engine: Engine, settings: Settings, user: str) -> None:
             f"No chat platform configured: starting the console bot on {engine.db.url}",
             file=sys.stderr,
         )
-        services.append(console.chat(engine.handle, user, sys.stdin, sys.stdout))
+        services.append(console.chat(engine.handle, user, sys.stdin, sys.stdout, files=Path.cwd()))
         console_out = sys.stdout
     if not settings.scheduler_enabled:
         # Another worker, or cron with `cpdbot tick`, runs the scheduler.

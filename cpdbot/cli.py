@@ -91,7 +91,9 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     engine = _engine(db, settings)
     warm_up()
     user = args.user or _default_user()
-    asyncio.run(console.chat(engine.handle, user, sys.stdin, sys.stdout, echo=args.echo))
+    files = Path(args.files) if args.files else Path.cwd()
+    main = console.chat(engine.handle, user, sys.stdin, sys.stdout, echo=args.echo, files=files)
+    asyncio.run(main)
     return 0
 
 
@@ -114,6 +116,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
     db = _database(args.db, settings)
     engine = _engine(db, settings)
+    if args.format == "all":
+        return _export_all(args, engine)
     try:
         report = records.report_for(engine, IdentityKey.parse(args.user), args.year)
     except records.YearOutOfRange as exc:
@@ -127,6 +131,28 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     if args.out:
         Path(args.out).write_bytes(data)
         print(f"Wrote {len(record.entries)} entries to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return 0
+
+
+def _export_all(args: argparse.Namespace, engine: Engine) -> int:
+    """`--format all`: the ZIP of everything held about the user (records.export_all)."""
+    from bot.core.model import IdentityKey
+    from bot.services import records
+
+    if args.year is not None:
+        print("--year does not apply to --format all: it holds every year.", file=sys.stderr)
+        return 2
+    key = IdentityKey.parse(args.user)
+    data = records.export_all(engine.db, key, engine.schemes, now=engine.clock())
+    if data is None:
+        print(f"No user {args.user!r} in {engine.db.url}.", file=sys.stderr)
+        return 1
+    if args.out:
+        Path(args.out).write_bytes(data)
+        print(f"Wrote everything held about {args.user} to {args.out}", file=sys.stderr)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -266,6 +292,7 @@ def parser() -> argparse.ArgumentParser:
     chat.add_argument("--db", help="database URL")
     chat.add_argument("--user", type=_user, help="your name in the console (default: your login)")
     chat.add_argument("--echo", action="store_true", help="repeat each input line (transcripts)")
+    chat.add_argument("--files", help="directory for /export files (default: the current one)")
     chat.set_defaults(func=cmd_chat)
 
     export = sub.add_parser("export", help="write a CPD record")
@@ -274,7 +301,12 @@ def parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--db", help="database URL")
     export.add_argument("--year", type=int, help="the CPD year starting in YYYY (default: now)")
-    export.add_argument("--format", required=True, choices=["csv", "md", "pdf", "json"])
+    export.add_argument(
+        "--format",
+        required=True,
+        choices=["csv", "md", "pdf", "json", "all"],
+        help="all: a ZIP of everything held about the user",
+    )
     export.add_argument("--out", help="file to write (default: stdout)")
     export.set_defaults(func=cmd_export)
 

@@ -37,6 +37,9 @@ class Person(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     display_name: str = Field(default="", max_length=200)
+    # For the record (issue 13): full name with post-nominals, membership number; "" unset.
+    full_name: str = Field(default="", max_length=200)
+    membership_number: str = Field(default="", max_length=64)
     timezone: str = Field(default="UTC", max_length=64)
     scheme_id: str = Field(default="generic", max_length=64)
     status_id: str = Field(default="", max_length=64)

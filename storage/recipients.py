@@ -45,6 +45,8 @@ _PERSON_COLUMNS: tuple[Any, ...] = tuple(
     for c in (
         Person.id,
         Person.display_name,
+        Person.full_name,
+        Person.membership_number,
         Person.timezone,
         Person.scheme_id,
         Person.status_id,

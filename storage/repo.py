@@ -17,6 +17,8 @@ from storage.models import Identity, Person
 
 PERSON_FIELDS = {
     "display_name",
+    "full_name",
+    "membership_number",
     "timezone",
     "scheme_id",
     "status_id",
@@ -127,6 +129,8 @@ def person_view(person: Person | Row[Any]) -> PersonView:
         calendar_keywords=person.calendar_keywords,
         calendar_all_events=person.calendar_all_events,
         joined=person.created_at,
+        full_name=person.full_name,
+        membership_number=person.membership_number,
     )
 
 

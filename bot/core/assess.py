@@ -129,19 +129,25 @@ def status_on(day: date, base: str, periods: Sequence[StatusPeriod]) -> str:
 
 def targets(year: Year, periods: Sequence[StatusPeriod]) -> tuple[int | None, int | None]:
     """(this year's target after periods, pro rata day by day; the whole-year target)."""
-    scheme = year.scheme
-    base = year.person.status_id
+    return pro_rata(year.scheme, year.person.status_id, year.start, year.end, periods)
+
+
+def pro_rata(
+    scheme: Scheme, base: str, start: date, end: date, periods: Sequence[StatusPeriod]
+) -> tuple[int | None, int | None]:
+    """(the target of [start, end) in minutes after status periods, pro rata day by day;
+    the whole-year target): what /status, the PDF, nudges and the year end all use."""
     full_hours = scheme.target_hours(base)
     if full_hours is None:
         return None, None
-    days = (year.end - year.start).days
-    relevant = [p for p in periods if p.end >= year.start and p.start < year.end]
+    days = (end - start).days
+    relevant = [p for p in periods if p.end >= start and p.start < end]
     if not relevant:
         minutes = round(full_hours * 60)
         return minutes, minutes
     per_day = 0.0
     for offset in range(days):
-        hours = scheme.target_hours(status_on(year.start + timedelta(offset), base, relevant))
+        hours = scheme.target_hours(status_on(start + timedelta(offset), base, relevant))
         per_day += (hours or 0) * 60
     return round(per_day / days), round(full_hours * 60)
 

@@ -47,6 +47,8 @@ def to_json(record: Record) -> bytes:
         "version": VERSION,
         "person": {
             "name": clean_text(record.person.display_name),
+            "full_name": clean_text(record.person.full_name),
+            "membership_number": clean_text(record.person.membership_number),
             "timezone": record.person.timezone,
             "scheme": scheme.id,
             "scheme_name": scheme.name,

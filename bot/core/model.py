@@ -144,6 +144,8 @@ class PersonView:
     calendar_keywords: str | None = None  # comma-separated; None: the default keywords
     calendar_all_events: bool = False
     joined: datetime | None = None  # when the person first wrote (nothing due before is sent)
+    full_name: str = ""  # for the record, with post-nominals ("" not given)
+    membership_number: str = ""
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,9 @@ from bot.core.agenda import (
     paused,
     reminder_hours,
 )
+from bot.core.assess import pro_rata
 from bot.core.model import Choice, EntryView, PersonView, YearSummary
+from bot.core.plan import StatusPeriod
 from bot.core.schemes import Scheme
 from bot.core.zones import local_today, zone_of
 
@@ -61,15 +63,32 @@ class Progress:
         return max((self.target or 0) - self.total, 0)
 
 
-def progress(scheme: Scheme, person: PersonView, summary: YearSummary, today: date) -> Progress:
-    hours = scheme.target_hours(person.status_id)
-    days = (summary.end - summary.start).days
+def progress(
+    scheme: Scheme,
+    person: PersonView,
+    summary: YearSummary,
+    today: date,
+    periods: Sequence[StatusPeriod] = (),
+) -> Progress:
+    """Hours against the year's target, pro rata after status periods (leave, exemptions)."""
+    target, _ = pro_rata(scheme, person.status_id, summary.start, summary.end, periods)
     left = max((summary.end - today).days, 0)
-    if not hours:
+    if not target:
         return Progress(summary.total_minutes, None, None, left)
-    target = int(hours * 60)
-    elapsed = min(max((today - summary.start).days + 1, 0), days)
-    return Progress(summary.total_minutes, target, target * elapsed // days, left)
+    return Progress(
+        summary.total_minutes, target, expected_by(target, summary, person, today), left
+    )
+
+
+def expected_by(target: int, summary: YearSummary, person: PersonView, today: date) -> int:
+    """Minutes of `target` due by `today` at an even pace from when the record starts: the
+    later of the CPD year's first day and the day the person joined (their local date)."""
+    begin = summary.start
+    if person.joined is not None:
+        begin = max(begin, person.joined.astimezone(zone_of(person.timezone)).date())
+    days = max((summary.end - begin).days, 1)
+    elapsed = min(max((today - begin).days + 1, 0), days)
+    return target * elapsed // days
 
 
 def _balance_line(scheme: Scheme, person: PersonView, summary: YearSummary) -> str | None:
@@ -151,11 +170,12 @@ def monthly_nudge(
     period: str,
     due: datetime,
     now: datetime,
+    periods: Sequence[StatusPeriod] = (),
 ) -> Message | None:
     """The monthly progress message, or None when the person only wants it when behind
     and is on pace with no reflections pending."""
     today = local_today(now, zone_of(person.timezone))
-    prog = progress(scheme, person, summary, today)
+    prog = progress(scheme, person, summary, today, periods)
     if person.nudge_mode == "behind":
         behind = prog.behind > 0 or (prog.target is None and summary.entries == 0)
         if not behind and not summary.pending_entries:
@@ -202,11 +222,17 @@ def monthly_nudge(
 
 
 def year_end_warning(
-    person: PersonView, scheme: Scheme, summary: YearSummary, *, due: datetime, now: datetime
+    person: PersonView,
+    scheme: Scheme,
+    summary: YearSummary,
+    *,
+    due: datetime,
+    now: datetime,
+    periods: Sequence[StatusPeriod] = (),
 ) -> Message | None:
-    """Six weeks before the CPD year ends, if the hours are short of the target."""
+    """Six weeks before the CPD year ends, if the hours are short of the (pro rata) target."""
     today = local_today(now, zone_of(person.timezone))
-    prog = progress(scheme, person, summary, today)
+    prog = progress(scheme, person, summary, today, periods)
     if prog.target is None or prog.total >= prog.target:
         return None
     last_day = summary.end - timedelta(days=1)
@@ -229,7 +255,12 @@ def year_end_warning(
 
 
 def year_end_summary(
-    person: PersonView, scheme: Scheme, summary: YearSummary, *, due: datetime
+    person: PersonView,
+    scheme: Scheme,
+    summary: YearSummary,
+    *,
+    due: datetime,
+    periods: Sequence[StatusPeriod] = (),
 ) -> list[Message]:
     """The summary of the year that ended, with the record attached (CSV, then JSON).
 
@@ -238,14 +269,14 @@ def year_end_summary(
     if summary.entries == 0:
         return []
     label = scheme.year_label(summary.start)
-    target = scheme.target_hours(person.status_id)
+    target, _ = pro_rata(scheme, person.status_id, summary.start, summary.end, periods)
     expires = due + SUMMARY_GRACE
     key = summary.start.isoformat()
     return [
         Message(
             kind=YEAR_END,
             key=key,
-            text=_year_end_text(person, scheme, summary),
+            text=_year_end_text(person, scheme, summary, target),
             due_at=due,
             expires_at=expires,
             attachment={"record": key, "format": "csv"},
@@ -254,7 +285,7 @@ def year_end_summary(
             kind=YEAR_END,
             key=key + ":chart",
             text=f"Your CPD year {label} in a chart: cumulative hours by category"
-            + (f" against the {target:g} h target." if target else "."),
+            + (f" against the {fmt.hours(target)} target." if target else "."),
             due_at=due,
             expires_at=expires,
             attachment={"chart": key},
@@ -270,16 +301,19 @@ def year_end_summary(
     ]
 
 
-def _year_end_text(person: PersonView, scheme: Scheme, summary: YearSummary) -> str:
-    """The year-end summary itself: totals, categories, balance, reflections, audit notes."""
+def _year_end_text(
+    person: PersonView, scheme: Scheme, summary: YearSummary, target: int | None
+) -> str:
+    """The year-end summary itself: totals against the (pro rata) target in minutes,
+    categories, balance, reflections, audit notes."""
     label = scheme.year_label(summary.start)
     status = scheme.status(person.status_id)
-    target = scheme.target_hours(person.status_id)
     total = summary.total_minutes
     lines = [f"Your CPD year {label} has ended ({scheme.name}, {status.label})."]
     if target:
-        met = "target met ✅" if total >= target * 60 else f"short of {target:g} h"
-        lines.append(f"Total: {fmt.hours(total)} of {target:g} h — {met}.")
+        goal = fmt.hours(target)
+        met = "target met ✅" if total >= target else f"short of {goal}"
+        lines.append(f"Total: {fmt.hours(total)} of {goal} — {met}.")
     else:
         lines.append(f"Total: {fmt.hours(total)}.")
     if summary.minutes_by_category:

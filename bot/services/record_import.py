@@ -172,6 +172,10 @@ def _new_person(
     name = clean_line(header["name"]).strip() if isinstance(header.get("name"), str) else ""
     if name:
         fields["display_name"] = name[:200]
+    for key, limit in (("full_name", 200), ("membership_number", 64)):  # for the record
+        value = clean_line(header[key]).strip() if isinstance(header.get(key), str) else ""
+        if value:
+            fields[key] = value[:limit]
     return chosen, fields
 
 

@@ -513,6 +513,56 @@ def test_not_a_date(text: str) -> None:
     assert parse_date(text, today=TODAY) is None
 
 
+# Issue 13: third-party phrases that were read as a wrong date. Each is now the right date,
+# or None (not read: the bot says it could not read it rather than guessing).
+@pytest.mark.parametrize(
+    ("text", "date_order", "expected"),
+    [
+        ("at 8 in the evening", "DMY", None),  # a time alone, like 'at 3pm' (was yesterday)
+        ("8 in the evening", "DMY", None),
+        ("2 day before yesterday", "DMY", date(2026, 11, 19)),  # was a day off
+        ("2 days before yesterday", "DMY", date(2026, 11, 19)),
+        ("2 day before today", "DMY", date(2026, 11, 20)),
+        ("2 weeks after yesterday", "DMY", date(2026, 12, 5)),
+        ("a month before today", "DMY", date(2026, 10, 22)),
+        ("3 30", "DMY", None),  # was 1930
+        ("3 30", "MDY", None),
+        ("12.53%", "DMY", None),  # was a date
+        ("Version: 1.10.30", "DMY", None),  # was 1 Oct 1930
+        ("v 1.10.30", "MDY", None),
+        ("v1.10.30", "DMY", None),
+        ("4/13/1", "MDY", None),
+        ("4/13/1", "DMY", None),
+        ("2200-25", "DMY", None),
+        ("2200-25", "YMD", None),
+        ("15 / 2", "DMY", date(2026, 2, 15)),  # still read: clearly day and month
+        ("yesterday at 8 in the evening", "DMY", date(2026, 11, 21)),
+    ],
+)
+def test_issue_13_phrases_are_the_right_date_or_not_read(
+    text: str, date_order: DateOrder, expected: date | None
+) -> None:
+    assert parse_date(text, today=TODAY, date_order=date_order) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "title", "when"),
+    [
+        ("1h upgrade to Version: 1.10.30", "Upgrade to Version: 1.10.30", None),
+        ("1h firmware v1.10.30 rollout", "Firmware v1.10.30 rollout", None),
+        ("1h release 2.1.25 notes", "Release 2.1.25 notes", None),
+        ("1h growth of 12.53% review", "Growth of 12.53% review", None),
+        ("1h exam on 1.10.25", "Exam", date(2025, 10, 1)),  # a dotted date is still a date
+        ("1h review 2 days before yesterday", "Review", date(2026, 11, 19)),
+    ],
+)
+def test_issue_13_log_lines_keep_version_numbers_in_the_title(
+    text: str, title: str, when: date | None
+) -> None:
+    found = parse_quick(text, today=TODAY)
+    assert (found.title, found.activity_date, found.minutes) == (title, when, 60)
+
+
 @pytest.mark.parametrize(
     ("text", "languages", "expected"),
     [

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
+from bot.core.model import YearSummary
 from bot.core.plan import Plan, StatusPeriod
 from bot.core.record import summary_of
 from bot.core.report import Report
@@ -59,6 +60,16 @@ def test_status_shows_pace_and_categories(schemes: dict[str, Scheme]) -> None:
     assert "Behind pace" in said  # 326 of 365 days gone: 26 h 47 expected
     assert "Events and seminars: 10 h" in said and "Training courses: 5 h" in said
     assert "1 with reflections pending" in said
+
+
+def test_status_pace_counts_from_when_the_person_joined(schemes: dict[str, Scheme]) -> None:
+    """Joined 20 Nov, 1 h 30 logged by 22 Nov: 3 of the record's 42 days gone, not 326 of 365."""
+    joined = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    summary = YearSummary(date(2026, 1, 1), date(2027, 1, 1), {"self_study": 90}, 1, 0)
+    ctx = Context(Snapshot(now=NOW, person=person(joined=joined), summary=summary), schemes)
+    said = step(Conv(), text("/status"), ctx).replies[0].text
+    assert "1 h 30 of 30 h (5%)" in said
+    assert "Behind pace by 38 min (2 h 08 expected by today)." in said
 
 
 def test_status_lists_each_requirement_with_what_would_close_it(

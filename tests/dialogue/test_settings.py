@@ -8,10 +8,93 @@ import pytest
 
 from bot.core.model import UpdatePerson
 from bot.core.schemes import Scheme
-from bot.dialogue import Data
-from tests.dialogue.chat import Case, S, assert_case, press, text
+from bot.dialogue import Conv, Data, step
+from tests.dialogue.chat import Case, S, assert_case, make_ctx, press, text
+
+NAME_CASES = [
+    Case(
+        "/settings name in one line",
+        S.IDLE,
+        text("/settings name Sam  Patel CEng"),
+        S.IDLE,
+        "Name saved: Sam Patel CEng.",
+        effects=(UpdatePerson,),
+    ),
+    Case(
+        "/settings number in one line",
+        S.IDLE,
+        text("/settings membership number: 1234567"),
+        S.IDLE,
+        "Membership number saved: 1234567.",
+        effects=(UpdatePerson,),
+    ),
+    Case(
+        "/settings number alone asks for it",
+        S.IDLE,
+        text("/settings number"),
+        S.SETTINGS_VALUE,
+        "Your membership number",
+    ),
+    Case(
+        "the menu shows name and number",
+        S.IDLE,
+        text("/settings"),
+        S.SETTINGS_MENU,
+        "Name for the record: Sam Patel CEng\nMembership number: 1234567",
+        person={"full_name": "Sam Patel CEng", "membership_number": "1234567"},
+    ),
+    Case(
+        "name chosen in the menu",
+        S.SETTINGS_MENU,
+        press("set:name"),
+        S.SETTINGS_VALUE,
+        "full name as it should appear",
+    ),
+    Case(
+        "name typed in the menu",
+        S.SETTINGS_VALUE,
+        text("Dr Jo Müller FCIPS"),
+        S.SETTINGS_MENU,
+        "Name saved: Dr Jo Müller FCIPS.",
+        data=Data(field="name"),
+        effects=(UpdatePerson,),
+    ),
+    Case(
+        "a name with a control character is refused",
+        S.IDLE,
+        text("/settings name Sam\tPatel"),
+        S.IDLE,
+        "can't contain control characters",
+    ),
+    Case(
+        "a number too long is refused",
+        S.IDLE,
+        text("/settings number " + "1" * 33),
+        S.IDLE,
+        "33 characters; I keep up to 32",
+    ),
+    Case(
+        "a name of punctuation is refused",
+        S.SETTINGS_VALUE,
+        text("..."),
+        S.SETTINGS_VALUE,
+        "couldn't read '...' as a name",
+        data=Data(field="name"),
+    ),
+    Case(
+        "number cleared",
+        S.IDLE,
+        text("/settings number clear"),
+        S.IDLE,
+        "Membership number removed",
+        effects=(UpdatePerson,),
+        person={"membership_number": "1234567"},
+    ),
+]
+
 
 CASES = [
+    *NAME_CASES,  # name and membership number for the record (issue 13)
     # settings
     Case("/settings shows the menu", S.IDLE, text("/settings"), S.SETTINGS_MENU, "Time zone"),
     Case(
@@ -177,3 +260,9 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_transition(case: Case, schemes: dict[str, Scheme]) -> None:
     assert_case(case, schemes)
+
+
+def test_one_line_name_saves_exactly_what_is_echoed(schemes: dict[str, Scheme]) -> None:
+    case = NAME_CASES[0]
+    result = step(Conv(case.state, case.data), case.event, make_ctx(schemes, case))
+    assert result.effects == (UpdatePerson({"full_name": "Sam Patel CEng"}),)

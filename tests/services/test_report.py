@@ -310,3 +310,25 @@ def test_pdf_of_a_record_mixing_named_and_unnamed_questions(schemes: dict[str, S
     text = squash(pdf_text(to_pdf(rec, assess(rec, today=TODAY), Plan(), None)))
     assert "Key points: What were the key points" in text
     assert "Did it go as planned? Mostly, the site visit moved" in text
+
+
+def test_every_page_footer_reads_right_after_italic_pending_lines(
+    schemes: dict[str, Scheme],
+) -> None:
+    """Each page ends on an italic 'Pending' line; its footer is still plain, readable text."""
+    rec = iet_record(schemes)
+    kp = rec.scheme.question("key_points")
+    assert kp is not None
+    many = tuple(
+        entry(n, "2026-02-01", 60, "self_study", f"Reading {n}", [(kp.id, kp.text, None)])
+        for n in range(1, 80)
+    )
+    full = Record(rec.person, rec.scheme, rec.start, rec.end, many)
+    data = to_pdf(full, assess(full, today=TODAY), None, None)
+    pages = PdfReader(io.BytesIO(data)).pages
+    assert len(pages) >= 3
+    for n, page in enumerate(pages, 1):
+        lines = [line for line in page.extract_text().splitlines() if line.strip()]
+        footer = squash(" ".join(lines[-2:]))
+        assert "Zoë Brontë-Smith · IET CPD record 2026 · cpdbot" in footer, (n, footer)
+        assert f"Page {n} of {len(pages)}" in footer, (n, footer)

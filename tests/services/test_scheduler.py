@@ -16,9 +16,11 @@ import pytest
 from bot.core import agenda as sched
 from bot.core import notices
 from bot.core.model import IdentityKey, PersonView, Unreachable, YearSummary
+from bot.core.plan import StatusPeriod
 from bot.core.schemes import Scheme
 from bot.core.zones import local_instant
 from bot.services.engine import Engine
+from storage import plan_store, repo
 from storage.db import Database
 from tests.conftest import Chat, Clock
 from tests.scheduling import add_entry, make_jobs, outbox_rows, sent_to, set_person, tick, user
@@ -479,6 +481,31 @@ def test_year_end_summary_with_the_record_attached(
     ]
 
 
+def test_nudge_warning_and_year_end_use_the_pro_rata_target_after_leave(
+    db: Database, schemes: dict[str, Scheme]
+) -> None:
+    # Not professionally active 1 Mar - 31 Aug 2026: the 2026 target is 19 h 55, not 30 h,
+    # as /status and the PDF say.
+    clock = Clock(utc(2026, 6, 1, 12))
+    user(Engine(db, schemes, clock), "leave")
+    add_entry(db, "leave", day=date(2026, 2, 2), minutes=10 * 60, created_at=clock.now)
+    with db.transaction() as s:
+        identity = repo.find_identity(s, IdentityKey("console", "leave"))
+        assert identity is not None
+        leave = StatusPeriod("not_active", date(2026, 3, 1), date(2026, 8, 31))
+        plan_store.add_status_period(s, identity.person_id, leave)
+    jobs, _ = make_jobs(db, schemes, clock)
+    sent = tick(jobs, clock, utc(2026, 11, 20, 9))
+    (warning,) = [m for m in sent if m.kind == "yearwarn"]
+    assert "You have 10 h of 19 h 55; 9 h 55 to go" in warning.reply.text
+    (nudge,) = [m for m in tick(jobs, clock, utc(2026, 12, 1, 9)) if m.kind == "nudge"]
+    assert "Hours: 10 h of 19 h 55 (50%)." in nudge.reply.text
+    add_entry(db, "leave", day=date(2026, 12, 2), minutes=10 * 60, created_at=clock.now)
+    ended = [m for m in tick(jobs, clock, utc(2027, 1, 1, 9)) if m.kind == "yearend"]
+    assert "Total: 20 h of 19 h 55 — target met ✅." in ended[0].reply.text
+    assert "against the 19 h 55 target." in ended[1].reply.text
+
+
 def test_year_end_summary_waits_for_the_end_of_a_pause(
     db: Database, schemes: dict[str, Scheme]
 ) -> None:
@@ -569,6 +596,20 @@ def test_nothing_due_before_someone_joined_is_sent_to_them(
     (warning,) = outbox_rows(db, "yearwarn")
     assert (warning.state, warning.last_error) == ("skipped", "due before the person joined")
     assert sent_to(tick(jobs, clock, utc(2026, 12, 1, 9))) == [("new", "nudge", "2026-12")]
+
+
+def test_pace_in_the_nudge_counts_from_when_someone_joined(
+    db: Database, schemes: dict[str, Scheme]
+) -> None:
+    # Joins Sun 22 Nov 2026 and logs 1 h: by 1 Dec, 10 of the record's 40 days are gone, so
+    # 7 h 30 of 30 h is expected (not 27 h 32, as if the record had started on 1 Jan).
+    clock = Clock(utc(2026, 11, 22, 10))
+    user(Engine(db, schemes, clock), "new")
+    add_entry(db, "new", day=date(2026, 11, 21), minutes=60, created_at=clock.now)
+    jobs, _ = make_jobs(db, schemes, clock)
+    (sent,) = tick(jobs, clock, utc(2026, 12, 1, 9))
+    assert "Hours: 1 h of 30 h (3%)." in sent.reply.text
+    assert "Pace: 7 h 30 expected by now — 6 h 30 behind." in sent.reply.text, sent.reply.text
 
 
 def test_a_pause_that_starts_after_a_message_was_queued_still_stops_it(

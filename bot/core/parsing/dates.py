@@ -79,6 +79,8 @@ def _date_pattern(*, whole: bool) -> re.Pattern[str]:
       | (?P<num>(?P<n1>\d{{1,2}})(?P<n_s>[/.\-])(?P<n2>\d{{1,2}})
             (?:(?P=n_s)(?P<n3>\d{{4}}|\d{{2}}))?(?![\d/]))
       | (?P<rel>{rel})(?:['’]s\b)?
+      | (?P<off>(?P<off_n>{_COUNT_RE})\s*(?P<off_u>fortnights?|weeks?|days?|months?|years?)
+            \s+(?P<off_dir>before|after)\s+(?:the\s+day\s+)?(?P<off_base>yesterday|today|tomorrow))
       | (?P<ago>(?:(?:about|around|roughly|some)\s+)?(?P<ago_n>{_COUNT_RE})\s*
             (?P<ago_u>{_AGO_UNIT_RE})\s+(?:ago|before|back|earlier))
       | (?P<infut>in\s+(?P<in_n>{_COUNT_RE})\s*(?P<in_u>fortnights?|weeks?|w|days?|d|months?|years?)
@@ -213,6 +215,8 @@ def _date_from_match(
         return today + timedelta(days=_REL_DAYS[_norm_words(m.group("rel"))])
     if m.group("ago") or m.group("infut"):
         return _relative_offset(m, today)
+    if m.group("off"):  # '2 days before yesterday', '2 weeks after today'
+        return _offset_from(m, today)
     if m.group("wd"):
         return _weekday_date(m, today, ahead=ahead)
     if m.group("nth"):
@@ -221,6 +225,11 @@ def _date_from_match(
         day = _day_number(m.group("ord_d"), m.group("ord_w"))
         return _REJECT if day is None else _day_of_month(day, today, ahead=ahead)
     return None  # pragma: no cover - every alternative is handled above
+
+
+_VERSION_BEFORE_RE: Final = re.compile(
+    r"\b(?:v|vers?|version|release|build|rev|revision|firmware|fw)\.?\s*[:#]?\s*$", re.IGNORECASE
+)
 
 
 def _numeric_date(
@@ -233,6 +242,8 @@ def _numeric_date(
         if (sep != "/" and c is None) or (a, b, c) == ("24", "7", None):
             return None
         if re.match(r"\s*(?:days?|hours?|hrs?|h\b|weeks?|an?\s+hour)", following):
+            return None
+        if _VERSION_BEFORE_RE.search(m.string, 0, m.start()):  # 'Version: 1.10.30'
             return None
     if c is not None and date_order == "YMD":
         year, month, day = _full_year(int(a), today), int(b), int(c)
@@ -268,6 +279,21 @@ def _relative_offset(m: re.Match[str], today: date) -> date | object:
     if unit.startswith("m"):
         return _add_months(today, sign * count)
     return _add_months(today, sign * 12 * count)
+
+
+def _offset_from(m: re.Match[str], today: date) -> date | object:
+    count = _count_value(m.group("off_n"))
+    if count is None:
+        return _REJECT
+    base = today + timedelta(days=_REL_DAYS[m.group("off_base").lower()])
+    sign = -1 if m.group("off_dir").lower() == "before" else 1
+    unit = m.group("off_u").lower()
+    if unit.startswith("m"):
+        return _add_months(base, sign * count)
+    if unit.startswith("y"):
+        return _add_months(base, sign * 12 * count)
+    days = {"f": 14, "w": 7, "d": 1}[unit[0]]
+    return base + timedelta(days=sign * days * count)
 
 
 def _weekday_date(m: re.Match[str], today: date, *, ahead: bool = False) -> date:
@@ -374,6 +400,20 @@ def _find_numeric_date(
     return None
 
 
+# Shapes dateparser reads as a day although nobody means one by them.
+_NOT_A_DATE_RE: Final = re.compile(
+    r"""
+    [^a-z]*%[^a-z]*  # a percentage: '12.53%'
+  | \d{1,2}\s+\d{1,2}  # two bare numbers: a time ('3 30') or nothing
+  | \d{1,2}(?P<s>[/.\-])\d{1,2}(?P=s)\d  # a one-digit year: '4/13/1'
+  | \d{3,4}\s*[/.\-]\s*\d{1,2}  # a year and one number, no month: '2200-25'
+  | (?:v|vers?|version|release|build|rev|revision|firmware|fw)\.?\s*[:#]?\s*\d.*  # 'Version: 1.1'
+  | (?:at\s+)?\d{1,2}(?:[:.]\d{2})?\s*(?:o['’]?clock\s+)?(?:in\s+the\s+)?
+      (?:morning|afternoon|evening|night)  # a time alone: 'at 8 in the evening'
+    """,
+    re.VERBOSE,
+)
+
 _DATE_LEAD_RE: Final = re.compile(r"^(?:on|it\s+was)\s+", re.IGNORECASE)
 
 
@@ -393,7 +433,8 @@ def parse_date(
     give future dates: refusing them is the caller's job. A day and month without a year is
     the latest such date not after ``today`` ('28/12' on 2026-01-05 is 2025-12-28). A time
     of day is ignored ('yesterday at 3pm'). Impossible dates ('31/02'), periods ('last
-    week', 'March 2026') and times alone ('11:30') give None.
+    week', 'March 2026') and times alone ('11:30', 'at 8 in the evening') give None, and so
+    do numbers that only look like dates ('3 30', '12.53%', 'Version: 1.10.30', '4/13/1').
 
     ``ahead`` reads a date that is meant to come (until when, by when): a day and month
     without a year is the first such date after ``today`` ('5 January' on 2026-11-22 is
@@ -417,4 +458,6 @@ def parse_date(
         vocabulary.kind(w.strip(_TOKEN_STRIP)) not in (None, "glue") for w in lowered.split()
     ):
         return None  # no digit and no date word: not worth a dateparser call
+    if _NOT_A_DATE_RE.fullmatch(lowered):
+        return None  # dateparser would guess ('3 30' -> 1930, '12.53%' -> yesterday)
     return _dateparser_date(lowered, today, date_order, langs, "future" if ahead else "past")

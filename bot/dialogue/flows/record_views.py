@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core import text as fmt
 from bot.core.buttons import command_button
 from bot.core.model import Attachment, Choice, FileRequest, Outgoing, YearSummary
+from bot.core.notices import expected_by
 from bot.core.plan import review, review_text
 from bot.core.record import EARLIEST_YEAR, MIME, file_name, latest_year, year_refusal
 from bot.core.schemes import Scheme
@@ -37,9 +38,7 @@ def status_text(ctx: Context) -> str:
         share = total / target
         head += f" of {fmt.hours(target)} ({share:.0%})."
         lines.append(head)
-        days = (summary.end - summary.start).days
-        elapsed = min(max((ctx.today - summary.start).days + 1, 0), days)
-        expected = target * elapsed // days
+        expected = expected_by(target, summary, person, ctx.today)
         if total >= target:
             lines.append("Target reached. 🎉")
         elif total >= expected:

@@ -35,6 +35,7 @@ from bot.dialogue.conversation import (
     replace_data,
 )
 from bot.dialogue.flow import Command, Flow, prompt
+from bot.dialogue.flows import settings_record as rec
 from bot.dialogue.flows.calendar_flow import calendar_filter_changes, calendar_filter_label
 from bot.dialogue.flows.onboarding import (
     TIMEZONE,
@@ -47,6 +48,7 @@ from bot.dialogue.flows.onboarding import (
 S = State
 
 SETTINGS = {
+    **rec.SETTINGS,  # name and membership number for the record
     "scheme": "Professional body",
     "status": "Membership status",
     "timezone": "Time zone",
@@ -150,10 +152,13 @@ _SETTERS: dict[str, Callable[[str, Context], tuple[Changes, str] | str]] = {
     "nudges": _set_nudges,
     "calendar": _set_calendar,
     "studying": _set_studying,
+    **rec.SETTERS,
 }
 
 
 def _settings(conv: Conv, args: str, ctx: Context) -> Step:
+    if (one_line := rec.one_line_step(conv, args, ctx)) is not None:
+        return one_line  # /settings name Sam Patel CEng, /settings number 1234567
     nxt = Conv(S.SETTINGS_MENU, Data(undo=conv.data.undo))
     return Step(nxt, (prompt(nxt, ctx),))
 
@@ -174,6 +179,7 @@ def _settings_menu(conv: Conv, event: Incoming, ctx: Context) -> Step:
             "nudge": "nudges",
             "monthly_nudges": "nudges",
             "calendar_event": "calendar",
+            **rec.ALIASES,
         }.get(key, key)
     if key == "done":
         return Step(Conv(S.IDLE, Data(undo=conv.data.undo)), (say("Settings saved."),))
@@ -189,6 +195,7 @@ def _settings_prompt(ctx: Context) -> Outgoing:
     status = scheme.status(p.status_id)
     lines = [
         "Your settings:",
+        *rec.menu_lines(p),
         f"Professional body: {scheme.name}",
         f"Membership status: {status.label}"
         + (f" ({status.hours:g} h a year)" if status.hours else " (no hours target)"),
@@ -439,7 +446,8 @@ def _studying(conv: Conv, args: str, ctx: Context) -> Step:
 def _prompt(conv: Conv, ctx: Context) -> Outgoing:
     if conv.state == S.SETTINGS_MENU:
         return _settings_prompt(ctx)
-    return _settings_value_prompt(conv.data.field or "", ctx)
+    key = conv.data.field or ""
+    return rec.value_prompt(key, ctx.person) or _settings_value_prompt(key, ctx)
 
 
 FLOW = Flow(
@@ -469,8 +477,8 @@ FLOW = Flow(
         Command(
             "settings",
             _settings,
-            help="/settings — professional body, membership status, time zone, date order, "
-            "monthly nudge,\n  calendar events",
+            help="/settings — name, membership number, professional body, status, time zone, "
+            "date order,\n  monthly nudge, calendar events (/settings name Sam Patel CEng)",
             help_rank=150,
             summary="Professional body, status, time zone",
             menu_rank=130,
@@ -480,6 +488,7 @@ FLOW = Flow(
     ),
     transitions=(
         (S.IDLE, "/settings", S.SETTINGS_MENU),
+        (S.IDLE, "/settings name or /settings number alone", S.SETTINGS_VALUE),
         (S.SETTINGS_MENU, "setting chosen", S.SETTINGS_VALUE),
         (S.SETTINGS_MENU, "done", S.IDLE),
         (S.SETTINGS_VALUE, "valid value: setting saved", S.SETTINGS_MENU),

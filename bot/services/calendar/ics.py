@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import warnings
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Final
 
@@ -29,6 +30,12 @@ _DURATION_DAYS: Final = re.compile(r"[+-]?P(?:(\d+)W)?(?:(\d+)D)?")
 _CALENDAR_PROPERTIES: Final = frozenset(
     {"VERSION", "PRODID", "CALSCALE", "METHOD", "X-WR-TIMEZONE", "X-WR-CALNAME"}
 )
+_UTC_OFFSET: Final = re.compile(r"[+-](?:[01]\d|2[0-3])[0-5]\d(?:[0-5]\d)?")
+_LIST_PROPERTIES: Final = frozenset({"RRULE", "EXRULE", "RDATE", "EXDATE"})
+# Components that are dropped inside a kept one (alarms do not matter for CPD).
+_DROPPED_INSIDE: Final = frozenset({"VALARM"})
+# A feed with more unreadable components than this is malformed as a whole.
+_MAX_BAD_PARTS: Final = 100
 _TZ_RULE_PARTS: Final = frozenset(
     {"FREQ", "BYMONTH", "BYDAY", "BYMONTHDAY", "BYSETPOS", "UNTIL", "COUNT", "INTERVAL", "WKST"}
 )
@@ -91,6 +98,8 @@ def _timezone_block_ok(lines: list[str]) -> bool:
             has_tzid = True
         elif name == "RDATE":
             rdates += value.count(",") + 1
+        elif name in ("TZOFFSETFROM", "TZOFFSETTO") and not _UTC_OFFSET.fullmatch(value.strip()):
+            return False  # +5328: no such offset
         elif name == "RRULE":
             rule = {
                 key.strip().upper(): item.strip()
@@ -110,7 +119,8 @@ def _timezone_block_ok(lines: list[str]) -> bool:
 def _event_values(lines: list[str]) -> dict[str, str]:
     """The first value of each of the event's own properties (not its alarms').
 
-    Removes spaces inside RRULE and EXRULE values, in place.
+    Removes spaces inside RRULE and EXRULE values, and blanks empty ``RRULE:``, ``RDATE:``,
+    ... lines, in place.
     """
     values: dict[str, str] = {}
     depth = 0
@@ -124,6 +134,9 @@ def _event_values(lines: list[str]) -> dict[str, str]:
         elif name == "END":
             depth -= 1
         elif depth == 0:
+            if name in _LIST_PROPERTIES and not value.strip():
+                lines[index] = ""
+                continue
             if name in ("RRULE", "EXRULE"):
                 lines[index] = name + params + ":" + "".join(value.split())
             values.setdefault(name, value)
@@ -176,8 +189,8 @@ class _Kept:
         self.max_events = max_events
         self.calendar_lines: list[str] = []
         self.seen_properties: set[str] = set()
-        self.timezones: list[str] = []
-        self.events: list[str] = []
+        self.timezones: list[list[str]] = []
+        self.events: list[list[str]] = []
         self.kept_events = 0
         self.kept_timezones = 0
         self.stack: list[str] = []
@@ -189,15 +202,19 @@ class _Kept:
         self.stack.append(component)
         if len(self.stack) > _MAX_NESTING:
             raise FeedError("The calendar could not be read: it is nested too deeply.")
-        if len(self.stack) >= 2:
+        if len(self.stack) >= 2 and not self._dropping():
             self.block.append(line)
+
+    def _dropping(self) -> bool:
+        """Whether the current line is inside a component dropped from its parent."""
+        return any(component in _DROPPED_INSIDE for component in self.stack[2:])
 
     def end(self, line: str, component: str) -> None:
         if not self.stack or self.stack[-1] != component:
             raise FeedError("The calendar could not be read: its BEGIN and END lines do not match.")
-        self.stack.pop()
-        if len(self.stack) >= 1:
+        if len(self.stack) >= 2 and not self._dropping():
             self.block.append(line)
+        self.stack.pop()
         if len(self.stack) == 1:
             self._close_block()
             self.block = []
@@ -213,38 +230,47 @@ class _Kept:
                     f"The calendar has too many events to read (more than "
                     f"{self.max_events:,} around the same dates)."
                 )
-            self.events.extend(block)
+            self.events.append([line for line in block if line])
         elif (
             kind == "VTIMEZONE"
             and self.kept_timezones < _MAX_TIMEZONES
             and _timezone_block_ok(block)
         ):
             self.kept_timezones += 1
-            self.timezones.extend(block)
+            self.timezones.append(_first_tzid_only(block))
 
     def content(self, line: str, name: str) -> None:
         if len(self.stack) == 1:
             if name in _CALENDAR_PROPERTIES and name not in self.seen_properties:
                 self.seen_properties.add(name)
                 self.calendar_lines.append(line)
-        elif len(self.stack) >= 2:
+        elif len(self.stack) >= 2 and not self._dropping():
             self.block.append(line)
 
-    def text(self) -> str:
-        if self.stack:
-            raise FeedError("The calendar file is incomplete (it may have been cut off).")
-        lines = [*self.calendar_lines, *self.timezones, *self.events]
-        return "\r\n".join(["BEGIN:VCALENDAR", *lines, "END:VCALENDAR"])
+
+def _first_tzid_only(block: list[str]) -> list[str]:
+    """A VTIMEZONE block without its second and later TZID lines (icalendar refuses them)."""
+    kept: list[str] = []
+    seen = False
+    for line in block:
+        split = _split_line(line)
+        if split is not None and split[0] == "TZID":
+            if seen:
+                continue
+            seen = True
+        kept.append(line)
+    return kept
 
 
-def _prefilter(text: str, first: date, last: date, max_events: int) -> str:
+def _prefilter(text: str, first: date, last: date, max_events: int) -> _Kept:
     """Check the structure and keep what the window needs: the text icalendar will parse.
 
     Unfolds lines, checks BEGIN/END nesting, keeps the calendar's own properties, safe
     VTIMEZONE blocks (first, so times can refer to them) and the VEVENT blocks relevant
-    to ``first..last``; drops everything else (old events, VTODO, VJOURNAL, ...).
+    to ``first..last``; drops everything else (old events, VTODO, VJOURNAL, alarms, ...).
+    Blank lines and spaces before ``BEGIN:VCALENDAR`` are ignored.
     """
-    lines = _LINE_BREAK.split(_FOLD.sub("", text))
+    lines = _LINE_BREAK.split(_FOLD.sub("", text.lstrip()))
     head = next((line.strip() for line in lines if line.strip()), "")
     if head.upper() != "BEGIN:VCALENDAR":
         raise FeedError(_NOT_A_CALENDAR)
@@ -260,7 +286,9 @@ def _prefilter(text: str, first: date, last: date, max_events: int) -> str:
             kept.end(line, split[2].strip().upper())
         else:
             kept.content(line, name)
-    return kept.text()
+    if kept.stack:
+        raise FeedError("The calendar file is incomplete (it may have been cut off).")
+    return kept
 
 
 _PARSE_LOCK: Final = threading.Lock()
@@ -279,17 +307,70 @@ def _forget_timezone_definitions() -> None:
         cache.clear()
 
 
-def _parse(text: str) -> icalendar.Calendar:
+def _text(head: list[str], *blocks: list[str]) -> str:
+    lines = [line for block in blocks for line in block]
+    return "\r\n".join(["BEGIN:VCALENDAR", *head, *lines, "END:VCALENDAR"])
+
+
+def _try_parse(text: str) -> icalendar.Calendar | None:
+    _forget_timezone_definitions()
+    try:
+        parsed = icalendar.Calendar.from_ical(text)
+    except Exception:
+        return None
+    return parsed if isinstance(parsed, icalendar.Calendar) else None
+
+
+class _Readable:
+    """Finds the blocks icalendar can read by halving the set that fails, so that one
+    bad component costs only itself; more than ``_MAX_BAD_PARTS`` bad ones end the feed.
+    """
+
+    def __init__(self, head: list[str], check: Callable[[], None]) -> None:
+        self.head = head
+        self.check = check
+        self.bad: list[list[str]] = []
+
+    def blocks(self, fixed: list[list[str]], blocks: list[list[str]]) -> list[list[str]]:
+        self.check()  # the reading's time budget: FeedError when it runs over
+        if not blocks or _try_parse(_text(self.head, *fixed, *blocks)) is not None:
+            return blocks
+        if len(blocks) == 1:
+            self.bad.append(blocks[0])
+            if len(self.bad) > _MAX_BAD_PARTS:
+                raise FeedError("The calendar could not be read: it is malformed.")
+            return []
+        middle = len(blocks) // 2
+        return self.blocks(fixed, blocks[:middle]) + self.blocks(fixed, blocks[middle:])
+
+
+def _left_out_note(block: list[str]) -> str:
+    title = " ".join(_event_values(list(block)).get("SUMMARY", "").split())[:80]
+    return f"'{title or 'An event'}' was left out: it could not be read."
+
+
+def _parse(kept: _Kept, check: Callable[[], None]) -> tuple[icalendar.Calendar, list[str]]:
+    """The calendar icalendar reads from the kept text, and notes on events left out.
+
+    A time zone definition icalendar refuses is dropped (times using it are then read by
+    name), an event it refuses is left out and named; the calendar's own lines must read.
+    """
     with _PARSE_LOCK, warnings.catch_warnings():
         # Guessing Europe/Berlin from /mozilla.org/.../Europe/Berlin is what we want.
         warnings.simplefilter("ignore", GloballyUniqueTZIDGuessed)
-        _forget_timezone_definitions()
         try:
-            parsed = icalendar.Calendar.from_ical(text)
-        except Exception:
-            raise FeedError("The calendar could not be read: it is malformed.") from None
+            parsed = _try_parse(_text(kept.calendar_lines, *kept.timezones, *kept.events))
+            if parsed is not None:
+                return parsed, []
+            if _try_parse(_text(kept.calendar_lines)) is None:
+                raise FeedError("The calendar could not be read: it is malformed.")
+            readable = _Readable(kept.calendar_lines, check)
+            timezones = readable.blocks([], kept.timezones)
+            readable.bad.clear()
+            events = readable.blocks(timezones, kept.events)
+            parsed = _try_parse(_text(kept.calendar_lines, *timezones, *events))
         finally:
             _forget_timezone_definitions()
-    if not isinstance(parsed, icalendar.Calendar):
-        raise FeedError(_NOT_A_CALENDAR)
-    return parsed
+    if parsed is None:
+        raise FeedError("The calendar could not be read: it is malformed.")
+    return parsed, [_left_out_note(block) for block in readable.bad]

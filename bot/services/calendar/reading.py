@@ -57,13 +57,14 @@ def read_feed(
     # Two days either side cover every UTC offset and the all-day/floating readings.
     low = window_start - timedelta(days=2)
     high = window_end + timedelta(days=2)
-    text = _prefilter(_decode(ics), low.date(), high.date(), max_events)
-    calendar = _parse(text)
+    kept = _prefilter(_decode(ics), low.date(), high.date(), max_events)
+    calendar, left_out = _parse(kept, budget.check)
     x_wr = calendar.get("X-WR-TIMEZONE")
     calendar_zone = _zone_for_name(str(x_wr)) if x_wr else None
     times = _Times(calendar_zone, reader_zone)
     owners = frozenset(_address(email) for email in owner_emails if email.strip())
     series_list, skipped = _group(calendar, times, high, budget)
+    skipped[:0] = left_out
     found: list[Occurrence] = []
     for series in series_list:
         budget.check()

@@ -94,7 +94,7 @@ def _zone_for_name(name: str) -> tzinfo | None:
         stated = _fixed_offset(sign, hours, minutes) if sign else UTC
         stated_offset = stated.utcoffset(None) if stated is not None else None
         candidates: list[str] = []
-        known = _DISPLAY_NAMES.get(rest.strip().lower())
+        known = _DISPLAY_NAMES.get(re.sub(r"\s+and\s+", " & ", rest.strip().lower()))
         if known:
             candidates.append(known)
         for city in re.split(r"[,:/;]|\band\b", rest):

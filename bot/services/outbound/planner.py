@@ -19,7 +19,7 @@ from bot.core import agenda, notices, zones
 from bot.core.model import PersonView
 from bot.core.schemes import Scheme, scheme_for
 from bot.services.outbound.sending import CLAIM_TIMEOUT, MAX_ATTEMPTS
-from storage import conversations, entry_store, outbox, recipients, tally
+from storage import conversations, entry_store, outbox, plan_store, recipients, tally
 from storage import feeds as feed_store
 from storage.db import Database
 
@@ -129,6 +129,7 @@ class Planner:
         due = {pid: found for pid, p in people.items() if (found := agenda.monthly_due(p, now))}
         bounds = {pid: self._bounds(people[pid], now) for pid in due}
         summaries = tally.year_summaries(session, bounds)
+        periods = plan_store.status_periods_of(session, list(due))
         messages: list[outbox.NewMessage] = []
         for pid, (period, due_at) in due.items():
             person = people[pid]
@@ -143,6 +144,7 @@ class Planner:
                     period=period,
                     due=due_at,
                     now=now,
+                    periods=periods.get(pid, ()),
                 )
                 note = "on pace (only when behind)"
             if message is not None and identity is not None:
@@ -195,13 +197,16 @@ class Planner:
         sums = tally.year_summaries(
             session, {pid: (start, end) for pid, (start, end, _) in due.items()}
         )
+        periods = plan_store.status_periods_of(session, list(due))
         messages: list[outbox.NewMessage] = []
         for pid, (start, _, due_at) in due.items():
             person, identity, msg = people[pid], identities.get(pid), None
             note = _held_back(person, identity, due_at)
             if note is None:
                 scheme = self._scheme(person.scheme_id)
-                msg = notices.year_end_warning(person, scheme, sums[pid], due=due_at, now=now)
+                msg = notices.year_end_warning(
+                    person, scheme, sums[pid], due=due_at, now=now, periods=periods.get(pid, ())
+                )
                 note = "on target"
             if msg is not None and identity is not None:
                 messages.append(queued(pid, identity, msg))
@@ -222,6 +227,7 @@ class Planner:
         sums = tally.year_summaries(
             session, {pid: (start, end) for pid, (start, end, _) in due.items()}
         )
+        periods = plan_store.status_periods_of(session, list(due))
         messages: list[outbox.NewMessage] = []
         for pid, (start, _, due_at) in due.items():
             person, identity = people[pid], identities.get(pid)
@@ -229,7 +235,9 @@ class Planner:
             ready: list[agenda.Message] = []
             if note is None:
                 scheme = self._scheme(person.scheme_id)
-                ready = notices.year_end_summary(person, scheme, sums[pid], due=due_at)
+                ready = notices.year_end_summary(
+                    person, scheme, sums[pid], due=due_at, periods=periods.get(pid, ())
+                )
             if ready and identity is not None:
                 messages += [queued(pid, identity, m) for m in ready]
             else:

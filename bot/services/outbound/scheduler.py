@@ -3,10 +3,30 @@ seconds (sending) on the running event loop. The only scheduler in the code."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.services.outbound.jobs import Jobs
+
+
+def stoppable(
+    job: Callable[[], Coroutine[Any, Any, None]],
+) -> Callable[[], Coroutine[Any, Any, None]]:
+    """The job, ending quietly when it is cancelled: `shutdown` (end of input, Ctrl-C)
+    cancels a run in progress, which APScheduler would otherwise log as a failed job with a
+    CancelledError traceback. Work already handed to a thread finishes there (the loop
+    waits for its threads before closing)."""
+
+    async def run() -> None:
+        try:
+            await job()
+        except asyncio.CancelledError:
+            return
+
+    run.__name__ = getattr(job, "__name__", "job")
+    return run
 
 
 def start_scheduler(jobs: Jobs, *, plan_every: timedelta = timedelta(minutes=1),
@@ -30,14 +50,14 @@ def start_scheduler(jobs: Jobs, *, plan_every: timedelta = timedelta(minutes=1),
         "replace_existing": True,
     }
     scheduler.add_job(
-        jobs.run_planning,
+        stoppable(jobs.run_planning),
         IntervalTrigger(seconds=plan_every.total_seconds(), timezone=UTC),
         id="plan",
         next_run_time=start,
         **common,
     )
     scheduler.add_job(
-        jobs.run_sending,
+        stoppable(jobs.run_sending),
         IntervalTrigger(seconds=send_every.total_seconds(), timezone=UTC),
         id="send",
         next_run_time=start + timedelta(seconds=2),

@@ -44,6 +44,7 @@ class Facts:
 
     title: str
     name: str
+    number: str  # membership number ("" not given)
     body: str
     scheme: str
     status: str
@@ -72,7 +73,8 @@ def facts(record: Record, assessment: Assessment, plan: Plan) -> Facts:
         ]
     return Facts(
         title=f"CPD record {record.label}",
-        name=record.person.display_name or "(no name given)",
+        name=record.person.full_name or record.person.display_name or "(no name given)",
+        number=record.person.membership_number,
         body=scheme.body,
         scheme=scheme.name,
         status=scheme.status(record.person.status_id).label,

@@ -239,10 +239,16 @@ class Layout:
         y = 297 - 10.0
         for n in range(1, pages + 1):
             self.pdf.page = n
+            # Back on a finished page, fpdf2 still believes the state it left on the last
+            # page is in force here; it is not (the page may end in italic, say). Forget it,
+            # so the footer's font, colour and line width are written into this page.
+            self.pdf.draw_color = None
+            self.pdf.line_width = -1.0
             self.pdf.set_draw_color(*RULE)
             self.pdf.set_line_width(0.2)
             self.pdf.line(self.left, y - 4, self.left + self.width, y - 4)
             self.font("", 7.5, MUTED)
+            self.pdf.current_font_is_set_on_page = False
             self.pdf.text(self.left, y, footer)
             label = f"Page {n} of {pages}"
             self.pdf.text(self.left + self.width - measure(label), y, label)

@@ -31,7 +31,8 @@ def to_markdown(record: Record, assessment: Assessment, plan: Plan | None) -> by
 
 def _summary(record: Record, f: Facts) -> list[str]:
     """Who, which body and year, the totals; then the cover sheet where the scheme has one."""
-    out = [
+    out = [f"- **Membership number:** {_md(f.number)}"] if f.number else []
+    out += [
         f"- **Professional body:** {_md(f.body)} ({_md(f.scheme)})",
         f"- **Membership status:** {_md(f.status)}",
         f"- **CPD year:** {record.label} ({f.period})",
@@ -46,7 +47,7 @@ def _summary(record: Record, f: Facts) -> list[str]:
             "## CPD cover sheet",
             "",
             f"- Name: {_md(f.name)}",
-            "- Membership number: ______________",
+            f"- Membership number: {_md(f.number) or '______________'}",
             f"- CPD year: {record.label} ({f.period})",
             f"- Total hours: {f.total}",
             f"- Declaration: {declaration(record)}",

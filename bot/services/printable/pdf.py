@@ -54,6 +54,8 @@ def to_pdf(
 def _title_block(doc: Layout, record: Record, f: Facts) -> None:
     doc.para(f.title, size=20, style="B", colour=ACCENT, leading=1.2)
     doc.para(f.name, size=13, style="B", leading=1.3)
+    if f.number:
+        doc.para(f"Membership number {f.number}", size=9.5, colour=MUTED)
     doc.para(f"{f.body} · {f.scheme} · {f.status}", size=9.5, colour=MUTED)
     doc.para(
         f"CPD year {record.label}: {f.period} · produced {f.generated} by cpdbot",
@@ -102,7 +104,7 @@ def _cover_sheet(doc: Layout, record: Record, f: Facts) -> None:
         None,
         [
             ["Name", f.name],
-            ["Membership number", "_______________________"],
+            ["Membership number", f.number or "_______________________"],
             ["CPD year", f"{record.label} ({f.period})"],
             ["Total hours", f.total],
             ["Declaration", declaration(record)],
