@@ -1,4 +1,5 @@
-"""The console bot: lines on stdin, replies on stdout, choices as numbered options."""
+"""The console bot: lines on stdin, replies on stdout, choices as numbered options
+(lettered where the answer itself is a number, so a typed '3' is never a pick)."""
 
 from __future__ import annotations
 
@@ -44,10 +45,19 @@ def offered(choices: tuple[Choice, ...]) -> tuple[Choice, ...]:
     return tuple(c for c in choices if c.id not in TYPED_ONLY)
 
 
+def keys(count: int, letters: bool = False) -> list[str]:
+    """What the person types to pick each of `count` choices: '1', '2' … or 'a', 'b' …"""
+    if letters and count <= 26:
+        return [chr(ord("a") + i) for i in range(count)]
+    return [str(i) for i in range(1, count + 1)]
+
+
 def render(reply: Outgoing, saved: Path | None = None) -> str:
     """The reply as printed; `saved` is where its attachment was written, if it was."""
     lines = [reply.text]
-    lines += [f"  [{i}] {choice.label}" for i, choice in enumerate(offered(reply.choices), 1)]
+    choices = offered(reply.choices)
+    picks = keys(len(choices), reply.numeric_answer)
+    lines += [f"  [{key}] {choice.label}" for key, choice in zip(picks, choices, strict=True)]
     if saved is not None:
         lines.append(f"  (saved: {saved})")
     elif reply.attachment is not None:
@@ -83,13 +93,20 @@ def _printed(reply: Outgoing, files: Path | None) -> str:
 
 
 def to_event(
-    line: str, identity: IdentityKey, shown: tuple[Choice, ...], zone: str | None
+    line: str,
+    identity: IdentityKey,
+    shown: tuple[Choice, ...],
+    zone: str | None,
+    *,
+    letters: bool = False,
 ) -> Incoming:
-    """A typed line: the number or label of a shown choice, a /command, or text."""
+    """A typed line: the key (number, or letter when `letters`) or label of a shown
+    choice, a /command, or text."""
     text = line.rstrip("\r\n")
     stripped = text.strip()
-    for i, choice in enumerate(offered(shown), 1):
-        if stripped == str(i) or stripped.casefold() == choice.label.casefold():
+    choices = offered(shown)
+    for key, choice in zip(keys(len(choices), letters), choices, strict=True):
+        if stripped.casefold() in (key, choice.label.casefold()):
             return Incoming(identity, Kind.CHOICE, choice=choice.id, timezone_hint=zone)
     return Incoming.text_of(identity, text, timezone_hint=zone, chat_id=identity.user_id)
 
@@ -111,6 +128,7 @@ async def chat(
     identity = IdentityKey("console", user)
     zone = system_timezone()
     shown: tuple[Choice, ...] = ()
+    letters = False
     interactive = stdin.isatty()
     if interactive:
         stdout.write("cpdbot — type /help for commands, Ctrl-D to quit.\n")
@@ -125,12 +143,13 @@ async def chat(
             continue
         if echo:
             stdout.write(f"> {line.rstrip()}\n")
-        replies = await handle(to_event(line, identity, shown, zone))
+        replies = await handle(to_event(line, identity, shown, zone, letters=letters))
         for reply in replies:
             stdout.write(_printed(reply, files) + "\n")
         stdout.flush()
         with_choices = [r for r in replies if r.choices]
         shown = with_choices[-1].choices if with_choices else ()
+        letters = bool(with_choices) and with_choices[-1].numeric_answer
 
 
 class ConsoleSender:

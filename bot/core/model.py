@@ -97,6 +97,9 @@ class Outgoing:
     errors: Mapping[str, str] = field(default_factory=dict)
     # Set by the dialogue, replaced by `attachment` in the engine: adapters never see it.
     file: FileRequest | None = None
+    # The answer itself is a number (hours): a console keys its choices with letters, not
+    # numbers, so a typed '3' is the answer and never a pick. Buttons are unaffected.
+    numeric_answer: bool = False
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,27 @@ def test_choices_are_numbered_and_accept_number_or_label() -> None:
     assert to_event("/log 1h x", me, shown, None).command == "log"
 
 
+def test_hours_question_letters_its_picks_so_a_typed_number_is_hours(tmp_path: Path) -> None:
+    # Issue 13: the picks were [1] 30 min … [6] 7 h, so typing 3 (3 hours) saved 1 h 30.
+    url = f"sqlite:///{tmp_path / 'cpd.db'}"
+    lines = ["/start", "1", "Europe/London"]
+    for title, hours in (("webinar on arc-flash safety", "3"), ("site visit", "b")):
+        lines += [f"/log {title} yesterday #training", hours, "Risk", "Better"]
+    done = cpdbot(
+        "chat", "--db", url, "--user", "dana", stdin="\n".join(lines) + "\n", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "a bare number is hours up to 24, minutes above" in out
+    assert "  [a] 30 min\n  [b] 1 h\n  [c] 1 h 30" in out
+    assert "Saved #1: Webinar on arc-flash safety · yesterday · 3 h ·" in out
+    assert "Saved #2: Site visit · yesterday · 1 h ·" in out
+    me = IdentityKey("console", "x")
+    shown = (Choice("min:30", "30 min"), Choice("min:60", "1 h"))
+    assert to_event("b", me, shown, None, letters=True).choice == "min:60"
+    assert to_event("2", me, shown, None, letters=True).kind == Kind.TEXT
+
+
 def test_piped_session_logs_an_entry_and_exports_it(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cpd.db'}"
     script = (

@@ -126,9 +126,9 @@ def test_run_ends_without_a_traceback_when_input_ends(tmp_path: Path) -> None:
         assert "Traceback" not in done.stderr and "CancelledError" not in done.stderr
 
 
-def test_ctrl_c_quits_run_and_chat_at_once(tmp_path: Path) -> None:
+def test_ctrl_c_quits_chat_at_once(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    for command in ("run", "chat"):
+    for command in ("chat",):
         url = f"sqlite:///{tmp_path / f'{command}.db'}"
         proc = subprocess.Popen(
             [sys.executable, "-m", "cpdbot.cli", command, "--db", url],

@@ -476,3 +476,46 @@ def test_local_date_decides_yesterday(schemes: dict[str, Scheme]) -> None:
     result = step(Conv(S.LOG_DATE, draft(title="W")), text("yesterday"), ctx)
     assert result.conv.data.draft is not None
     assert result.conv.data.draft.activity_date == date(2026, 11, 22)
+
+
+# Issue 13: a bare number at the hours question follows one rule, stated in the question:
+# up to 24 it is hours, above 24 it is minutes ('3' is 3 h, never the third quick pick).
+@pytest.mark.parametrize(
+    ("typed", "minutes", "shown"),
+    [
+        ("3", 180, "3 h"),
+        ("2", 120, "2 h"),
+        ("20", 1200, "20 h"),
+        ("25", 25, "25 min"),
+        ("1.5", 90, "1 h 30"),
+        ("90", 90, "1 h 30"),
+    ],
+)
+def test_bare_number_at_hours_question(
+    typed: str, minutes: int, shown: str, schemes: dict[str, Scheme]
+) -> None:
+    case = Case("", S.LOG_TITLE, text(""), S.IDLE)
+    ctx = make_ctx(schemes, case)
+    data = draft(title="W", activity_date=YESTERDAY, category="self_study")
+    asked = step(Conv(S.LOG_TITLE, draft(activity_date=YESTERDAY)), text("W"), ctx).replies[-1]
+    assert "a bare number is hours up to 24, minutes above" in asked.text
+    assert asked.numeric_answer
+    result = step(Conv(S.LOG_HOURS, data), text(typed), ctx)
+    assert result.conv.data.draft is not None
+    assert result.conv.data.draft.minutes == minutes
+    saved = step(
+        Conv(
+            S.LOG_REFLECT,
+            draft(
+                **{**FULL, "minutes": minutes},
+                category="self_study",
+                questions=["key_points", "change"],
+                answers={"key_points": "Ratings"},
+            ),
+        ),
+        text("Label the panels"),
+        ctx,
+    )
+    (effect,) = saved.effects
+    assert isinstance(effect, SaveEntry) and effect.minutes == minutes
+    assert any(shown in r.text for r in saved.replies), [r.text for r in saved.replies]

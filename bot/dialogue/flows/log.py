@@ -360,8 +360,10 @@ def _prompt(conv: Conv, ctx: Context) -> Outgoing:
         )
     if state == S.LOG_HOURS:
         return Outgoing(
-            "How long did it take? (e.g. 1.5h, 90m, 1h30)",
+            "How long did it take? (e.g. 1.5h, 90m, 1h30; "
+            "a bare number is hours up to 24, minutes above)",
             tuple(Choice(MINUTES.make(m), fmt.hours(m)) for m in HOUR_CHOICES),
+            numeric_answer=True,
         )
     if state == S.LOG_CATEGORY:
         return Outgoing("Which category?", category_choices(ctx.scheme))
