@@ -30,6 +30,17 @@ QUICK_LINES = [
     "Attended a 2-hour webinar on earthing 21/11",
     "what may change in the 18th edition 1h",
 ]
+# Issue 13's everyday forms: ordinal days, day lengths, time ranges, ranges of days, filler.
+EVERYDAY_LINES = [
+    "Team meeting on the 2nd",
+    "Workshop, full day, yesterday",
+    "Protection seminar 1-2pm yesterday",
+    "IET conference 2 days last week",
+    "Conference 14-15 Nov",
+    "spent 2h on Monday reviewing a colleague's design",
+    "Read the 2nd edition of the guide 1h",
+    "Conference from Monday to Wednesday",
+]
 # Phrases that no fast path reads, so parse_date hands them to dateparser.
 FALLBACK_PHRASES = ["15 hours 29 min ago", "1 week 2 days ago", "3 min 49 sec ago"]
 
@@ -51,6 +62,14 @@ def main() -> None:
     for line, us in zip(QUICK_LINES, per_line, strict=True):
         print(f"  {us:7.1f} us  parse_quick({line!r})")
     print(f"parse_quick median over lines: {statistics.median(per_line):.1f} us")
+    everyday = [
+        median_us(lambda line=line: parse_quick(line, today=TODAY)) for line in EVERYDAY_LINES
+    ]
+    for line, us in zip(EVERYDAY_LINES, everyday, strict=True):
+        print(f"  {us:7.1f} us  parse_quick({line!r})")
+    print(
+        f"parse_quick median over everyday lines (issue 13): {statistics.median(everyday):.1f} us"
+    )
 
     fallback = []
     for phrase in FALLBACK_PHRASES:

@@ -15,7 +15,15 @@ from sqlmodel import Session, col, select
 from bot.core.model import EntryView, ReflectionView
 from storage.models import Entry, EntryObjective, Person, Reflection
 
-ENTRY_FIELDS = {"title", "activity_date", "minutes", "category", "structured", "evidence_url"}
+ENTRY_FIELDS = {
+    "title",
+    "activity_date",
+    "end_date",
+    "minutes",
+    "category",
+    "structured",
+    "evidence_url",
+}
 
 # Saving an entry (a chat turn) runs as Core statements: see create_entry.
 _ENTRY_TABLE = Entry.__table__  # type: ignore[attr-defined]
@@ -49,6 +57,7 @@ def entry_views(session: Session, entries: Sequence[Entry]) -> list[EntryView]:
             number=e.number,
             title=e.title,
             activity_date=e.activity_date,
+            end_date=e.end_date,
             minutes=e.minutes,
             category=e.category,
             structured=e.structured,
@@ -90,6 +99,7 @@ _ENTRY_COLUMNS = (
     col(Entry.category),
     col(Entry.structured),
     col(Entry.source),
+    col(Entry.end_date),
 )
 
 
@@ -134,6 +144,7 @@ def live_views_with_ids(session: Session, *conditions: Any) -> list[tuple[int, E
                 number=number,
                 title=title,
                 activity_date=day,
+                end_date=end,
                 minutes=minutes,
                 category=category,
                 structured=structured,
@@ -142,7 +153,7 @@ def live_views_with_ids(session: Session, *conditions: Any) -> list[tuple[int, E
                 reflections=tuple(by_entry.get(entry_id or 0, ())),
             ),
         )
-        for entry_id, number, title, day, minutes, category, structured, source in rows
+        for entry_id, number, title, day, minutes, category, structured, source, end in rows
     ]
 
 
@@ -151,7 +162,7 @@ def live_views_with_ids(session: Session, *conditions: Any) -> list[tuple[int, E
 # processing costs more than SQLite or PostgreSQL take to answer (2,000 entries: ~9 ms
 # against ~25 ms through Core).
 _YEAR_ENTRIES = (
-    "SELECT id, number, title, activity_date, minutes, category, structured, source"
+    "SELECT id, number, title, activity_date, minutes, category, structured, source, end_date"
     " FROM entry WHERE person_id = {0} AND deleted_at IS NULL"
     " AND activity_date >= {0} AND activity_date < {0} ORDER BY activity_date, number"
 )
@@ -163,7 +174,10 @@ _YEAR_REFLECTIONS = (
 
 
 def entries_between(session: Session, person_id: int, start: date, end: date) -> list[EntryView]:
-    """Live entries with start <= activity date < end, oldest first, with reflections."""
+    """Live entries with start <= activity date < end, oldest first, with reflections.
+
+    A multi-day entry is in the period of its first day (its activity date), whatever its
+    end date: it belongs to the CPD year it started in, with all its minutes."""
     conn = session.connection()
     sqlite = conn.dialect.name == "sqlite"
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
@@ -187,7 +201,8 @@ def entries_between(session: Session, person_id: int, start: date, end: date) ->
         EntryView(
             number=number,
             title=title,
-            activity_date=day if isinstance(day, date) else date.fromisoformat(day),
+            activity_date=_date(day),
+            end_date=None if end is None else _date(end),
             minutes=minutes,
             category=category,
             structured=None if structured is None else bool(structured),
@@ -195,8 +210,13 @@ def entries_between(session: Session, person_id: int, start: date, end: date) ->
             deleted=False,
             reflections=tuple(by_entry.get(entry_id, ())),
         )
-        for entry_id, number, title, day, minutes, category, structured, source in rows
+        for entry_id, number, title, day, minutes, category, structured, source, end in rows
     ]
+
+
+def _date(value: date | str) -> date:
+    """A date column read through the DBAPI: a date (PostgreSQL) or ISO text (SQLite)."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def linked_entries(session: Session, person_id: int) -> list[EntryView]:
@@ -234,6 +254,7 @@ def create_entry(
     reflections: Iterable[ReflectionView],
     now: datetime,
     evidence_url: str | None = None,
+    end_date: date | None = None,
 ) -> int:
     """Insert entry `number` with its reflections and move the person's counter; its id.
 
@@ -249,6 +270,7 @@ def create_entry(
             "number": number,
             "title": title,
             "activity_date": activity_date,
+            "end_date": end_date,
             "minutes": minutes,
             "category": category,
             "structured": structured,

@@ -59,6 +59,8 @@ class Person(SQLModel, table=True):
     # Calendar prompts: learning keywords (comma-separated; None: the defaults) or all events.
     calendar_keywords: str | None = Field(default=None, max_length=1000)
     calendar_all_events: bool = False
+    # Minutes in a "full day" of CPD ("half day" is half); None: the scheme's day_hours.
+    day_minutes: int | None = None
     last_entry_number: int = 0
     created_at: datetime = _utc()
 
@@ -88,6 +90,9 @@ class Entry(SQLModel, table=True):
     number: int
     title: str = Field(max_length=200)
     activity_date: date = Field(index=True)
+    # Last day of a multi-day activity (None: one day). The entry belongs to the CPD year
+    # of its first day (activity_date) and counts its minutes once, not per day.
+    end_date: date | None = None
     minutes: int
     category: str = Field(max_length=64)
     structured: bool | None = None

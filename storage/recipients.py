@@ -64,6 +64,7 @@ _PERSON_COLUMNS: tuple[Any, ...] = tuple(
         Person.paused_until,
         Person.calendar_keywords,
         Person.calendar_all_events,
+        Person.day_minutes,
         Person.created_at,
     )
 )

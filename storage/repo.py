@@ -35,6 +35,7 @@ PERSON_FIELDS = {
     "paused_until",
     "calendar_keywords",
     "calendar_all_events",
+    "day_minutes",
 }
 
 # The statements run for every event are built once: building a statement costs SQLAlchemy
@@ -131,6 +132,7 @@ def person_view(person: Person | Row[Any]) -> PersonView:
         joined=person.created_at,
         full_name=person.full_name,
         membership_number=person.membership_number,
+        day_minutes=person.day_minutes,
     )
 
 

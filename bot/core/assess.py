@@ -3,9 +3,10 @@
 `assess` lists each requirement as met, not yet, or not applicable, with a one-line
 reason and what would close it. The rules come from the scheme file: the hours target of
 each membership status, the balance rule (IES), and `[checks]` (per-activity questions,
-an ethics activity and key responsibilities for STEP, a mixture of learning methods and
-no unexplained gap for IPEM/HCPC: `bot.core.scheme_checks`). Every scheme also needs its
-required reflections. The values (`Assessment`, `Requirement`) are in `bot.core.assessment`.
+an ethics activity, an hour of ethics and key responsibilities for STEP, a mixture of
+learning methods and no unexplained gap for IPEM/HCPC: `bot.core.scheme_checks`). Every
+scheme also needs its required reflections. The values (`Assessment`, `Requirement`) are in
+`bot.core.assessment`.
 
 The rules read a `Tally` of the year's activities, never the record itself: `assess`
 counts a loaded record, and /status has the database count it (`tally.year_tally`), so a
@@ -78,6 +79,10 @@ def assess_tally(
     checks = scheme.checks
     if checks.ethics_activity:
         requirements.append(scheme_checks.ethics_activity(year, counted.ethics, plan))
+    if checks.ethics_min_minutes is not None:
+        requirements.append(
+            scheme_checks.ethics_minutes(year, counted.ethics, plan, checks.ethics_min_minutes)
+        )
     if checks.responsibilities is not None:
         requirements.append(scheme_checks.responsibilities(scheme, plan))
     if checks.min_methods is not None:

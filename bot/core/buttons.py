@@ -50,6 +50,26 @@ class OptionId(Generic[T]):
         return next((o for o in self.options if o == value), None)
 
 
+@dataclass(frozen=True)
+class ActionId(Generic[T]):
+    """Ids '<prefix>:<action>:<key>': one of a closed set of actions on one thing (a key
+    such as an entry number or a draft's fingerprint)."""
+
+    prefix: str
+    actions: tuple[T, ...]
+
+    def make(self, action: T, key: str | int) -> str:
+        return f"{self.prefix}:{action}:{key}"
+
+    def parse(self, choice: str) -> tuple[T, str] | None:
+        head, sep, rest = choice.partition(":")
+        if not sep or head != self.prefix:
+            return None
+        word, sep, key = rest.partition(":")
+        action = next((a for a in self.actions if a == word), None)
+        return (action, key) if sep and action is not None else None
+
+
 YesNo = Literal["yes", "no"]
 YES_NO: tuple[YesNo, ...] = get_args(YesNo)
 

@@ -20,7 +20,20 @@ from bot.core.schemes import Scheme
 
 FORMAT = "cpdbot-record"
 VERSION = 1
-BASE_COLUMNS = ("number", "date", "title", "hours", "category", "structured", "source")
+# end_date: the last day of a multi-day activity, empty for a one-day entry. Files written
+# before it existed (no end_date column) are read too.
+BASE_COLUMNS = (
+    "number",
+    "date",
+    "end_date",
+    "title",
+    "hours",
+    "category",
+    "structured",
+    "source",
+)
+_ONE_DAY_COLUMNS = tuple(c for c in BASE_COLUMNS if c != "end_date")
+MAX_RANGE_DAYS = 31  # a multi-day activity spans at most this many days (the parser's limit)
 
 
 class ExportError(Exception):
@@ -49,6 +62,7 @@ def to_json(record: Record) -> bytes:
             "name": clean_text(record.person.display_name),
             "full_name": clean_text(record.person.full_name),
             "membership_number": clean_text(record.person.membership_number),
+            "day_minutes": record.person.day_minutes,  # a "full day"; null: the scheme's
             "timezone": record.person.timezone,
             "scheme": scheme.id,
             "scheme_name": scheme.name,
@@ -73,6 +87,7 @@ def to_json(record: Record) -> bytes:
                 "number": e.number,
                 "title": clean_text(e.title),
                 "activity_date": e.activity_date.isoformat(),
+                "end_date": None if e.end_date is None else e.end_date.isoformat(),
                 "minutes": e.minutes,
                 "hours": _hours(e.minutes),
                 "category": e.category,
@@ -117,6 +132,7 @@ def to_csv(record: Record) -> bytes:
             [
                 e.number,
                 e.activity_date.isoformat(),
+                "" if e.end_date is None else e.end_date.isoformat(),
                 e.title,
                 _hours(e.minutes),
                 fmt.category_label(scheme, e.category),
@@ -129,9 +145,11 @@ def to_csv(record: Record) -> bytes:
             ]
         )
     writer.writerow([])
-    writer.writerow(["", "", f"Total CPD year {record.label}", _hours(record.total_minutes)])
+    # Totals: the label in the title column, the hours in the hours column.
+    writer.writerow(["", "", "", f"Total CPD year {record.label}", _hours(record.total_minutes)])
     for cat, minutes in record.minutes_by_category().items():
-        writer.writerow(["", "", f"Sub-total: {fmt.category_label(scheme, cat)}", _hours(minutes)])
+        label = f"Sub-total: {fmt.category_label(scheme, cat)}"
+        writer.writerow(["", "", "", label, _hours(minutes)])
     # Excel opens UTF-8 CSV correctly only with a byte-order mark.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -236,15 +254,44 @@ class _Fields:
         )
         return None
 
-    def day(self, value: object, today: date) -> date | None:
+    def day(self, value: object, today: date, name: str = "activity_date") -> date | None:
         try:
             day = date.fromisoformat(value) if isinstance(value, str) else None
         except ValueError:
             day = None
         if day is None:
-            self.check(f"activity_date must be a date like 2026-02-03, not {rules.shown(value)}")
+            self.check(f"{name} must be a date like 2026-02-03, not {rules.shown(value)}")
             return None
-        return day if self.check(rules.date_problem(day, today)) else None
+        problem = rules.date_problem(day, today)
+        return day if self.check(problem and problem.replace("activity_date", name, 1)) else None
+
+    def end_day(self, value: object, start: date | None, today: date) -> date | None:
+        """The last day of a multi-day activity: None or empty for one day, else a date
+        after the first and at most MAX_RANGE_DAYS days from it."""
+        if value is None or value == "":
+            return None
+        end = self.day(value, today, "end_date")
+        if end is None or start is None:
+            return None
+        if end <= start:
+            self.check(f"end_date {end.isoformat()} is not after the date {start.isoformat()}")
+            return None
+        if (end - start).days >= MAX_RANGE_DAYS:
+            self.check(
+                f"end_date {end.isoformat()} is {(end - start).days} days after the date; "
+                f"a multi-day activity spans at most {MAX_RANGE_DAYS} days"
+            )
+            return None
+        return end
+
+    def minutes(self, minutes: object, start: date | None, end: date | None) -> None:
+        """At most 24 h a day: a multi-day activity may hold 24 h for each of its days."""
+        days = 1 if start is None or end is None else (end - start).days + 1
+        if days == 1 or not isinstance(minutes, int) or isinstance(minutes, bool):
+            self.check(rules.minutes_problem(minutes))
+        elif not 1 <= minutes <= days * rules.MAX_DAY_MINUTES:
+            most = days * rules.MAX_DAY_MINUTES
+            self.check(f"minutes must be a whole number from 1 to {most} for {days} days")
 
     def category(self, text: str | None, scheme: Scheme | None) -> str:
         if text is None or scheme is None:
@@ -287,7 +334,8 @@ def _json_row(where: str, e: object, scheme: Scheme | None, today: date) -> Row:
     f.check(rules.number_problem(number))
     title = f.title(f.text(e, "title"))
     day = f.day(e.get("activity_date"), today)
-    f.check(rules.minutes_problem(minutes))
+    end = f.end_day(e.get("end_date"), day, today)
+    f.minutes(minutes, day, end)
     category = f.category(f.text(e, "category"), scheme)
     structured, deleted = e.get("structured"), e.get("deleted", False)
     if not (structured is None or isinstance(structured, bool)):
@@ -310,6 +358,7 @@ def _json_row(where: str, e: object, scheme: Scheme | None, today: date) -> Row:
             source,
             bool(deleted),
             reflections,
+            end,
         ),
     )
 
@@ -380,40 +429,53 @@ def _csv_questions(headers: list[str]) -> list[tuple[str, str]]:
 
 def csv_rows(data: bytes, scheme: Scheme, *, today: date) -> list[Row]:
     table = _csv_table(_utf8(data))
-    if not table or tuple(table[0][1][: len(BASE_COLUMNS)]) != BASE_COLUMNS:
+    header = tuple(table[0][1]) if table else ()
+    columns: tuple[str, ...]
+    if header[: len(BASE_COLUMNS)] == BASE_COLUMNS:
+        columns = BASE_COLUMNS
+    elif header[: len(_ONE_DAY_COLUMNS)] == _ONE_DAY_COLUMNS:
+        columns = _ONE_DAY_COLUMNS  # written before multi-day entries: every entry one day
+    else:
         raise ExportError(f"not a cpdbot CSV (the first columns must be {', '.join(BASE_COLUMNS)})")
-    questions = _csv_questions(table[0][1][len(BASE_COLUMNS) :])
+    questions = _csv_questions(list(header[len(columns) :]))
     rows: list[Row] = []
     for line, row in table[1:]:
         if not any(row):
             break  # the totals follow the blank row
-        rows.append(_csv_row(f"line {line}", row, questions, scheme, today))
+        rows.append(_csv_row(f"line {line}", row, columns, questions, scheme, today))
     return rows
 
 
 def _csv_row(
-    where: str, row: list[str], questions: list[tuple[str, str]], scheme: Scheme, today: date
+    where: str,
+    row: list[str],
+    columns: tuple[str, ...],
+    questions: list[tuple[str, str]],
+    scheme: Scheme,
+    today: date,
 ) -> Row:
-    width = len(BASE_COLUMNS) + len(questions)
-    if not len(BASE_COLUMNS) <= len(row) <= width:
+    width = len(columns) + len(questions)
+    if not len(columns) <= len(row) <= width:
         return Row(where, None, (f"the row has {len(row)} cells; expected {width}",))
-    number, day, title, hours, category, structured, source = row[: len(BASE_COLUMNS)]
+    cells = dict(zip(columns, row, strict=False))
+    number, structured = cells["number"], cells["structured"]
     f = _Fields()
     whole: object = int(number) if re.fullmatch(r"\d{1,10}", number) else number
     f.check(rules.number_problem(whole))
-    entry_title = f.title(title)
-    activity_date = f.day(day, today)
-    minutes = _csv_minutes(f, hours)
-    category_id = f.category(category, scheme)
+    entry_title = f.title(cells["title"])
+    activity_date = f.day(cells["date"], today)
+    end_date = f.end_day(cells.get("end_date"), activity_date, today)
+    minutes = _csv_minutes(f, cells["hours"], activity_date, end_date)
+    category_id = f.category(cells["category"], scheme)
     if structured not in _STRUCTURED:
         said = rules.shown(structured)
         f.check(f"structured must be 'structured', 'unstructured' or empty, not {said}")
     reflections = tuple(
         f.reflection(qid, qtext, answer or None)
-        for (qid, qtext), answer in zip(questions, row[len(BASE_COLUMNS) :], strict=False)
+        for (qid, qtext), answer in zip(questions, row[len(columns) :], strict=False)
         if answer != "n/a"
     )
-    entry_source = f.source(source)
+    entry_source = f.source(cells["source"])
     if f.problems or activity_date is None:
         return Row(where, None, tuple(f.problems))
     entry = EntryView(
@@ -426,22 +488,26 @@ def _csv_row(
         entry_source,
         False,
         reflections,
+        end_date,
     )
     return Row(where, entry)
 
 
-def _csv_minutes(f: _Fields, hours: str) -> int:
-    """Minutes from the hours column, as the export writes them (to 2 decimals)."""
+def _csv_minutes(f: _Fields, hours: str, start: date | None, end: date | None) -> int:
+    """Minutes from the hours column, as the export writes them (to 2 decimals); at most
+    24 h for each day of the activity."""
     if not _HOURS.fullmatch(hours):
         f.check(f"hours must be a number like 1.5, not {rules.shown(hours)}")
         return 0
     value = Decimal(hours)
-    if not 0 < value <= 24:
-        f.check(f"hours must be more than 0 and at most 24, not {rules.shown(hours)}")
+    days = 1 if start is None or end is None else (end - start).days + 1
+    if not 0 < value <= 24 * days:
+        most = "24" if days == 1 else f"{24 * days} for {days} days"
+        f.check(f"hours must be more than 0 and at most {most}, not {rules.shown(hours)}")
         return 0
     exact = value * 60
     minutes = int(exact.to_integral_value())
     if abs(exact - minutes) > Decimal("0.3"):
         f.check(f"hours {hours} is not a whole number of minutes ({exact.normalize()} min)")
-    f.check(rules.minutes_problem(minutes))
+    f.minutes(minutes, start, end)
     return minutes

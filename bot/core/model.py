@@ -149,6 +149,7 @@ class PersonView:
     joined: datetime | None = None  # when the person first wrote (nothing due before is sent)
     full_name: str = ""  # for the record, with post-nominals ("" not given)
     membership_number: str = ""
+    day_minutes: int | None = None  # a "full day" in minutes; None: the scheme's day_hours
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,7 @@ class EntryView:
     source: str
     deleted: bool
     reflections: tuple[ReflectionView, ...] = ()
+    end_date: date | None = None  # last day of a multi-day activity (None: one day)
 
     @property
     def pending(self) -> tuple[ReflectionView, ...]:
@@ -244,6 +246,7 @@ class SaveEntry:
     structured: bool | None
     source: str
     reflections: tuple[ReflectionView, ...]
+    end_date: date | None = None  # last day of a multi-day activity (None: one day)
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,11 @@ def year_refusal(year: int, latest: int) -> str | None:
 
 @dataclass(frozen=True)
 class Record:
-    """One person's entries of one CPD year (start inclusive, end exclusive)."""
+    """One person's entries of one CPD year (start inclusive, end exclusive).
+
+    A multi-day entry (an end date) belongs to the CPD year of its first day, with all its
+    minutes, even when its last day is in the next year: the minutes are the entry's own,
+    never spread over its days."""
 
     person: PersonView
     scheme: Scheme

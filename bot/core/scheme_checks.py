@@ -1,6 +1,6 @@
 """The requirements a scheme file's `[checks]` adds to hours and balance (pure, no I/O):
-the reflections each activity needs, an activity on ethics and key responsibilities
-(STEP), a mixture of learning methods and no unexplained gap (IPEM / HCPC)."""
+the reflections each activity needs, an activity on ethics, the year's time on ethics and
+key responsibilities (STEP), a mixture of learning methods and no unexplained gap (IPEM / HCPC)."""
 
 from __future__ import annotations
 
@@ -131,6 +131,38 @@ def ethics_activity(year: Year, candidates: Sequence[EntryView], plan: Plan) -> 
         f"no activity related to ethics in CPD year {year.label}",
         "log one (an online course, a conference workshop or reading articles on ethics), "
         "or link an activity to an ethics objective",
+    )
+
+
+def ethics_minutes(
+    year: Year, candidates: Sequence[EntryView], plan: Plan, needed: int
+) -> Requirement:
+    """The year's time on ethics (activities as `is_ethics_activity` finds them) against
+    the scheme's least (STEP: an hour): 'Ethics: 45 min of at least 1 h'."""
+    label = "Ethics"
+    found = [e for e in candidates if is_ethics_activity(e, plan)]
+    total = sum(e.minutes for e in found)
+    least = f"of at least {fmt.hours(needed)}"
+    if not found:
+        return Requirement(
+            "ethics_minutes",
+            label,
+            "not_yet",
+            f"nothing on ethics yet; at least {fmt.hours(needed)} in CPD year {year.label}",
+            f"log {fmt.hours(needed)} on ethics dated by {fmt.short_day(last_day(year))}",
+        )
+    shown = ", ".join(f"#{e.number}" for e in found[:LISTED])
+    if len(found) > LISTED:
+        shown += f" and {len(found) - LISTED} more"
+    reason = f"{fmt.hours(total)} {least} ({shown})"
+    if total >= needed:
+        return Requirement("ethics_minutes", label, "met", reason)
+    return Requirement(
+        "ethics_minutes",
+        label,
+        "not_yet",
+        reason,
+        f"log {fmt.hours(needed - total)} more on ethics dated by {fmt.short_day(last_day(year))}",
     )
 
 

@@ -29,9 +29,32 @@ def day(d: date, today: date | None = None) -> str:
     return f"{d:%a} {d.day} {d:%b %Y}"
 
 
+def day_span(start: date, end: date | None, today: date | None = None) -> str:
+    """One day as ``day`` does, or a range: 'Sat 14 – Sun 15 Nov', '30 Nov – 2 Dec 2025'."""
+    if end is None or end == start:
+        return day(start, today)
+    year = "" if today is not None and end.year == today.year else f" {end.year}"
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start:%a} {start.day} – {end:%a} {end.day} {end:%b}{year}"
+    first = f"{start.day} {start:%b}" + ("" if start.year == end.year else f" {start.year}")
+    return f"{first} – {end.day} {end:%b}{year}"
+
+
 def short_day(d: date) -> str:
     """'21 Nov 2026': a date in a period, a deadline or a record (no weekday)."""
     return f"{d.day} {d:%b %Y}"
+
+
+def short_span(start: date, end: date | None) -> str:
+    """``short_day``, or a range in a record: '14–15 Nov 2026', '30 Nov – 2 Dec 2026',
+    '30 Dec 2026 – 2 Jan 2027'."""
+    if end is None or end == start:
+        return short_day(start)
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{short_day(end)}"
+    if start.year == end.year:
+        return f"{start.day} {start:%b} – {short_day(end)}"
+    return f"{short_day(start)} – {short_day(end)}"
 
 
 def category_label(scheme: Scheme, category_id: str) -> str:
@@ -43,7 +66,8 @@ def entry_line(entry: EntryView, scheme: Scheme, today: date) -> str:
     """'#13 · yesterday · 1 h 30 · Events and seminars · Webinar on arc-flash safety'."""
     mark = " (reflection pending)" if entry.pending else ""
     return (
-        f"#{entry.number} · {day(entry.activity_date, today)} · {hours(entry.minutes)} · "
+        f"#{entry.number} · {day_span(entry.activity_date, entry.end_date, today)} · "
+        f"{hours(entry.minutes)} · "
         f"{category_label(scheme, entry.category)} · {entry.title}{mark}"
     )
 

@@ -4,8 +4,10 @@ No I/O, no clock reads, no platform types. The engine loads what `needs()` asks 
 `Snapshot`, calls `step`, then writes the new state and the effects in one transaction.
 Each flow (onboarding, log, reflect, entries, settings, calendar, plan, forget, record
 views) is one module in `bot/dialogue/flows/`; `registry` collects them (its docstring says
-how to add a command or a flow); `kernel` holds what applies in every state. The
-transitions are `TRANSITIONS`; `docs/dialogue.md` draws them (a test keeps them in step).
+how to add a command or a flow); `kernel` holds what applies in every state. Nothing typed
+is lost: `drafts` parks a log draft when a new /log comes mid-dialogue and offers back one
+left for more than a day; `late` offers a reflection sent just after a save to that entry.
+The transitions are `TRANSITIONS`; `docs/dialogue.md` draws them (a test keeps them in step).
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ stale). Pure: no I/O."""
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import replace
 from datetime import date
@@ -160,14 +161,68 @@ def category_from(event: Incoming, scheme: Scheme) -> Category | None:
 
 
 def match_category(scheme: Scheme, text: str) -> Category | None:
-    wanted = norm(text.removeprefix("#"))
+    """The category `text` names: its id, label or an alias, read loosely ('Self study',
+    'self-study', '#webinars', 'in-service', 'work based'), or the start of one label."""
+    wanted = category_key(text.removeprefix("#"))
     if not wanted:
         return None
     for cat in scheme.categories:
-        if wanted in (norm(cat.id), norm(cat.label)) or wanted in map(norm, cat.aliases):
+        if wanted in category_keys(cat):
             return cat
-    starts = [c for c in scheme.categories if norm(c.label).startswith(wanted) and len(wanted) >= 3]
+    starts = [
+        c
+        for c in scheme.categories
+        if category_key(c.label).startswith(wanted) and len(wanted) >= 3
+    ]
     return starts[0] if len(starts) == 1 else None
+
+
+def close_categories(scheme: Scheme, text: str, limit: int = 3) -> tuple[Category, ...]:
+    """Up to `limit` categories `text` may have meant (for "Did you mean …?"): those whose
+    name or alias is a word of it, then the closest spellings. Never a guess: only offered."""
+    found: list[Category] = [c for c in scheme.categories if names_category(c, text)]
+    keys = {k: c for c in scheme.categories for k in category_keys(c)}
+    wanted = category_key(text.removeprefix("#"))
+    for key in difflib.get_close_matches(wanted, list(keys), n=10, cutoff=0.7):
+        found.append(keys[key])
+    unique = list(dict.fromkeys(c.id for c in found))
+    return tuple(c for i in unique[:limit] if (c := scheme.category(i)) is not None)
+
+
+def names_category(category: Category, text: str, ignore: frozenset[str] = frozenset()) -> bool:
+    """Whether `text` holds the category's label, id or an alias as whole words (singular or
+    plural, with or without hyphens: 'webinars' and 'self study' name them); `ignore`:
+    names that do not count."""
+    words = category_words(text)
+    runs = {"".join(words[i : i + n]) for n in range(1, 5) for i in range(len(words) - n + 1)}
+    return bool((category_keys(category) - ignore) & runs)
+
+
+def category_keys(category: Category) -> frozenset[str]:
+    return frozenset(
+        k for k in map(category_key, (category.id, category.label, *category.aliases)) if k
+    )
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def category_words(text: str) -> list[str]:
+    """The words of `text` as categories are matched: lower case, singular."""
+    return [_singular(w) for w in _WORD.findall(text.lower())]
+
+
+def category_key(text: str) -> str:
+    """'Self-study', 'self study', 'Self_Studies' and 'selfstudy' all give 'selfstudy'."""
+    return "".join(category_words(text))
+
+
+def _singular(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
 
 
 # ---------------------------------------------------------------- checks
@@ -197,16 +252,25 @@ def date_error(day: date, ctx: Context, written: str | None) -> str | None:
     return None
 
 
-def minutes_error(minutes: int, written: str | None) -> str | None:
+def minutes_error(minutes: int, written: str | None, days: int = 1) -> str | None:
+    """What is wrong with `minutes` for an activity over `days` days (24 h a day at most)."""
     said = f"'{written}'" if written else "That"
     if minutes <= 0:
         return f"{said} is not a positive duration. Hours look like 1.5h, 90m or 1h30."
-    if minutes > MAX_DAY_MINUTES:
+    if days > 1 and minutes > MAX_DAY_MINUTES * days:
+        return f"{said} is {fmt.hours(minutes)}, more than 24 hours a day over {days} days."
+    if days <= 1 and minutes > MAX_DAY_MINUTES:
         return (
             f"{said} is {fmt.hours(minutes)}, more than the 24 hours in a day. "
-            "Log a multi-day activity one day at a time, e.g. 7h for each day."
+            "For an activity over several days, log it as one entry with its dates, "
+            "e.g. '/log 14h conference 14-15 Nov'."
         )
     return None
+
+
+def day_minutes(ctx: Context) -> int:
+    """A "full day" of CPD in minutes: the person's own, or the scheme's day length."""
+    return ctx.person.day_minutes or round(ctx.scheme.day_hours * 60)
 
 
 def no_entry(args: str) -> str:

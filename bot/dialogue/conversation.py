@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal, cast
 
@@ -44,6 +44,7 @@ class State(StrEnum):
     PLAN_STATUS = "plan_status"
     PLAN_PERIOD = "plan_period"
     FORGET_CONFIRM = "forget_confirm"
+    LOG_DATE_CONFIRM = "log_date_confirm"  # a date in an earlier CPD year: log it there?
 
 
 DATE_ORDERS: dict[str, str] = {
@@ -66,6 +67,9 @@ class Draft(BaseModel):
     occurrence: int | None = None  # the calendar occurrence being logged (source calendar)
     questions: list[str] = Field(default_factory=list)
     answers: dict[str, str | None] = Field(default_factory=dict)
+    end_date: date | None = None  # last day of a multi-day activity (None: one day)
+    category_guessed: bool = False  # the category was inferred from the title (echoed)
+    year_confirmed: bool = False  # the person confirmed a date in an earlier CPD year
 
 
 class Undo(BaseModel):
@@ -95,6 +99,9 @@ class Data(BaseModel):
     field: str | None = None  # the field being edited, or the setting being changed
     undo: Undo | None = None
     pending: dict[str, str] | None = None  # first message, replayed after onboarding
+    parked: list[Draft] = Field(default_factory=list)  # drafts put aside, offered back
+    last_seen: datetime | None = None  # UTC time of the last step in a dialogue
+    late: str | None = None  # text offered as a late reflection, awaiting a yes
 
 
 def replace_data(data: Data, **changes: Any) -> Data:

@@ -70,6 +70,7 @@ class Flow:
     cancel_effects: tuple[Effect, ...] = ()  # ... and does
     needs: Callable[[Conv, Incoming, Needs], Needs] | None = None  # its states' needs
     buttons: Mapping[str, Handler] = field(default_factory=dict)  # prefix -> any-state handler
+    over: tuple[State, ...] = ()  # other flows' states its transitions start from (drafts: log)
 
 
 _FLOW_OF: dict[State, Flow] = {}

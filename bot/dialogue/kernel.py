@@ -1,20 +1,24 @@
 """What applies in every state: private chats only, the length limit, the onboarding gate
-(and answering the first message once set up), /cancel and /help, and the dispatch of
-commands, buttons and answers to the flows through the registry."""
+(and answering the first message once set up), /cancel and /help, "did you mean" for a
+mistyped command, and the dispatch of commands, buttons and answers to the flows through
+the registry. Nothing typed is lost (`flows.drafts`): a dialogue left for more than a day
+is woken (taken as idle, its log draft put aside), a new /log mid-log puts the draft
+aside, and plain text after a save may be a late reflection (`flows.late`)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import difflib
+from dataclasses import fields, replace
 from typing import Any, cast
 
-from bot.core.buttons import parse_calendar, parse_command
-from bot.core.model import Incoming, Kind, UpdatePerson
+from bot.core.buttons import command_button, parse_calendar, parse_command
+from bot.core.model import Choice, Incoming, Kind, Outgoing, UpdatePerson
 from bot.core.sanitize import clean_line, clean_text
 from bot.core.snapshot import Needs
-from bot.dialogue.common import INPUT_MAX, say, stay, with_person
+from bot.dialogue.common import INPUT_MAX, clip, say, stay, with_person
 from bot.dialogue.conversation import Context, Conv, Data, State, Step
-from bot.dialogue.flow import doing, flow_of
-from bot.dialogue.flows import forget, onboarding
+from bot.dialogue.flow import doing, flow_of, prompt
+from bot.dialogue.flows import drafts, forget, late, onboarding
 from bot.dialogue.flows.log_form import submit_form
 from bot.dialogue.registry import ALLOWED, BUTTONS, COMMANDS, HANDLERS, HELP
 
@@ -26,16 +30,30 @@ PRIVATE_ONLY = (
 )
 
 
+BUTTON_MAX = 64  # bytes in a button's id: the smallest platform limit (Telegram's)
+MEANT_CUTOFF = 0.75  # how alike a mistyped command and a real one must be (difflib's ratio)
+
+
 def needs(conv: Conv, event: Incoming) -> Needs:
-    """What must be loaded for `step(conv, event, ...)`: the dialogue never reads storage."""
+    """What must be loaded for `step(conv, event, ...)`: the dialogue never reads storage.
+    A dialogue may turn out to be left too long (the clock is read later): what the event
+    needs when taken as idle is loaded too, the dialogue's own needs first."""
     event = clean(event)
     need = _needs(conv, event)
+    if drafts.may_wake(conv):
+        need = _merge(need, _woken_needs(drafts.woken(conv), event))
     button = parse_calendar(event.choice) if event.kind == Kind.CHOICE else None
     occurrence = button.occurrence if button else None
     return need if occurrence is None else replace(need, occurrence=occurrence)
 
 
-def _needs(conv: Conv, event: Incoming) -> Needs:
+def _woken_needs(conv: Conv, event: Incoming) -> Needs:
+    """What `event` needs in a dialogue woken after a day, taken as idle (no late reflection
+    is offered there: its entry would cost a read on every step of every dialogue)."""
+    return _needs(conv, event, late_too=False)
+
+
+def _needs(conv: Conv, event: Incoming, *, late_too: bool = True) -> Needs:
     pending = conv.data.pending
     if conv.state == S.ONBOARD_TIMEZONE and pending:
         return needs(Conv(), onboarding.event_from(event, pending))
@@ -45,14 +63,51 @@ def _needs(conv: Conv, event: Incoming) -> Needs:
     flow = flow_of(conv.state)
     if flow is not None and flow.needs is not None:
         need = flow.needs(conv, event, need)
-    return need
+    return late.needs(conv, event, need) if late_too and not name else need
+
+
+def _merge(first: Needs, second: Needs) -> Needs:
+    """`first`, and what `second` needs besides (`first` wins where both name a value)."""
+    changes: dict[str, Any] = {}
+    for f in fields(Needs):
+        mine, theirs = getattr(first, f.name), getattr(second, f.name)
+        if f.name == "recent":
+            changes[f.name] = max(mine, theirs)
+        elif mine == f.default:
+            changes[f.name] = theirs
+    return replace(first, **changes)
+
+
+def _covers(loaded: Needs, wanted: Needs) -> bool:
+    """Whether what was loaded holds everything `wanted` asks for."""
+    for f in fields(Needs):
+        want, have = getattr(wanted, f.name), getattr(loaded, f.name)
+        if want != f.default and (have < want if f.name == "recent" else have != want):
+            return False
+    return True
 
 
 def step(conv: Conv, event: Incoming, ctx: Context) -> Step:
-    """Take one event in one state; return the next state, the replies and the effects."""
-    result = _step(conv, clean(event), ctx)
-    assert (conv.state, result.conv.state) in ALLOWED, (conv.state, result.conv.state)
-    return result
+    """Take one event in one state; return the next state, the replies and the effects.
+    A dialogue left for more than a day is woken first: the event is taken as if idle."""
+    event = clean(event)
+    if not event.private:
+        return Step(conv, (say(PRIVATE_ONLY),))
+    start, woke = drafts.wake(conv, ctx)
+    if woke and not _covers(needs(conv, event), _woken_needs(start, event)):
+        result = Step(start, (*woke, say(_send_again(event))))
+    else:
+        result = _step(start, event, ctx)
+        result = Step(result.conv, (*woke, *result.replies), result.effects)
+    assert (start.state, result.conv.state) in ALLOWED, (start.state, result.conv.state)
+    return drafts.stamp(result, ctx.snap.now)
+
+
+def _send_again(event: Incoming) -> str:
+    """A woken dialogue whose event needs what was not loaded (rare: two entries named)."""
+    typed = event.text or f"/{event.command} {event.args}".strip()
+    shown = f"'{clip(typed, 60)}'" if event.kind != Kind.CHOICE else "that"
+    return f"That conversation was over a day old, so I've closed it: please send {shown} again."
 
 
 def clean(event: Incoming) -> Incoming:
@@ -69,8 +124,6 @@ def clean(event: Incoming) -> Incoming:
 
 
 def _step(conv: Conv, event: Incoming, ctx: Context) -> Step:
-    if not event.private:
-        return Step(conv, (say(PRIVATE_ONLY),))
     if len(event.text) > INPUT_MAX or len(event.args) > INPUT_MAX:
         return stay(
             conv,
@@ -78,9 +131,18 @@ def _step(conv: Conv, event: Incoming, ctx: Context) -> Step:
             f"That message is too long ({len(event.text or event.args):,} characters; "
             f"I read up to {INPUT_MAX:,}). Nothing was changed.",
         )
+    command, args = command_of(conv, event)
+    if ctx.person.onboarded:
+        own = drafts.take(conv, event, ctx, command, args)
+        if own is not None:
+            return own
+    return drafts.settle(conv, _dispatch(conv, event, ctx, command, args), ctx)
+
+
+def _dispatch(conv: Conv, event: Incoming, ctx: Context, command: str, args: str) -> Step:
+    """The event to its flow: a form, onboarding first, a button, a command or an answer."""
     if event.kind == Kind.FORM:
         return submit_form(conv, event, ctx)
-    command, args = command_of(conv, event)
     if not ctx.person.onboarded:
         gated = _gate(conv, event, ctx, command)
         if gated is not None:
@@ -148,10 +210,40 @@ def _command(conv: Conv, name: str, args: str, ctx: Context) -> Step:
         return stay(conv, ctx, HELP)
     command = COMMANDS.get(name)
     if command is None or command.run is None:
-        return stay(conv, ctx, f"I don't know /{name}. /help lists what I can do.")
+        return _unknown(conv, name, args, ctx)
     if command.busy and conv.state != S.IDLE and conv.state not in command.also_in:
         return stay(conv, ctx, f"We're in the middle of {doing(conv)}. Answer, or /cancel first.")
     return command.run(conv, args, ctx)
+
+
+def _unknown(conv: Conv, name: str, args: str, ctx: Context) -> Step:
+    """A command I don't know: the one it is closest to offered on a button (with what was
+    typed after it, when the button can carry it), or /help."""
+    meant = meant_command(name)
+    if meant is None:
+        return stay(conv, ctx, f"I don't know /{name}. /help lists what I can do.")
+    line = " ".join(args.split())
+    choice = command_button(meant, line)
+    text = f"I don't know /{name}. Did you mean /{meant}?"
+    if len(choice.encode()) > BUTTON_MAX:
+        choice = command_button(meant)
+        text += f" To run it with what you typed, send '/{meant} {line}'."
+    reply = Outgoing(text, (Choice(choice, f"/{meant}"),))
+    asked = (prompt(conv, ctx),) if conv.state != S.IDLE else ()
+    return Step(conv, (reply, *asked))
+
+
+def meant_command(name: str) -> str | None:
+    """The command `name` is a slip for: two letters swapped ('/lgo'), or the closest by
+    difflib's ratio at `MEANT_CUTOFF` ('/stauts'); None when nothing is close."""
+    typed = name.lower()
+    for known in COMMANDS:
+        if len(known) == len(typed) and sorted(known) == sorted(typed):
+            slips = [i for i, (a, b) in enumerate(zip(known, typed, strict=True)) if a != b]
+            if len(slips) == 2 and slips[1] == slips[0] + 1:
+                return known
+    found = difflib.get_close_matches(typed, list(COMMANDS), n=1, cutoff=MEANT_CUTOFF)
+    return found[0] if found else None
 
 
 def _cancel(conv: Conv, ctx: Context) -> Step:

@@ -23,6 +23,7 @@ from bot.dialogue.flow import Command, Flow, Handler, Transition, index
 from bot.dialogue.flows import (
     calendar_flow,
     development_plan,
+    drafts,
     entries,
     forget,
     log,
@@ -57,6 +58,7 @@ KERNEL = Flow(
 FLOWS: tuple[Flow, ...] = (
     onboarding.FLOW,
     log.FLOW,
+    drafts.FLOW,
     reflect.FLOW,
     entries.FLOW,
     settings.FLOW,

@@ -461,6 +461,7 @@ class Engine:
                 number=effect.number,
                 title=effect.title,
                 activity_date=effect.activity_date,
+                end_date=effect.end_date,
                 minutes=effect.minutes,
                 category=effect.category,
                 structured=effect.structured,

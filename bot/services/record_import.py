@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.core import export
+from bot.core.entry_rules import MAX_DAY_MINUTES
 from bot.core.model import EntryView, IdentityKey
 from bot.core.sanitize import clean_line
 from bot.core.schemes import Scheme, scheme_for
@@ -83,8 +84,8 @@ def person_header(data: bytes) -> dict[str, Any]:
     return person if isinstance(person, dict) else {}
 
 
-def _same(e: EntryView | Entry) -> tuple[date, str, int, str]:
-    return (e.activity_date, e.title, e.minutes, e.category)
+def _same(e: EntryView | Entry) -> tuple[date, date | None, str, int, str]:
+    return (e.activity_date, e.end_date, e.title, e.minutes, e.category)
 
 
 def import_entries(
@@ -97,10 +98,10 @@ def import_entries(
 ) -> tuple[int, int]:
     """Add `entries` to the person's record, skipping ones already there: (added, skipped).
 
-    An entry is already there when a live entry has the same date, title, minutes and
-    category (each existing entry matches one imported entry at most, so two identical
-    activities on one day stay two). Deleted entries are not imported. Added entries get
-    new numbers; reflections come with them. The person is created if new, with
+    An entry is already there when a live entry has the same dates (first and last),
+    title, minutes and category (each existing entry matches one imported entry at most,
+    so two identical activities on one day stay two). Deleted entries are not imported.
+    Added entries get new numbers; reflections come with them. The person is created if new, with
     `person_fields` (e.g. scheme) applied. Another import for the same person at the same
     time waits for this one (or conflicts and re-runs on fresh data).
     """
@@ -145,6 +146,7 @@ def _import_once(
                 number=number,
                 title=e.title,
                 activity_date=e.activity_date,
+                end_date=e.end_date,
                 minutes=e.minutes,
                 category=e.category,
                 structured=e.structured,
@@ -176,6 +178,9 @@ def _new_person(
         value = clean_line(header[key]).strip() if isinstance(header.get(key), str) else ""
         if value:
             fields[key] = value[:limit]
+    day_minutes = header.get("day_minutes")  # the person's own "full day", if set
+    if type(day_minutes) is int and 1 <= day_minutes <= MAX_DAY_MINUTES:
+        fields["day_minutes"] = day_minutes
     return chosen, fields
 
 

@@ -350,17 +350,24 @@ async def test_a_person_logs_a_full_entry_by_dm_with_buttons(slack: Slack, engin
     replies = await alice.press("Asia/Kolkata")
     assert any("All set: IET" in r for r in replies)
 
-    replies = await alice.say("log 1.5h webinar yesterday")
+    replies = await alice.say("log 1.5h arc-flash briefing yesterday")  # no category word
     assert replies[-1] == "Which category?"
     replies = await alice.press("Events and seminars")
-    assert len(replies) == 1  # the first reflection question
+    assert replies == [  # what was understood, then the first reflection question
+        "Got it: 'Arc-flash briefing' · yesterday · 1 h 30 · Events and seminars.",
+        "Reflection 1/2: What were the key points that you remember and were relevant to you?",
+    ]
     replies = await alice.say("Arc-flash boundaries and PPE categories")
     replies = await alice.say("I will check panel labels before isolating")
     assert any(r.startswith("Saved #1") for r in replies), replies
 
     record = alice.record(engine)
     (entry,) = record.entries
-    assert (entry.title, entry.minutes, entry.category) == ("Webinar", 90, "events_and_seminars")
+    assert (entry.title, entry.minutes, entry.category) == (
+        "Arc-flash briefing",
+        90,
+        "events_and_seminars",
+    )
     assert entry.activity_date == date(2026, 11, 21)  # 'yesterday' in Kolkata
     assert [r.answer for r in entry.reflections if r.answer] == [
         "Arc-flash boundaries and PPE categories",
@@ -519,8 +526,10 @@ async def test_the_same_user_id_in_two_workspaces_is_two_people(
     first = Person(slack, T1, "U0SAME0001", dm="D0SAMEONE1")
     second = Person(slack, T2, "U0SAME0001", dm="D0SAMETWO1")
     await first.onboard("IET")
-    await first.say("log 2h training course on protection relays yesterday")
-    await first.press("Training courses")
+    replies = await first.say("log 2h training course on protection relays yesterday")
+    assert replies[0] == (
+        "Got it: 'Training course on protection relays' · yesterday · 2 h · Training courses."
+    )
     await first.say("later")
     assert len(first.record(engine).entries) == 1
 
@@ -613,7 +622,8 @@ async def test_presses_and_commands_recorded_before_a_crash_are_replayed_in_orde
     async with serving(engine, fake) as slack:
         bea = Person(slack, T1, "U0BEA00001")
         await bea.onboard()
-        assert (await bea.say("log 1.5h webinar yesterday"))[-1] == "Which category?"
+        # No category word in the title: the category is asked, with buttons.
+        assert (await bea.say("log 1.5h arc-flash briefing yesterday"))[-1] == "Which category?"
     before = len(fake.posts(bea.dm))
 
     async with serving(engine, fake, DiesAfterRecording) as crashed:
@@ -645,7 +655,7 @@ async def test_presses_and_commands_recorded_before_a_crash_are_replayed_in_orde
         bea.slack = slack
         await bea.say("later")
         (entry,) = bea.record(engine).entries
-        assert (entry.title, entry.category) == ("Webinar", "events_and_seminars")
+        assert (entry.title, entry.category) == ("Arc-flash briefing", "events_and_seminars")
         await slack.bot.inbox.flush()
         assert all(row.done_at is not None for row in inbox_rows(db).values())
 
@@ -809,13 +819,15 @@ async def test_slash_command_quick_logs_privately_from_a_channel(
     await liam.onboard()
     status, body, replies = await liam.command("1.5h webinar yesterday")
     assert (status, body) == (200, "")
-    assert replies[-1] == "Which category?"  # asked in the DM, with buttons
+    # Echoed and asked in the DM, with buttons.
+    assert replies[-2] == "Got it: 'Webinar' · yesterday · 1 h 30 · Events and seminars."
+    assert replies[-1].startswith("Reflection 1/2")
+    liam.button("Later")
     assert slack.fake.responses[-1]["response_type"] == "ephemeral"
     assert "direct messages" in slack.fake.responses[-1]["text"]
-    await liam.press("Events and seminars")
-    await liam.say("later")
+    await liam.press("Later")
     (entry,) = liam.record(engine).entries
-    assert (entry.title, entry.minutes) == ("Webinar", 90)
+    assert (entry.title, entry.minutes, entry.category) == ("Webinar", 90, "events_and_seminars")
 
     _, _, replies = await liam.command("status")
     assert replies[-1].startswith("CPD year 2026 (IET")
@@ -844,7 +856,7 @@ async def test_app_home_shows_progress_and_its_buttons_work(slack: Slack) -> Non
     (done,) = slack.fake.called("files.completeUploadExternal")
     assert done["channel_id"] == mia.dm
     (content,) = slack.fake.uploads.values()
-    assert content.decode("utf-8-sig").startswith("number,date,title,hours,category")
+    assert content.decode("utf-8-sig").startswith("number,date,end_date,title,hours,category")
     assert len(slack.fake.called("views.publish")) == 2  # refreshed after the press
 
     await slack.interaction(home_press(T1, mia.user, view, "cmd:log"))

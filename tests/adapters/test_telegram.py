@@ -169,10 +169,13 @@ async def test_a_user_logs_an_entry_with_buttons(
     alice = fake.user()
     async with running(engine, fake, mode):
         await onboard(alice)
+        # No category word in the title, so the category is asked and pressed.
         await alice.say(
-            "/log@cpd_test_bot 1.5h webinar on arc-flash safety yesterday", until="Which category?"
+            "/log@cpd_test_bot 1.5h arc-flash briefing yesterday", until="Which category?"
         )
         await alice.tap("Events and seminars", until="Reflection 1/2")
+        echo = "Got it: 'Arc-flash briefing' · yesterday · 1 h 30 · Events and seminars."
+        assert echo in fake.texts(alice.id)
         await alice.say("Arc-flash boundaries and PPE categories", until="Reflection 2/2")
         await alice.say("I will check panel labels before isolating", until="Saved #1")
         await alice.say("/export", until="Your CPD record")
@@ -181,7 +184,7 @@ async def test_a_user_logs_an_entry_with_buttons(
     assert record is not None
     (entry,) = record.entries
     assert (entry.title, entry.activity_date, entry.minutes, entry.category) == (
-        "Webinar on arc-flash safety",
+        "Arc-flash briefing",
         date(2026, 11, 21),
         90,
         "events_and_seminars",
@@ -208,13 +211,13 @@ async def test_a_user_logs_an_entry_with_buttons(
     assert question["text"] == "Which category?\n\n✓ Events and seminars"
     live = [m for (chat, _), m in fake.messages.items() if chat == alice.id and "reply_markup" in m]
     assert [m["text"] for m in live] == [
-        "Saved #1: Webinar on arc-flash safety · yesterday · 1 h 30 · Events and seminars."
+        "Saved #1: Arc-flash briefing · yesterday · 1 h 30 · Events and seminars."
     ]
 
     # The export arrives as a document; the command menu was set at start.
     (doc,) = fake.called("sendDocument")
     name, content = doc.files["document"]
-    assert name.endswith(".csv") and b"Webinar on arc-flash safety" in content
+    assert name.endswith(".csv") and b"Arc-flash briefing" in content
     assert [c["command"] for c in fake.commands] == [name for name, _ in COMMANDS]
 
 
@@ -417,10 +420,11 @@ async def test_an_overlong_message_is_refused_and_nothing_changes(
     alice = fake.user()
     async with running(engine, fake, "webhook"):
         await onboard(alice)
-        await alice.say("/log 1h welding inspection course yesterday", until="Which category?")
+        await alice.say("/log 1h welding inspection course yesterday", until="Reflection 1/2")
         await alice.say("x" * 4096, until="too long")  # Telegram's own maximum
-        await alice.tap("Training courses", until="Reflection 1/2")
-    assert entries(db) == []  # still at the reflection, nothing saved or lost
+        # Not taken as the first reflection: the next answer is still the first one.
+        await alice.say("Weld symbols", until="Reflection 2/2")
+    assert entries(db) == []  # still at the reflections, nothing saved or lost
 
 
 async def test_a_stale_keyboard_is_answered_and_changes_nothing(

@@ -75,7 +75,8 @@ async def test_a_press_on_a_message_in_someone_elses_chat_does_not_repoint_the_s
     async with running(engine, fake, "webhook"):
         await onboard(alice)
         await onboard(bob)
-        await alice.say("/log 1h webinar on arc-flash safety yesterday", until="Which category?")
+        # No category word in the title: the category is asked, with buttons.
+        await alice.say("/log 1h arc-flash briefing yesterday", until="Which category?")
         forged = copy.deepcopy(alice.keyboard_message())
         forged["chat"] = _chat(bob.id)  # Bob's private chat, as if the keyboard were there
         bob_calls = len(to_chat(fake, bob.id))
@@ -99,7 +100,7 @@ async def test_a_group_press_still_answers_in_the_group_and_stores_no_chat(
     alice = fake.user(7000003, "Alice")
     async with running(engine, fake, "webhook"):
         await onboard(alice)
-        await alice.say("/log 1h webinar yesterday", until="Which category?")
+        await alice.say("/log 1h site visit yesterday", until="Which category?")  # no category word
         in_group = copy.deepcopy(alice.keyboard_message())
         in_group["chat"] = _chat(-100123456)
         update = alice.press("Events and seminars", message=in_group)

@@ -106,7 +106,10 @@ def test_a_full_disk_keeps_the_reflection_and_the_dialogue_where_it_was(
     chat: Chat, db: Database
 ) -> None:
     chat.say("/log 1h webinar on arc-flash safety yesterday")
-    chat.press("Training courses")
+    assert "Got it: 'Webinar on arc-flash safety' · yesterday · 1 h · Events and seminars" in (
+        chat.text
+    )
+    assert "Reflection 1/2" in chat.text
     first = "Arc-flash boundaries and PPE categories. " * 70  # long: it needs new pages
     second = "I will check panel labels before isolating. " * 64
     chat.say(first)

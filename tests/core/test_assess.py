@@ -15,7 +15,7 @@ from bot.core.scheme_checks import find_gaps
 from bot.core.schemes import Scheme
 
 TODAY = date(2026, 11, 22)
-YEAR = (date(2026, 1, 1), date(2027, 1, 1))
+# Each record is its scheme's CPD year holding TODAY: 2026 (STEP's: 2026/27, from 1 April).
 
 
 def entry(
@@ -58,7 +58,7 @@ def record(
         last_entry_number=len(entries),
         studying_he=studying,
     )
-    return Record(person, scheme, *YEAR, tuple(entries))
+    return Record(person, scheme, *scheme.year_bounds(TODAY), tuple(entries))
 
 
 def req(result: Assessment, requirement_id: str) -> Requirement:
@@ -327,14 +327,14 @@ STEP_DUTIES = (
 def test_step_ethics_activity_found_in_title_or_reflection(
     schemes: dict[str, Scheme], title: str, answer: str
 ) -> None:
-    e = entry(1, "2026-02-01", 2, "webinar", {"use_again": answer, "impact": "x"}, title=title)
+    e = entry(1, "2026-05-01", 2, "webinar", {"use_again": answer, "impact": "x"}, title=title)
     ethics = req(assess(record(schemes["step"], [e]), today=TODAY), "ethics_activity")
     assert ethics.state == "met"
-    assert ethics.reason.startswith(f"#1 '{title}' (1 Feb 2026)")
+    assert ethics.reason.startswith(f"#1 '{title}' (1 May 2026)")
 
 
 def test_step_activity_linked_to_an_ethics_objective_counts(schemes: dict[str, Scheme]) -> None:
-    e = entry(4, "2026-02-01", 2, "reading", STEP_OK, title="Read: vulnerable clients")
+    e = entry(4, "2026-05-01", 2, "reading", STEP_OK, title="Read: vulnerable clients")
     plan = Plan(
         objectives=(ObjectiveView(1, "Client duties", "ethics"),), links=frozenset({(4, 1)})
     )
@@ -344,10 +344,10 @@ def test_step_activity_linked_to_an_ethics_objective_counts(schemes: dict[str, S
 
 
 def test_step_year_without_ethics_says_what_to_do(schemes: dict[str, Scheme]) -> None:
-    rec = record(schemes["step"], [entry(1, "2026-02-01", 2, "course", STEP_OK, title="IHT")])
+    rec = record(schemes["step"], [entry(1, "2026-05-01", 2, "course", STEP_OK, title="IHT")])
     ethics = req(assess(rec, today=TODAY), "ethics_activity")
     assert ethics.state == "not_yet"
-    assert ethics.reason == "no activity related to ethics in CPD year 2026"
+    assert ethics.reason == "no activity related to ethics in CPD year 2026/27"
     assert "online course" in ethics.action and "ethics objective" in ethics.action
 
 
@@ -376,8 +376,8 @@ def test_step_each_activity_evaluated(schemes: dict[str, Scheme]) -> None:
     rec = record(
         schemes["step"],
         [
-            entry(1, "2026-02-01", 2, "course", STEP_OK),
-            entry(2, "2026-03-01", 2, "reading", {"use_again": None, "impact": "Better letters"}),
+            entry(1, "2026-05-01", 2, "course", STEP_OK),
+            entry(2, "2026-06-01", 2, "reading", {"use_again": None, "impact": "Better letters"}),
         ],
     )
     evaluated = req(assess(rec, today=TODAY), "evaluated")
@@ -389,13 +389,14 @@ def test_step_record_passes_everything_and_splits_structured(schemes: dict[str, 
     rec = record(
         schemes["step"],
         [
-            entry(1, "2026-02-01", 1.5, "webinar", STEP_OK, title="Ethics update", structured=True),
-            entry(2, "2026-03-01", 1, "reading", STEP_OK, structured=False),
+            entry(1, "2026-05-01", 1.5, "webinar", STEP_OK, title="Ethics update", structured=True),
+            entry(2, "2026-06-01", 1, "reading", STEP_OK, structured=False),
         ],
     )
     result = assess(rec, today=TODAY, plan=Plan(responsibilities=STEP_DUTIES))
     assert result.met
-    assert [r.state for r in result.requirements] == ["not_applicable", "met", "met", "met"]
+    # Hours (no target), evaluated, an ethics activity, 1 h 30 of ethics, responsibilities.
+    assert [r.state for r in result.requirements] == ["not_applicable"] + ["met"] * 4
     assert result.structured_minutes == {"structured": 90, "unstructured": 60, "not_set": 0}
 
 

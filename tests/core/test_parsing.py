@@ -165,15 +165,19 @@ NOT_CPD_HOURS = (
     "days, weeks, months or years: a 'day' of CPD is a working day, not 24 hours, so "
     "parse_duration returns None and the bot asks for hours"
 )
+CPD_DAYS = (
+    "a day of CPD is a working day of day_minutes (7 h unless the scheme or person says "
+    "otherwise), up to 10 days; issue 13"
+)
 DURATION_POLICY: dict[str, tuple[int | None, str]] = {
-    "half a day": (None, NOT_CPD_HOURS),
+    "half a day": (210, CPD_DAYS),
     "30 days": (None, NOT_CPD_HOURS),
     "seven weeks": (None, NOT_CPD_HOURS),
     "a month and a half": (None, NOT_CPD_HOURS),
     "2 years and 3 months": (None, NOT_CPD_HOURS),
     "1w 3d 2h 32m": (None, NOT_CPD_HOURS),
     "1.24 days": (None, NOT_CPD_HOURS),
-    "1.5 days": (None, NOT_CPD_HOURS),
+    "1.5 days": (630, CPD_DAYS),
     "3y 5h 50m": (None, NOT_CPD_HOURS),
     "4:13": (253, "pytimeparse reads mm:ss (253 s); CPD users mean h:mm, as in '1:30'"),
 }
@@ -353,7 +357,7 @@ def test_zero_and_negative_durations_come_back_for_the_caller_to_refuse(
         "1:75",
         "a h",
         "yesterday",
-        "2 days",
+        "2 weeks",  # '2 days' is two CPD days since issue 13 (test_parsing_everyday)
         "2h webinar",  # not a duration on its own: parse_quick handles sentences
         "1.2.3h",
         "2 hours ago",

@@ -28,11 +28,11 @@ from tests.dialogue.chat import (
 CASES = [
     # calendar prompt buttons
     Case(
-        "calendar Log it: title, date and hours filled, category asked",
+        "calendar Log it: title, date, hours and the category its title names filled",
         S.IDLE,
         press("cal:log:5"),
-        S.LOG_CATEGORY,
-        "Logging 'IET webinar: AI safety' · today · 1 h 30",
+        S.LOG_REFLECT,
+        "Logging 'IET webinar: AI safety' · today · 1 h 30 · Events and seminars",
         snap={"occurrence": OCC},
     ),
     Case(

@@ -12,6 +12,7 @@ from bot.dialogue import TRANSITIONS, Conv, Data, Draft, State, needs, step
 from tests.dialogue import (
     test_calendar_prompts,
     test_development_plan,
+    test_drafts,
     test_entries,
     test_forget,
     test_log,
@@ -73,12 +74,14 @@ CASES = [
         data=draft(title="W", activity_date=YESTERDAY),
     ),
     Case("/cancel when idle", S.IDLE, text("/cancel"), S.IDLE, "Nothing to cancel"),
+    # Issue 13: a new /log while logging puts the draft aside (it used to be refused and
+    # its text lost); tests/dialogue/test_drafts.py covers the rest.
     Case(
-        "/log while busy is refused",
+        "/log while logging puts the draft aside",
         S.LOG_HOURS,
         text("/log 1h x yesterday"),
-        S.LOG_HOURS,
-        "middle of logging 'W'",
+        S.LOG_CATEGORY,
+        "I've put 'W' aside",
         data=draft(title="W", activity_date=YESTERDAY),
     ),
     Case("unknown command", S.IDLE, text("/frobnicate"), S.IDLE, "don't know /frobnicate"),
@@ -98,6 +101,7 @@ CASES = [
 ALL_CASES = [
     *test_calendar_prompts.CASES,
     *test_development_plan.CASES,
+    *test_drafts.CASES,
     *test_entries.CASES,
     *test_forget.CASES,
     *CASES,

@@ -376,20 +376,148 @@ CASES = [
         S.LOG_CATEGORY,
         "don't know the category #zzz",
     ),
+    # Issue 13: the category named in the title ('reading') is taken, shown in the echo.
     Case(
         "plain text with hours logs it",
         S.IDLE,
         text("1h reading BS 7671 yesterday"),
-        S.LOG_CATEGORY,
-        "Got it",
+        S.LOG_REFLECT,
+        "Got it: 'Reading BS 7671' · yesterday · 1 h · Self-study",
     ),
     Case("plain chatter gets a pointer", S.IDLE, text("hello there"), S.IDLE, "/log"),
     Case(
         "slash-less command words work when idle",
         S.IDLE,
         text("log 1h webinar yesterday"),
-        S.LOG_CATEGORY,
+        S.LOG_REFLECT,
         "Got it",
+    ),
+    # Issue 13: a date in an earlier CPD year is asked about; [Change category] under a
+    # category guessed from the title asks it, then goes back to where the log was.
+    Case(
+        "quick entry dated in an earlier CPD year",
+        S.IDLE,
+        text("/log 1h webinar 25/12"),
+        S.LOG_DATE_CONFIRM,
+        "'25/12' is Thu 25 Dec 2025, in your 2025 CPD year, not 2026. Log it there?",
+    ),
+    Case(
+        "title, the date being in an earlier CPD year",
+        S.LOG_TITLE,
+        text("Webinar"),
+        S.LOG_DATE_CONFIRM,
+        "in your 2025 CPD year",
+        data=draft(activity_date=date(2025, 12, 25)),
+    ),
+    Case(
+        "date in an earlier CPD year",
+        S.LOG_DATE,
+        text("25/12"),
+        S.LOG_DATE_CONFIRM,
+        "'25/12' is Thu 25 Dec 2025",
+        data=draft(title="Webinar"),
+    ),
+    Case(
+        "earlier year: no, another date",
+        S.LOG_DATE_CONFIRM,
+        press("logyear:no"),
+        S.LOG_DATE,
+        "When was it",
+        data=draft(title="Webinar", activity_date=date(2025, 12, 25)),
+    ),
+    Case(
+        "earlier year: yes",
+        S.LOG_DATE_CONFIRM,
+        press("logyear:yes"),
+        S.LOG_HOURS,
+        "How long",
+        data=draft(title="Webinar", activity_date=date(2025, 12, 25)),
+    ),
+    Case(
+        "earlier year: yes, hours known",
+        S.LOG_DATE_CONFIRM,
+        text("yes"),
+        S.LOG_CATEGORY,
+        "Which category",
+        data=draft(title="Webinar", activity_date=date(2025, 12, 25), minutes=60),
+    ),
+    Case(
+        "earlier year: yes, hours and category known",
+        S.LOG_DATE_CONFIRM,
+        press("logyear:yes"),
+        S.LOG_REFLECT,
+        "Reflection 1/2",
+        data=draft(
+            title="Webinar", activity_date=date(2025, 12, 25), minutes=60, category="self_study"
+        ),
+    ),
+    Case(
+        "earlier year: yes, structured not known",
+        S.LOG_DATE_CONFIRM,
+        press("logyear:yes"),
+        S.LOG_STRUCTURED,
+        "structured",
+        data=draft(title="Chat", activity_date=date(2025, 12, 25), minutes=60, category="other"),
+        scheme="step",
+    ),
+    Case(
+        "earlier year asked: change the guessed category",
+        S.LOG_DATE_CONFIRM,
+        press("logcat:change"),
+        S.LOG_CATEGORY,
+        "Which category",
+        data=draft(
+            title="Webinar",
+            activity_date=date(2025, 12, 25),
+            category="events_and_seminars",
+            category_guessed=True,
+        ),
+    ),
+    Case(
+        "reflection asked: change the guessed category",
+        S.LOG_REFLECT,
+        press("logcat:change"),
+        S.LOG_CATEGORY,
+        "Which category",
+        data=draft(
+            **FULL,
+            category="events_and_seminars",
+            category_guessed=True,
+            questions=["key_points", "change"],
+        ),
+    ),
+    Case(
+        "structured asked: change the guessed category",
+        S.LOG_STRUCTURED,
+        press("logcat:change"),
+        S.LOG_CATEGORY,
+        "Which category",
+        data=draft(**FULL, category="other", category_guessed=True),
+        scheme="step",
+    ),
+    Case(
+        "category changed: back to the date",
+        S.LOG_CATEGORY,
+        press("cat:self_study"),
+        S.LOG_DATE,
+        "When was it",
+        data=draft(title="Webinar"),
+    ),
+    Case(
+        "category changed: back to the year",
+        S.LOG_CATEGORY,
+        press("cat:self_study"),
+        S.LOG_DATE_CONFIRM,
+        "in your 2025 CPD year",
+        data=draft(title="Webinar", activity_date=date(2025, 12, 25)),
+    ),
+    Case(
+        "category changed: back to the hours",
+        S.LOG_CATEGORY,
+        press("cat:self_study"),
+        S.LOG_HOURS,
+        "How long",
+        data=draft(title="Webinar", activity_date=YESTERDAY),
     ),
 ]
 
@@ -456,8 +584,10 @@ def test_guided_flow_never_asks_what_it_knows(schemes: dict[str, Scheme]) -> Non
     assert result.conv.state == S.LOG_TITLE
     result = step(result.conv, text("Arc-flash webinar"), ctx)
     asked = [r.text for r in result.replies]
-    assert result.conv.state == S.LOG_CATEGORY
-    assert not any("When was it" in a or "How long" in a for a in asked)
+    # Issue 13: 'webinar' names the category, so that is not asked either.
+    assert result.conv.state == S.LOG_REFLECT
+    assert "Events and seminars" in asked[0]
+    assert not any("When was it" in a or "How long" in a or "Which category" in a for a in asked)
 
 
 def test_day_first_dates_follow_the_setting(schemes: dict[str, Scheme]) -> None:

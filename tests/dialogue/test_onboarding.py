@@ -86,7 +86,13 @@ CASES = [
             (S.LOG_TITLE, "/log", "log", ""),
             (S.LOG_DATE, "/log 1h webinar", "log", "1h webinar"),
             (S.LOG_HOURS, "/log webinar yesterday", "log", "webinar yesterday"),
-            (S.LOG_CATEGORY, "/log 1h webinar yesterday", "log", "1h webinar yesterday"),
+            # A title naming no kind of activity: the category is asked.
+            (
+                S.LOG_CATEGORY,
+                "/log 1h design review yesterday",
+                "log",
+                "1h design review yesterday",
+            ),
             (
                 S.LOG_REFLECT,
                 "/log 1h webinar yesterday #events",
@@ -128,10 +134,10 @@ def test_transition(case: Case, schemes: dict[str, Scheme]) -> None:
 
 def test_first_message_is_answered_after_onboarding(schemes: dict[str, Scheme]) -> None:
     ctx = make_ctx(schemes, Case("", S.IDLE, text(""), S.IDLE, person={"onboarded": False}))
-    first = step(Conv(), text("/log 1h webinar yesterday"), ctx)
+    first = step(Conv(), text("/log 1h design review yesterday"), ctx)
     assert first.conv.state == S.ONBOARD_SCHEME
     assert "come back to your message" in first.replies[0].text
     second = step(first.conv, press("scheme:ies"), ctx)
     third = step(second.conv, text("London"), ctx)
     assert third.conv.state == S.LOG_CATEGORY
-    assert "Got it: 'Webinar' · yesterday · 1 h" in "\n".join(r.text for r in third.replies)
+    assert "Got it: 'Design review' · yesterday · 1 h" in "\n".join(r.text for r in third.replies)

@@ -246,7 +246,14 @@ CASES = [
         effects=(UpdatePerson,),
         scheme="ies",
     ),
-    Case("/studying alone", S.IDLE, text("/studying"), S.IDLE, "You are not recorded as studying"),
+    Case(
+        "/studying alone (IES)",
+        S.IDLE,
+        text("/studying"),
+        S.IDLE,
+        "You are not recorded as studying",
+        scheme="ies",
+    ),
     Case(
         "an activity starting with 'studying' is logged",
         S.IDLE,

@@ -195,7 +195,9 @@ def test_the_title_question_takes_the_whole_text(typed: str, schemes: dict[str, 
     kept = result.conv.data.draft
     assert kept is not None
     assert kept.title == typed[0].upper() + typed[1:]
-    assert (kept.minutes, kept.activity_date, kept.category) == (None, None, None)
+    # Issue 13: a kind of activity named in the title (course, read, seminar, webinar) may
+    # set the category, shown in the echo; hours and dates are never taken out of it.
+    assert (kept.minutes, kept.activity_date) == (None, None)
 
 
 def test_the_one_line_log_keeps_reading_hours_and_date(schemes: dict[str, Scheme]) -> None:

@@ -147,7 +147,9 @@ def test_workshop_in_a_google_feed_prompts_and_log_it_fills_title_date_hours(
     assert [c.label for c in sent[0].reply.choices] == ["Log it", "Not CPD", "Later"]
     show(chat, sent[0])
     chat.press("Log it")
-    assert "Logging 'Workshop DiReBio' · today · 3 h." in chat.text
+    # The title names a workshop: the category is taken from it, shown, and one tap changes it
+    assert "Logging 'Workshop DiReBio' · today · 3 h · Events and seminars." in chat.text
+    chat.press("Change category")
     assert "Which category?" in chat.text
     chat.press("Training courses")
     assert "Reflection 1/2" in chat.text
@@ -243,7 +245,7 @@ def test_later_asks_once_more_that_evening(
     assert "asked about 'Workshop DiReBio' again already" in chat.text
     show(chat, reask)
     chat.press("Log it")
-    chat.press("Events and seminars")
+    assert "Logging 'Workshop DiReBio' · yesterday · 3 h · Events and seminars." in chat.text
     chat.say("skip")
     chat.say("skip")
     assert "Saved #1: Workshop DiReBio" in chat.text

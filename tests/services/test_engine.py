@@ -59,10 +59,12 @@ def test_one_line_entry_is_stored_with_every_field(chat: Chat, db: Database) -> 
 
 def test_guided_entry_with_button_presses(chat: Chat, db: Database) -> None:
     chat.say("/log")
-    chat.say("Read the new wiring regulations")
+    chat.say("New wiring regulations")  # no category word: the category is asked
     chat.press("Yesterday")
     chat.press("1 h 30")
+    assert "Which category?" in chat.text
     chat.press("Self-study")
+    assert "Got it: 'New wiring regulations' · yesterday · 1 h 30 · Self-study." in chat.text
     chat.say("Chapter 5 changes")
     chat.press("Later")
     assert "Saved #1" in chat.text and "1 reflection left for later" in chat.text
@@ -412,6 +414,8 @@ def test_csv_lists_totals_and_subtotals(chat: Chat, engine: Engine) -> None:
 
 def test_export_by_year_uses_the_cpd_year(chat: Chat, engine: Engine) -> None:
     chat.say("/log 1h webinar 3 March 2025 #events")
+    assert "in your 2025 CPD year, not 2026. Log it there?" in chat.text
+    chat.press("Yes, 2025")
     chat.say("later")
     log_full(chat)
     this_year = engine.record(IdentityKey("console", "alice"))

@@ -121,6 +121,7 @@ def test_formulas_logged_via_a_calendar_are_text_in_the_csv_and_markdown(
     (prompt,) = [m for m in tick(jobs, clock, WORKSHOP_END + timedelta(minutes=5))]
     show(chat, prompt)
     chat.press("Log it")
+    chat.press("Change category")
     chat.press("Training courses")
     chat.say("skip")
     chat.say("skip")

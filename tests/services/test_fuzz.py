@@ -211,7 +211,12 @@ def _check_person(person: Person, now_: Any) -> None:
 
 
 def _check_entry(entry: Entry, today: date) -> None:
-    assert 1 <= entry.minutes <= DAY_MINUTES, entry.minutes
+    # A multi-day entry: a last day after its first, at most 31 days, 24 h for each day.
+    days = 1
+    if entry.end_date is not None:
+        days = (entry.end_date - entry.activity_date).days + 1
+        assert 2 <= days <= 31 and entry.end_date <= today, (entry.activity_date, entry.end_date)
+    assert 1 <= entry.minutes <= DAY_MINUTES * days, entry.minutes
     assert 0 < len(entry.title.strip()) <= TITLE_MAX, repr(entry.title)
     assert not has_unsafe(entry.title), repr(entry.title)
     assert EARLIEST <= entry.activity_date <= today, (entry.activity_date, today)
@@ -344,6 +349,7 @@ csv_rows = st.tuples(
         st.tuples(
             st.one_of(st.integers(min_value=-3, max_value=10**20).map(str), cell),
             day_value.map(str),
+            st.one_of(st.just(""), day_value.map(str), cell),  # end_date
             cell,
             st.one_of(st.sampled_from(["1.5", "0", "-1", "24", "25", "1e308", "nan", "inf"]), cell),
             st.one_of(st.sampled_from(sorted(CATEGORIES)), cell),
@@ -382,7 +388,8 @@ edge_entry = st.fixed_dictionaries(
         "number": st.integers(min_value=1, max_value=10**6),
         "title": st.one_of(titled, titled, st.text(min_size=1, max_size=260)),
         "activity_date": _mostly(["1950-01-01", "2026-11-21", "2026-11-22"], ["2026-11-23"]),
-        "minutes": _mostly([1, 59, 90, 1440], [1441, 0]),
+        "end_date": _mostly([None, None, "2026-11-22"], ["2026-11-21", "2026-12-31", 5]),
+        "minutes": _mostly([1, 59, 90, 1440, 2880], [1441, 0, 2881]),
         "category": st.sampled_from([c.id for c in IET.categories]),
         "structured": st.sampled_from([True, False, None]),
         "reflections": st.lists(
@@ -408,8 +415,9 @@ edge_csv = st.lists(
     st.tuples(
         st.integers(min_value=1, max_value=10**6).map(str),
         _mostly(["1950-01-01", "2026-11-21", "2026-11-22"], ["2026-11-23"]),
+        _mostly(["", "", "2026-11-22"], ["2026-11-21", "2026-11-23", "2027-01-01"]),  # end_date
         st.one_of(titled, titled, st.text(min_size=1, max_size=260)),
-        _mostly(["0.0167", "1.5", "24"], ["24.02", "0"]),
+        _mostly(["0.0167", "1.5", "24", "47.5"], ["24.02", "0", "48.02"]),
         st.sampled_from([c.label for c in IET.categories]),
         st.sampled_from(["structured", "unstructured", ""]),
         st.one_of(st.just("chat"), phrase),

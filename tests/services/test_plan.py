@@ -229,7 +229,7 @@ def test_report_uses_plan_and_periods_for_the_assessment(engine: Engine, db: Dat
     with db.transaction() as s:
         ann = person(s, "ann")
         assert ann.id is not None
-        add_entry(s, ann, 1, "2026-02-01", 90, "Read: vulnerable clients")
+        add_entry(s, ann, 1, "2026-05-01", 90, "Read: vulnerable clients")
         plan_repo.add_objective(
             s, ann.id, title="Client duties", area="ethics", target_date=None, now=NOW
         )

@@ -466,7 +466,8 @@ def test_year_end_summary_with_the_record_attached(
     assert csv_file is not None and json_file is not None
     assert (csv_file.filename, csv_file.mime_type) == ("cpd-2026.csv", "text/csv")
     rows = list(csv.reader(io.StringIO(csv_file.content.decode("utf-8-sig"))))
-    assert [r[2] for r in rows[1:3]] == ["Course", "IET conference"]
+    # The title column comes after number, date and end_date.
+    assert [r[3] for r in rows[1:3]] == ["Course", "IET conference"]
     record = json.loads(json_file.content)
     assert record["year"]["label"] == "2026" and len(record["entries"]) == 2
     assert sent_to(tick(jobs, clock, utc(2027, 1, 1, 9)), "yearend") == []

@@ -14,6 +14,7 @@ from bot.core.parsing.words import (
     _AMPM_RE,
     _CLOCK_RE,
     _FLAGS,
+    _FUNCTION_WORDS,
     _MONTHS,
     _ORDINAL_WORDS,
     _PART_OF_DAY_RE,
@@ -22,6 +23,8 @@ from bot.core.parsing.words import (
     _WEEKDAYS_FULL,
     DateOrder,
     _alternation,
+    _at_end,
+    _next_word,
     _norm_words,
     _number_word_value,
 )
@@ -368,6 +371,50 @@ def _find_fast_date(text: str, today: date, date_order: DateOrder) -> tuple[date
         if isinstance(result, date):
             return result, m.start(), m.end()
         pos = m.start() + 1
+    return _find_ordinal_day(text, today)
+
+
+# A day of the month alone in a sentence: 'on the 2nd', 'the 25th', 'on 14th', 'on the
+# first', 'on the 2nd of' (with nothing after), '... 14th' at the end of the line.
+_ORDINAL_QUICK_RE: Final = re.compile(
+    rf"""
+    (?<![\w/.:\-])
+    (?:(?P<on>on\s+)(?P<on_the>the\s+)?|(?P<the>the\s+))?
+    (?:(?P<ord_d>\d{{1,2}}(?:st|nd|rd|th))|(?P<ord_w>{_ORDINAL_RE}))
+    (?P<of>\s+of(?P<month>\s+(?:this|the)\s+month)?)?
+    (?![^\W_]|[/.:]\d|-\w)
+    """,
+    _FLAGS,
+)
+
+
+_ORDINAL_HINT_RE: Final = re.compile(r"\d(?:st|nd|rd|th)|\bon\s+the\s", re.IGNORECASE)
+
+
+def _ordinal_is_a_day(m: re.Match[str]) -> bool:
+    """'on the 2nd', 'the 25th with Bob' and 'report 14th' are days; '2nd edition', 'the
+    4th floor', '21st century', '3rd party', 'first aid', 'the 2nd of three' are not."""
+    text, end = m.string, m.end()
+    if m.group("ord_w") and not (m.group("on") and m.group("on_the")):
+        return False  # words only in 'on the first': 'the first step' is not a day
+    if m.group("of") and not m.group("month"):
+        return _at_end(text, end)  # 'on the 2nd of' at the end, not 'the 1st of many'
+    if not (m.group("on") or m.group("the")):
+        return _at_end(text, end)  # a bare '14th' only at the end of the line
+    following = _next_word(text, end)
+    return following is None or following in _FUNCTION_WORDS
+
+
+def _find_ordinal_day(text: str, today: date) -> tuple[date, int, int] | None:
+    """The latest such day of the month not after ``today`` ('the 30th' on 1 March is 30
+    January), and where it is ('on' excluded)."""
+    pos = 0 if _ORDINAL_HINT_RE.search(text) else len(text)
+    while (m := _ORDINAL_QUICK_RE.search(text, pos)) is not None:
+        if _ordinal_is_a_day(m):
+            result = _day_of_month(_day_number(m.group("ord_d"), m.group("ord_w")) or 0, today)
+            if isinstance(result, date):  # the caller drops the 'on' from the title
+                return result, m.end("on") if m.group("on") else m.start(), m.end()
+        pos = m.start() + 1
     return None
 
 
@@ -407,6 +454,7 @@ _NOT_A_DATE_RE: Final = re.compile(
   | \d{1,2}\s+\d{1,2}  # two bare numbers: a time ('3 30') or nothing
   | \d{1,2}(?P<s>[/.\-])\d{1,2}(?P=s)\d  # a one-digit year: '4/13/1'
   | \d{3,4}\s*[/.\-]\s*\d{1,2}  # a year and one number, no month: '2200-25'
+  | .*\d\s*(?:st|nd|rd|th)?\s*(?:[-–—]|to|until|till)\s*\d.*  # a range of days: '14-15 Nov'
   | (?:v|vers?|version|release|build|rev|revision|firmware|fw)\.?\s*[:#]?\s*\d.*  # 'Version: 1.1'
   | (?:at\s+)?\d{1,2}(?:[:.]\d{2})?\s*(?:o['’]?clock\s+)?(?:in\s+the\s+)?
       (?:morning|afternoon|evening|night)  # a time alone: 'at 8 in the evening'

@@ -1,23 +1,32 @@
-"""Durations: '1.5h', '90m', '1h30', 'an hour and a half' as minutes."""
+"""Durations: '1.5h', '90m', '1h30', 'an hour and a half', 'a full day', '2 days', '1-2pm'
+as minutes."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Final
 
+from bot.core.parsing.times import _time_range_minutes
 from bot.core.parsing.words import (
     _FLAGS,
+    _FUNCTION_WORDS,
     _MASK,
     _NUMBER_WORDS,
     _alternation,
+    _next_word,
     _norm_words,
     _number_word_value,
 )
 
 # A bare number (``parse_duration('2')``) is hours up to this value, minutes above it.
 _BARE_HOURS_MAX: Final = 24
+# A CPD day when the caller does not say (the scheme's or the person's ``day_hours``).
+DAY_MINUTES: Final = 420
+# More days than this is not one activity's length ('30 days'): the bot asks for hours.
+_DAY_COUNT_MAX: Final = 10
 
 _NOT_LETTER: Final = r"(?![^\W\d_])"
 _H_UNIT: Final = r"(?:hours|hour|hrs|hr|h)"
@@ -78,6 +87,7 @@ _BARE_NUMBER_RE: Final = re.compile(r"(?P<sign>[-−])?(?P<n>\d+(?:[.,]\d+)?|\.\
 # What may follow a spaced bare minute count ('2 hours 10'): the end of the text or punctuation.
 _BARE_MINUTES_END_RE: Final = re.compile(rf"\s*(?:$|[,;.!?)\]#{_MASK}])")
 _AGO_AFTER_RE: Final = re.compile(r"\s+(?:ago|before|earlier|back)\b", re.IGNORECASE)
+_VAGUE_BEFORE_RE: Final = re.compile(r"\d\s+(?:to|or)\s+$", re.IGNORECASE)
 _DURATION_LEAD_RE: Final = re.compile(
     r"^(?:for|about|around|approx\.?|approximately|roughly|circa|ca\.?|~)\s*", re.IGNORECASE
 )
@@ -205,21 +215,106 @@ def _find_duration(text: str) -> tuple[int, int, int] | None:
     pos = 0
     while (m := _DURATION_RE.search(text, pos)) is not None:
         found = _interpret_duration(m, text, quick=True)
-        if found is not None and not _AGO_AFTER_RE.match(text, found[1]):
+        vague = _VAGUE_BEFORE_RE.search(text, 0, m.start())  # '2 to 3 hours': asked
+        if found is not None and not vague and not _AGO_AFTER_RE.match(text, found[1]):
             return _signed(m, found[0]), m.start(), found[1]
         pos = m.start() + 1
     return None
 
 
-def parse_duration(text: str) -> int | None:
+_DAYS_RE: Final = re.compile(
+    rf"""
+    (?<![\w/.,:\-−])
+    (?:
+        (?P<whole>(?:an?\s+)?(?:full|whole|entire)[\s-]+day|all[\s-]+day)
+      | (?P<half>(?:an?\s+)?half[\s-]+(?:an?\s+)?day)
+      | (?P<count>(?P<n>\d{{1,2}}(?:[.,]5)?|{_WORD_NUMBER}|(?:a\s+)?couple\s+of)
+            [\s-]+(?:(?:full|whole)\s+)?(?P<unit>days?))
+    )
+    (?![^\W_]|-\w)
+    """,
+    _FLAGS,
+)
+_DAY_WORD_RE: Final = re.compile(r"(?<![^\W\d_])days?(?![^\W\d_])", re.IGNORECASE)  # cheap test
+# After a day count, these make it a date ('2 days ago', 'two days before yesterday').
+_DAYS_NOT_AFTER_RE: Final = re.compile(
+    r"\s+(?:ago|before|after|earlier|back|later|from\s+now)\b|['’]s?\s+time\b", re.IGNORECASE
+)
+_DAYS_NOT_BEFORE_RE: Final = re.compile(r"\b(?:in|within|every|per|for\s+the\s+next)\s+$", re.I)
+
+
+@dataclass(frozen=True)
+class _DayPhrase:
+    """A length in days: 'a full day', 'half a day', '2 days', 'a 2-day course'."""
+
+    minutes: int
+    days: int | None  # the number stated ('2 days', '2-day'); None for 'full day', 'half day'
+    start: int
+    end: int
+    in_name: bool  # 'a 2-day course': the phrase names the activity ('full day' never does)
+
+
+def _day_count(m: re.Match[str]) -> Fraction | None:
+    if m.group("whole"):
+        return Fraction(1)
+    if m.group("half"):
+        return Fraction(1, 2)
+    text = m.group("n")
+    value = _decimal(text) if text[0].isdigit() else _number_word_value(text)
+    if value is None or not 0 < value <= _DAY_COUNT_MAX:
+        return None
+    return Fraction(value)
+
+
+def _read_days(m: re.Match[str], day_minutes: int) -> _DayPhrase | None:
+    count = _day_count(m)
+    if count is None:
+        return None
+    plural = (m.group("unit") or "").lower() == "days"
+    following = _next_word(m.string, m.end())  # 'a 2-day course', 'full day workshop'
+    before_a_noun = following is not None and following not in _FUNCTION_WORDS
+    in_name = bool(m.group("count")) and not plural and before_a_noun
+    start = m.start()
+    if (
+        before_a_noun
+        and not m.group("count")
+        and (article := re.match(r"an?\s+", m.group(), re.IGNORECASE))
+    ):
+        start += article.end()  # 'a full day seminar' leaves 'a seminar'
+    days = int(count) if m.group("count") and count.denominator == 1 else None
+    return _DayPhrase(_round_minutes(count * day_minutes), days, start, m.end(), in_name)
+
+
+def _find_days(text: str, day_minutes: int = DAY_MINUTES) -> _DayPhrase | None:
+    """First length in days in a sentence. Not '2 days ago', 'in 2 days', '1/2 day'."""
+    pos = 0 if _DAY_WORD_RE.search(text) else len(text)
+    while (m := _DAYS_RE.search(text, pos)) is not None:
+        pos = m.start() + 1
+        if _DAYS_NOT_AFTER_RE.match(text, m.end()) or _DAYS_NOT_BEFORE_RE.search(
+            text, 0, m.start()
+        ):
+            continue
+        found = _read_days(m, day_minutes)
+        if found is not None:
+            return found
+    return None
+
+
+def parse_duration(text: str, *, day_minutes: int = DAY_MINUTES) -> int | None:
     """Minutes in a duration phrase that is the whole ``text``, or None if it is not one.
 
     '1.5h', '1,5h', '90m', '1h30', '1:30', '1 hour 30 minutes', 'an hour and a half',
     'half an hour', '2 hrs', '2-hour', '1.5 CPD hours'. A bare number is hours up to 24
     ('2', '1.5') and minutes above ('45'). '0h' gives 0 and '-2h' gives -120, so the caller
-    can say that the time must be positive. Days, weeks and longer are not read (None): a
-    'day' of CPD is not 24 hours. The result is rounded to whole minutes, halves away from
-    zero.
+    can say that the time must be positive. The result is rounded to whole minutes, halves
+    away from zero.
+
+    Days are CPD days of ``day_minutes`` (the scheme's or person's day, not 24 hours): 'a
+    day', 'a full day', 'all day', 'a whole day' are one, 'half a day', 'half-day' half,
+    '2 days', 'two full days', '1.5 days' that many (up to 10; '30 days' is None).
+    Weeks and longer are not read (None). A time range is its length: '1-2pm' is 60,
+    '9:30-11' is 90, 'from 9 to 5' is 480 (rules in ``times``); '2-3 hours' is None (a
+    vague duration is asked again, not guessed).
     """
     s = " ".join(text.split())
     s = _DURATION_LEAD_RE.sub("", s).rstrip(".!?")
@@ -234,8 +329,19 @@ def parse_duration(text: str) -> int | None:
         return _round_minutes(-value if bare.group("sign") else value)
     m = _DURATION_RE.fullmatch(s)
     if m is None:
-        return None
+        return _whole_days_or_range(s, day_minutes)
     found = _interpret_duration(m, s, quick=False)
     if found is None or found[1] != len(s):
         return None
     return _signed(m, found[0])
+
+
+def _whole_days_or_range(text: str, day_minutes: int) -> int | None:
+    """A length in days or a time range that is the whole ``text``."""
+    if re.fullmatch(r"(?:a|one)\s+day", text, re.IGNORECASE):
+        return day_minutes
+    m = _DAYS_RE.fullmatch(text)
+    if m is not None:
+        found = _read_days(m, day_minutes)
+        return None if found is None else found.minutes
+    return _time_range_minutes(text)

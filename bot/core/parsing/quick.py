@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Final
 
 from bot.core.parsing.dates import _find_fast_date, _find_numeric_date
-from bot.core.parsing.durations import _find_duration
+from bot.core.parsing.durations import DAY_MINUTES, _DayPhrase, _find_days, _find_duration
 from bot.core.parsing.fallback import _dateparser, _find_fallback_date, _is_english, _vocabulary
+from bot.core.parsing.ranges import _find_date_range, _find_period
+from bot.core.parsing.times import _find_time_range
+from bot.core.parsing.titles import _tidy_title
 from bot.core.parsing.words import _MASK, DateOrder
+
+_Langs = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -24,43 +30,37 @@ class QuickEntry:
     category_hints: tuple[str, ...]
     duration_text: str | None
     date_text: str | None
+    # A multi-day activity: the last day of a range ('14-15 Nov': activity_date 14 Nov,
+    # end_date 15 Nov), the number of days stated ('2 days last week': 2) and the period a
+    # vague phrase names without saying which days ('last week': its Monday and Sunday).
+    end_date: date | None = None
+    days: int | None = None
+    within: tuple[date, date] | None = None
 
 
 _HINT_RE: Final = re.compile(r"(?<!\S)#([^\W\d_][\w-]*)")
-_DANGLING_WORDS: Final = frozenset(
-    [
-        "on",
-        "at",
-        "for",
-        "from",
-        "and",
-        "about",
-        "around",
-        "approx",
-        "approx.",
-        "approximately",
-        "roughly",
-    ]
-)
-_DANGLING_PUNCT: Final = "-–—,;:/|.~@"
 
 
-def _trim_dangling(title: str) -> str:
-    """Drop words and punctuation left hanging at the ends: 'Workshop on' -> 'Workshop'."""
-    words = title.split()
-    while words:
-        first, last = words[0], words[-1]
-        if first.lower() in _DANGLING_WORDS or not first.strip(_DANGLING_PUNCT + "()"):
-            words.pop(0)
-        elif last.lower() in _DANGLING_WORDS or not last.strip(_DANGLING_PUNCT + "()"):
-            words.pop()
-        elif first.lstrip(_DANGLING_PUNCT + ")") != first:
-            words[0] = first.lstrip(_DANGLING_PUNCT + ")")
-        elif last.rstrip(_DANGLING_PUNCT + "(") != last:
-            words[-1] = last.rstrip(_DANGLING_PUNCT + "(")
-        else:
-            break
-    return " ".join(words)
+@dataclass
+class _Line:
+    """The text being read, what is claimed so far (masked), and what leaves the title."""
+
+    text: str
+    masked: str
+    removed: list[tuple[int, int]] = field(default_factory=list)
+
+    def claim(self, start: int, end: int, *, remove: bool = True, lead: str = "") -> None:
+        """Mask ``start:end`` so later searches skip it; with ``remove`` it leaves the
+        title, with a word in ``lead`` just before it ('on', 'for') that no longer fits."""
+        if remove:
+            before = _lead_re(lead).search(self.text, 0, start) if lead else None
+            self.removed.append((start if before is None else before.start(), end))
+        self.masked = _mask(self.masked, [(start, end)])
+
+
+@lru_cache(maxsize=8)
+def _lead_re(lead: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![^\s(])(?:{lead})\s+$", re.IGNORECASE)
 
 
 def _mask(text: str, spans: Sequence[tuple[int, int]]) -> str:
@@ -70,24 +70,63 @@ def _mask(text: str, spans: Sequence[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
-def _tidy_title(text: str, removed: Sequence[tuple[int, int]]) -> str | None:
-    pieces: list[str] = []
-    pos = 0
-    for start, end in sorted(removed):
-        pieces.append(text[pos:start])
-        pos = max(pos, end)
-    pieces.append(text[pos:])
-    title = " ".join(" ".join(pieces).split())
-    title = re.sub(r"\(\s*\)|\[\s*\]", " ", title)  # '(2h)' leaves '()'
-    title = re.sub(r"\s+([,;:.!?)\]])", r"\1", title)
-    title = re.sub(r"([(\[])\s+", r"\1", title)
-    title = re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", title)
-    title = re.sub(r"(\s[-–—|/])(?:\s+[-–—|/])+(?=\s)", r"\1", title)  # 'a - - b'
+@dataclass
+class _Read:
+    """What has been read from the line so far."""
 
-    title = _trim_dangling(title)
-    if not title:
-        return None
-    return title[0].upper() + title[1:]
+    minutes: int | None = None
+    duration_text: str | None = None
+    activity_date: date | None = None
+    date_text: str | None = None
+    end_date: date | None = None
+    days: int | None = None
+    within: tuple[date, date] | None = None
+
+
+def _read_lengths(line: _Line, read: _Read, day_minutes: int) -> _DayPhrase | None:
+    """A time range ('1-2pm'), then a length in days ('2 days', 'a full day'): each gives
+    the minutes if no duration with a unit did."""
+    time_range = _find_time_range(line.masked)
+    if time_range is not None:
+        minutes, start, end = time_range
+        if read.minutes is None:
+            read.minutes, read.duration_text = minutes, line.text[start:end]
+        line.claim(start, end, lead="at")
+    days = _find_days(line.masked, day_minutes)
+    if days is not None:
+        if read.minutes is None:
+            read.minutes, read.duration_text = days.minutes, line.text[days.start : days.end]
+        if read.days is None:
+            read.days = days.days
+        line.claim(days.start, days.end, remove=not days.in_name, lead="for|over")
+    return days
+
+
+def _read_range(line: _Line, read: _Read, today: date, date_order: DateOrder) -> None:
+    found = _find_date_range(line.masked, today, date_order)
+    if found is None:
+        return
+    span, start, end = found
+    if span is None:  # a future or too long range: kept in the title, asked for later
+        line.claim(start, end, remove=False)
+        return
+    read.activity_date, read.end_date = span
+    read.days = (span[1] - span[0]).days + 1
+    read.date_text = line.text[start:end]
+    line.claim(start, end)
+
+
+def _read_date(line: _Line, read: _Read, today: date, date_order: DateOrder, langs: _Langs) -> None:
+    if _is_english(langs):
+        found = _find_fast_date(line.masked, today, date_order)
+    else:
+        found = _find_numeric_date(line.masked, today, date_order)
+    if found is None:
+        found = _find_fallback_date(line.masked, today, date_order, langs)
+    if found is not None:
+        read.activity_date, start, end = found
+        read.date_text = line.text[start:end]
+        line.claim(start, end, lead="on")
 
 
 def parse_quick(
@@ -96,6 +135,7 @@ def parse_quick(
     today: date,
     date_order: DateOrder = "DMY",
     languages: Sequence[str] = ("en",),
+    day_minutes: int = DAY_MINUTES,
 ) -> QuickEntry:
     """Split a one-line entry into title, duration, date and #hints, found anywhere in it.
 
@@ -103,44 +143,57 @@ def parse_quick(
     numbers in titles ('IEC 61850', 'ISO 9001', 'chapter 5') stay in the title; the first
     one wins. Month names count only next to a day number ('3 May', not 'what may change').
     ``duration_text``/``date_text`` are the exact substrings that were read.
+
+    Without a unit, the minutes come from a time range ('1-2pm' is 60; see ``times``) or
+    from a length in days of ``day_minutes`` each: 'a full day', 'all day', 'half a day',
+    '2 days' (``days`` 2), all taken out of the title ('full day workshop' is titled
+    'Workshop'). A number of days that names the activity stays in the title and still
+    counts: 'a 2-day course' (or 'a 2 day course') keeps '2-day' and has days 2 and two
+    days of minutes. '2 days ago' and 'in 2 days' are dates, not lengths.
+
+    A day of the month alone counts with 'on' or 'the' before it and no noun after it
+    ('on the 2nd', 'the 25th with Bob', 'on 14th'), or at the end of the line: the latest
+    such day not after ``today``. '2nd edition', 'the 4th floor', '21st century', '3rd
+    party' and 'first aid' are not dates.
+
+    Several days ('14-15 Nov', 'Nov 14-15', '30 Nov - 2 Dec', '14/11-15/11', 'from
+    Monday to Wednesday', 'Mon-Tue last week') set ``activity_date`` to the first,
+    ``end_date`` to the last and ``days``; their minutes are left for the bot to ask
+    unless the line states them. A range in the future or longer than 31 days is not read
+    and stays in the title (see ``ranges``). A number of days in a period ('2 days last
+    week', '3 days in October', 'two days this week') sets ``days`` and ``within`` (the
+    period's first and last day, up to ``today``) and no date: the bot asks which days.
+    Words that only hold the sentence together leave the title ('spent', 'I did'; see
+    ``titles``).
     """
     langs = tuple(languages)
-    removed: list[tuple[int, int]] = []
+    line = _Line(text, text)
     hints: list[str] = []
     for hint in _HINT_RE.finditer(text):
         hints.append(hint.group(1).rstrip("-").lower())
-        removed.append(hint.span())
-    masked = _mask(text, removed)
+        line.claim(*hint.span())
 
-    minutes: int | None = None
-    duration_text: str | None = None
-    duration = _find_duration(masked)
+    read = _Read()
+    duration = _find_duration(line.masked)
     if duration is not None:
-        minutes, start, end = duration
-        duration_text = text[start:end]
-        removed.append((start, end))
-        masked = _mask(masked, [(start, end)])
-
+        read.minutes, start, end = duration
+        read.duration_text = text[start:end]
+        line.claim(start, end, lead="for")
     if _is_english(langs):
-        found = _find_fast_date(masked, today, date_order)
-    else:
-        found = _find_numeric_date(masked, today, date_order)
-    if found is None:
-        found = _find_fallback_date(masked, today, date_order, langs)
-    activity_date: date | None = None
-    date_text: str | None = None
-    if found is not None:
-        activity_date, start, end = found
-        date_text = text[start:end]
-        removed.append((start, end))
+        _read_range(line, read, today, date_order)
+    days = _read_lengths(line, read, day_minutes)
+    if days is not None and read.activity_date is None:
+        period = _find_period(line.masked, today, read.days or 1)
+        if period is not None:
+            read.within, start, end = period
+            line.claim(start, end)
+    if read.activity_date is None and read.within is None:
+        _read_date(line, read, today, date_order, langs)
 
     return QuickEntry(
-        title=_tidy_title(text, removed),
-        minutes=minutes,
-        activity_date=activity_date,
+        title=_tidy_title(text, line.removed),
         category_hints=tuple(hints),
-        duration_text=duration_text,
-        date_text=date_text,
+        **vars(read),
     )
 
 

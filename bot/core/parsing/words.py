@@ -194,3 +194,31 @@ _TIME_ONLY_RE: Final = re.compile(
     _FLAGS,
 )
 _ONLY_DIGITS_RE: Final = re.compile(r"[-−]?\d+(?:[.,]\d+)?")
+
+# Small words that may follow a date, a day phrase or a time range without making it part
+# of a name: 'on the 2nd with Bob' and 'all day yesterday' are when and how long, 'the 2nd
+# edition' and 'a full day workshop' are names. Day and month names count as such words.
+_FUNCTION_WORDS: Final = frozenset(
+    [
+        *("with", "at", "for", "and", "about", "from", "to", "in", "on", "by", "via", "as"),
+        *("re", "regarding", "during", "over", "i", "we", "then", "plus", "after", "before"),
+        *("of", "until", "till", "ago", "last", "this", "next", "yesterday", "today"),
+        *("tonight", "morning", "afternoon", "evening"),
+        *_WEEKDAYS_FULL,
+        *(month for month in _MONTHS if len(month) > 3),
+    ]
+)
+_NEXT_WORD_RE: Final = re.compile(rf"[\s{_MASK}]*([^\W\d_]+)?")
+
+
+def _next_word(text: str, pos: int) -> str | None:
+    """The word right after ``pos`` (spaces and claimed text skipped), lower-cased, or None
+    if a number, punctuation or the end of the text comes first."""
+    m = _NEXT_WORD_RE.match(text, pos)
+    word = m.group(1) if m is not None else None
+    return word.lower() if word else None
+
+
+def _at_end(text: str, pos: int) -> bool:
+    """Nothing but spaces, punctuation and claimed text after ``pos``."""
+    return not any(ch.isalnum() for ch in text[pos:])

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -99,6 +100,8 @@ class Checks(_Frozen):
     responsibility_match: str = ""
     # At least this many learning methods (categories) used in the year (IPEM/HCPC).
     min_methods: int | None = Field(default=None, ge=1)
+    # At least this many minutes of ethics activities in each CPD year (STEP: 60).
+    ethics_min_minutes: int | None = Field(default=None, ge=1)
     # Activities this many days apart or more (counting from the year start and to today)
     # leave a gap that needs an explanation (IPEM/HCPC: 3 months, 92 days).
     gap_days: int | None = Field(default=None, ge=1)
@@ -109,6 +112,9 @@ class Checks(_Frozen):
             re.compile(self.responsibility_match)
         except re.error as exc:
             raise ValueError(f"responsibility_match is not a regular expression: {exc}") from exc
+        # Ethics activities are picked out (by the database too) only with ethics_activity.
+        if self.ethics_min_minutes is not None and not self.ethics_activity:
+            raise ValueError("ethics_min_minutes needs ethics_activity = true")
         return self
 
 
@@ -132,6 +138,14 @@ class Scheme(_Frozen):
     balance: Balance | None = None
     audit_notes: tuple[str, ...] = ()
     checks: Checks = Checks()
+    # Hours in a "full day" of CPD ("half day" is half); a person may set their own.
+    day_hours: float = Field(default=7.0, gt=0, le=24)
+    # The competence framework entries can be tagged with (plan tags): "uk_spec" for the
+    # Engineering Council's UK-SPEC (IET, IPEM); None: no framework offered.
+    competences: Literal["uk_spec"] | None = None
+    # Examples in prompts and help, in the body's own field.
+    example_activity: str = Field(default="Webinar on risk assessment", max_length=80)
+    example_log: str = Field(default="1.5h webinar on risk assessment yesterday", max_length=120)
 
     @model_validator(mode="after")
     def _check_refs(self) -> Scheme:

@@ -16,7 +16,7 @@ from bot.core.zones import local_now
 from bot.dialogue.common import TITLE_MAX, entry_number, norm, say, stay, tidy, with_effects
 from bot.dialogue.conversation import Context, Conv, Data, Draft, State, Step
 from bot.dialogue.flow import Command, Flow, doing
-from bot.dialogue.flows.log import advance, understood
+from bot.dialogue.flows.log import advance, guess, understood
 
 S = State
 
@@ -252,6 +252,7 @@ def _calendar_choice(conv: Conv, event: Incoming, ctx: Context) -> Step:
         source="calendar",
         occurrence=occ.id,
     )
+    guess(draft, ctx)  # 'Webinar: grounding' is an event: the echo shows it, one tap changes it
     intro = say("Logging " + understood(draft, ctx) + ".")
     return advance(Conv(S.IDLE, Data(draft=draft, undo=conv.data.undo)), ctx, [intro])
 

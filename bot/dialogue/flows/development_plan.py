@@ -121,10 +121,11 @@ def _plan(conv: Conv, args: str, ctx: Context) -> Step:
     elif word == "role":
         found = role_change(rest) if rest else "Type your role after /plan role."
     else:
+        tag = "/plan tag 12 A C (UK-SPEC), " if ctx.scheme.competences == "uk_spec" else ""
         found = (
             "Use /plan on its own to see and change your plan, or in one line: "
             "/plan link 12 3 (entry #12 serves objective O3), /plan unlink 12 3, "
-            "/plan tag 12 A C (UK-SPEC), /plan done 3 (O3 achieved), /plan role <your role>."
+            f"{tag}/plan done 3 (O3 achieved), /plan role <your role>."
         )
     if isinstance(found, str):
         return stay(conv, ctx, found)
@@ -141,7 +142,8 @@ def _plan_actions(plan: Plan, scheme: Scheme) -> list[str]:
         shown.append("obj_done")
     if plan.objectives:
         shown += ["obj_remove", "link"]
-    shown.append("tag")
+    if scheme.competences is not None:  # competence tags (UK-SPEC: IET, IPEM)
+        shown.append("tag")
     if len(scheme.statuses) > 1:
         shown.append("period")
     return [*shown, "gap", "done"]
@@ -461,8 +463,7 @@ FLOW = Flow(
             _plan,
             needs=_command_needs,
             help="/plan — your role, key responsibilities, development objectives, leave or "
-            "exemptions\n  and explained gaps (/plan link 12 3 links entry #12 to objective O3; "
-            "/plan tag 12 A C)",
+            "exemptions\n  and explained gaps (/plan link 12 3 links entry #12 to objective O3)",
             help_rank=80,
             summary="Your development plan and objectives",
             menu_rank=80,

@@ -97,7 +97,8 @@ def undo_last(conv: Conv, ctx: Context, number: int | None) -> Step:
 
 
 def _field_value(key: str, value: Any) -> Any:
-    if key == "activity_date" and isinstance(value, str):
+    """A field as it was before an edit (dates kept as ISO text; end_date None: one day)."""
+    if key in ("activity_date", "end_date") and isinstance(value, str):
         return date.fromisoformat(value)
     return value
 
@@ -153,6 +154,7 @@ def _delete_confirm(conv: Conv, event: Incoming, ctx: Context) -> Step:
 EDIT_FIELDS = {
     "title": "Title",
     "date": "Date",
+    "end_date": "Last day",  # offered for a multi-day entry only
     "hours": "Hours",
     "category": "Category",
     "structured": "Structured?",
@@ -168,7 +170,12 @@ def _edit(conv: Conv, args: str, ctx: Context) -> Step:
 
 
 def _edit_choices(entry: EntryView, scheme: Scheme) -> tuple[Choice, ...]:
-    fields = [k for k in EDIT_FIELDS if k != "structured" or scheme.track_structured]
+    fields = [
+        k
+        for k in EDIT_FIELDS
+        if (k != "structured" or scheme.track_structured)
+        and (k != "end_date" or entry.end_date is not None)
+    ]
     choices = [Choice(FIELD.make(k), EDIT_FIELDS[k]) for k in fields]
     for i, r in enumerate(entry.reflections, 1):
         choices.append(Choice(FIELD.make(f"r:{r.question_id}"), f"Reflection {i}"))
@@ -206,6 +213,10 @@ def _edit_key(text: str, entry: EntryView) -> str:
         "name": "title",
         "when": "date",
         "day": "date",
+        "dates": "date",
+        "last day": "end_date",
+        "end": "end_date",
+        "end date": "end_date",
         "time": "hours",
         "duration": "hours",
         "minutes": "hours",
@@ -236,7 +247,8 @@ def _apply_view(
 def _edit_prompt(entry: EntryView, ctx: Context) -> Outgoing:
     lines = [
         f"#{entry.number} {entry.title}",
-        f"Date: {fmt.day(entry.activity_date, ctx.today)} · Hours: {fmt.hours(entry.minutes)} · "
+        f"Date: {fmt.day_span(entry.activity_date, entry.end_date, ctx.today)} · "
+        f"Hours: {fmt.hours(entry.minutes)} · "
         f"Category: {fmt.category_label(ctx.scheme, entry.category)}"
         + (f" · {fmt.structured_label(entry.structured)}" if ctx.scheme.track_structured else ""),
     ]
@@ -267,7 +279,8 @@ def _edit_value_prompt(key: str, ctx: Context) -> Outgoing:
         return Outgoing(f"{text}\nType your new answer:", (*answer_choices(question), later))
     examples = {
         "title": "the new title",
-        "date": "the new date (e.g. 3 March)",
+        "date": "the new date (e.g. 3 March), or the days of a multi-day activity (14-15 Nov)",
+        "end_date": "the last day (e.g. 15 Nov), or none to make it a one-day entry",
         "hours": "the new hours (e.g. 1.5h)",
     }
     return say(f"Type {examples.get(key, 'the new value')}.")

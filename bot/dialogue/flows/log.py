@@ -4,6 +4,7 @@ A one-line entry typed when idle is logged the same way."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date, timedelta
 
@@ -19,19 +20,19 @@ from bot.core.model import (
     ReflectionView,
     SaveEntry,
 )
-from bot.core.parsing import QuickEntry, parse_date, parse_duration, parse_quick
-from bot.core.schemes import Category, Scheme
+from bot.core.parsing import QuickEntry, parse_duration, parse_quick
+from bot.core.schemes import Category
 from bot.dialogue.common import (
-    CATEGORY,
     NO,
     YES,
     category_choices,
     category_from,
     clip,
-    date_error,
+    day_minutes,
     draft_copy,
     match_category,
     minutes_error,
+    norm,
     question_prompt,
     question_text,
     read_answer,
@@ -46,41 +47,114 @@ from bot.dialogue.common import (
 from bot.dialogue.conversation import Context, Conv, Data, Draft, State, Step, Undo, replace_data
 from bot.dialogue.flow import Command, Flow, prompt
 from bot.dialogue.flows.entries import UNDO, undo_last
+from bot.dialogue.flows.log_steps import (
+    CHANGE_CATEGORY,
+    MINUTES,
+    YEAR,
+    category_question,
+    days_of,
+    earlier_year,
+    echo,
+    guess_category,
+    is_day_claim,
+    range_hours_question,
+    read_dates,
+    set_dates,
+    understood,
+    unknown_category,
+    which_days,
+    with_change_button,
+    year_note,
+    year_question,
+)
 
 S = State
 
+__all__ = ["FLOW", "LOG", "advance", "fill_from_line", "save_entry", "set_category", "understood"]
+
 HOUR_CHOICES = (30, 60, 90, 120, 180, 420)
 DATE = ButtonId("date")  # date:<ISO date>
-MINUTES = ButtonId("min")  # min:<minutes>
-LOG_STATES = (S.LOG_TITLE, S.LOG_DATE, S.LOG_HOURS, S.LOG_CATEGORY, S.LOG_STRUCTURED, S.LOG_REFLECT)
+LOG_STATES = (
+    S.LOG_TITLE,
+    S.LOG_DATE,
+    S.LOG_DATE_CONFIRM,
+    S.LOG_HOURS,
+    S.LOG_CATEGORY,
+    S.LOG_STRUCTURED,
+    S.LOG_REFLECT,
+)
+_YES_NO = re.compile(r"\s*(yes|y|yep|yeah|ok|no|n|nope)\b", re.IGNORECASE)
 
 
 def _log(conv: Conv, args: str, ctx: Context) -> Step:
     draft = Draft(source="chat")
+    idle = Data(undo=conv.data.undo, parked=conv.data.parked)
     if not args.strip():
-        nxt = Conv(S.LOG_TITLE, Data(draft=draft, undo=conv.data.undo))
+        nxt = Conv(S.LOG_TITLE, replace_data(idle, draft=draft))
         return Step(nxt, (prompt(nxt, ctx),))
-    return fill_from_line(Conv(S.IDLE, Data(undo=conv.data.undo)), draft, args, ctx, echo=True)
+    return fill_from_line(Conv(S.IDLE, idle), draft, args, ctx, echo=True)
+
+
+def quick_of(line: str, ctx: Context) -> QuickEntry:
+    return parse_quick(
+        line,
+        today=ctx.today,
+        date_order=ctx.date_order,
+        languages=ctx.person.languages,
+        day_minutes=day_minutes(ctx),
+    )
 
 
 def fill_from_line(conv: Conv, draft: Draft, line: str, ctx: Context, *, echo: bool) -> Step:
-    """Read a one-line entry into the draft, then ask for the first thing still missing."""
-    quick = parse_quick(
-        line, today=ctx.today, date_order=ctx.date_order, languages=ctx.person.languages
-    )
+    """Read a one-line entry into the draft, echo all of it, then ask for the first thing
+    still missing (a category named in the title is taken when only one is)."""
+    quick = quick_of(line, ctx)
     problems = _read_line(draft, quick, ctx) + _read_hints(draft, quick.category_hints, ctx)
+    if draft.category is None and not quick.category_hints:
+        guess(draft, ctx)
     replies: list[Outgoing] = []
     if echo:
-        got = understood(draft, ctx)
-        if got:
-            replies.append(say("Got it: " + got))
+        replies += _echo(draft, ctx, full_day=is_day_claim(quick.duration_text))
     if problems:
         replies.append(say(" ".join(problems)))
-    return advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, replies)
+    result = advance(
+        Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, replies, quick.date_text
+    )
+    return _first_question(result, quick, ctx)
+
+
+def _echo(draft: Draft, ctx: Context, *, full_day: bool = False) -> list[Outgoing]:
+    return echo(draft, ctx, full_day=full_day)
+
+
+def _first_question(result: Step, quick: QuickEntry, ctx: Context) -> Step:
+    """The first question of a one-liner, told what the line said: which days of the period
+    it named ('2 days last week'), or which category an unknown #hint meant."""
+    draft = result.conv.data.draft
+    state = result.conv.state
+    if draft is None or not result.replies:
+        return result
+    asked: Outgoing | None = None
+    if state == S.LOG_DATE and quick.within is not None and draft.activity_date is None:
+        asked = which_days(quick.within, quick.days, ctx.today)
+    unknown = [h for h in quick.category_hints if match_category(ctx.scheme, h) is None]
+    if state == S.LOG_CATEGORY and unknown:
+        asked = category_question(ctx, unknown[0])
+    if asked is None:
+        return result
+    return Step(result.conv, (*result.replies[:-1], asked), result.effects)
+
+
+def guess(draft: Draft, ctx: Context) -> None:
+    """The category named by the title, when exactly one is: taken, and marked guessed."""
+    category = guess_category(ctx.scheme, draft.title or "")
+    if category is not None:
+        set_category(draft, category)
+        draft.category_guessed = True
 
 
 def _read_line(draft: Draft, quick: QuickEntry, ctx: Context) -> list[str]:
-    """Title, date and hours of a one-line entry into the draft; what was wrong with them."""
+    """Title, dates and hours of a one-line entry into the draft; what was wrong with them."""
     problems: list[str] = []
     title = quick.title
     if title is not None:
@@ -90,13 +164,12 @@ def _read_line(draft: Draft, quick: QuickEntry, ctx: Context) -> list[str]:
         else:
             draft.title = title
     if quick.activity_date is not None:
-        error = date_error(quick.activity_date, ctx, quick.date_text)
+        error = set_dates(draft, quick.activity_date, quick.end_date, ctx, quick.date_text)
         if error:
             problems.append(error)
-        else:
-            draft.activity_date = quick.activity_date
     if quick.minutes is not None:
-        error = minutes_error(quick.minutes, quick.duration_text)
+        days = days_of(draft) if draft.end_date else quick.days or 1
+        error = minutes_error(quick.minutes, quick.duration_text, days)
         if error:
             problems.append(error)
         else:
@@ -116,25 +189,11 @@ def _read_hints(draft: Draft, hints: Iterable[str], ctx: Context) -> list[str]:
             continue
         category = match_category(ctx.scheme, hint)
         if category is None:
-            problems.append(f"I don't know the category #{hint} in {ctx.scheme.name}.")
+            problems.append(unknown_category(ctx, hint))
         else:
             set_category(draft, category)
+            draft.category_guessed = False
     return problems
-
-
-def understood(draft: Draft, ctx: Context) -> str:
-    parts: list[str] = []
-    if draft.title:
-        parts.append(f"'{draft.title}'")
-    if draft.activity_date:
-        parts.append(fmt.day(draft.activity_date, ctx.today))
-    if draft.minutes:
-        parts.append(fmt.hours(draft.minutes))
-    if draft.category:
-        parts.append(fmt.category_label(ctx.scheme, draft.category))
-    if draft.structured_known and ctx.scheme.track_structured:
-        parts.append(fmt.structured_label(draft.structured))
-    return " · ".join(parts)
 
 
 def set_category(draft: Draft, category: Category) -> None:
@@ -144,11 +203,14 @@ def set_category(draft: Draft, category: Category) -> None:
         draft.structured_known = True
 
 
-def _next_missing(draft: Draft, scheme: Scheme) -> State | None:
+def _next_missing(draft: Draft, ctx: Context) -> State | None:
+    scheme = ctx.scheme
     if not draft.title:
         return S.LOG_TITLE
     if draft.activity_date is None:
         return S.LOG_DATE
+    if earlier_year(draft, ctx) is not None:
+        return S.LOG_DATE_CONFIRM
     if draft.minutes is None:
         return S.LOG_HOURS
     if draft.category is None:
@@ -162,14 +224,17 @@ def _next_missing(draft: Draft, scheme: Scheme) -> State | None:
     return None
 
 
-def advance(conv: Conv, ctx: Context, replies: list[Outgoing]) -> Step:
-    """Move to the first thing still missing, or save the entry when nothing is."""
+def advance(conv: Conv, ctx: Context, replies: list[Outgoing], written: str | None = None) -> Step:
+    """Move to the first thing still missing, or save the entry when nothing is. `written`:
+    the date as typed, quoted if its CPD year is asked ("'25/12' is Fri 25 Dec 2025 …")."""
     draft = conv.data.draft
     assert draft is not None
-    missing = _next_missing(draft, ctx.scheme)
+    missing = _next_missing(draft, ctx)
     if missing is None:
         return save_entry(conv, draft, ctx, replies)
     nxt = Conv(missing, conv.data)
+    if missing == S.LOG_DATE_CONFIRM and written:
+        return Step(nxt, (*replies, with_change_button(year_question(draft, ctx, written), draft)))
     return Step(nxt, (*replies, prompt(nxt, ctx)))
 
 
@@ -189,12 +254,10 @@ def save_entry(conv: Conv, draft: Draft, ctx: Context, replies: list[Outgoing]) 
         structured=draft.structured if scheme.track_structured else None,
         source=draft.source,
         reflections=reflections,
+        end_date=draft.end_date,
     )
     pending = sum(r.answer is None for r in reflections)
-    text = (
-        f"Saved #{number}: {draft.title} · {fmt.day(draft.activity_date, ctx.today)} · "
-        f"{fmt.hours(draft.minutes)} · {fmt.category_label(scheme, draft.category)}."
-    )
+    text = f"Saved #{number}: {understood(draft, ctx, quoted=False)}." + year_note(draft, ctx)
     if pending:
         text += f" {pending} reflection{'s' if pending > 1 else ''} left for later: /reflect."
     undo = Undo(kind="saved", number=number, title=draft.title)
@@ -202,7 +265,8 @@ def save_entry(conv: Conv, draft: Draft, ctx: Context, replies: list[Outgoing]) 
     effects: tuple[Effect, ...] = (effect,)
     if draft.occurrence is not None:
         effects += (DecideOccurrence(draft.occurrence, "logged", entry_number=number),)
-    return Step(Conv(S.IDLE, Data(undo=undo)), (*replies, reply), effects)
+    idle = Data(undo=undo, parked=conv.data.parked)
+    return Step(Conv(S.IDLE, idle), (*replies, reply), effects)
 
 
 def _log_title(conv: Conv, event: Incoming, ctx: Context) -> Step:
@@ -213,39 +277,66 @@ def _log_title(conv: Conv, event: Incoming, ctx: Context) -> Step:
     error = title_error(event.text)
     if error:
         return stay(conv, ctx, error)
-    draft = (conv.data.draft or Draft()).model_copy()
+    draft = draft_copy(conv)
     draft.title = tidy(event.text)
-    return advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, [])
+    if draft.category is None:
+        guess(draft, ctx)
+    return advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, _echo(draft, ctx))
 
 
 def _log_date(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    """A day or a range of days ('14-15 Nov', 'Tue-Wed last week'), typed or tapped."""
     draft = draft_copy(conv)
     if event.kind == Kind.CHOICE:
         value = DATE.parse(event.choice)
-        if value is None:
-            return stale(conv, ctx)
         try:
-            picked = date.fromisoformat(value)
+            picked = date.fromisoformat(value or "")
         except ValueError:
             return stale(conv, ctx)
-        text = None
+        text, span = None, (picked, picked)
     else:
         text = event.text.strip()
-        parsed = parse_date(
-            text, today=ctx.today, date_order=ctx.date_order, languages=ctx.person.languages
-        )
-        if parsed is None:
+        read = read_dates(text, ctx)
+        if read is None:
             return stay(
                 conv,
                 ctx,
-                f"I couldn't read '{clip(text)}' as a date. Try "
-                "'yesterday', 'last Tuesday', '3 March' or '21/11'.",
+                f"I couldn't read '{clip(text)}' as a date. Try 'yesterday', "
+                "'last Tuesday', '3 March', '21/11', or '14-15 Nov' for several days.",
             )
-        picked = parsed
-    error = date_error(picked, ctx, text)
+        span = read
+    error = set_dates(draft, span[0], span[1], ctx, text)
     if error:
         return stay(conv, ctx, error)
-    draft.activity_date = picked
+    replies: list[Outgoing] = []
+    if draft.minutes is not None and minutes_error(draft.minutes, None, days_of(draft)):
+        replies.append(say(f"{fmt.hours(draft.minutes)} does not fit those dates, so I've "
+                           "left the hours out."))  # fmt: skip
+        draft.minutes = None
+    replies[:0] = _echo(draft, ctx)
+    return advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, replies, text)
+
+
+def _log_date_confirm(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    """A date in an earlier CPD year: yes (log it there), no (ask the date again), or
+    another date typed at once."""
+    draft = draft_copy(conv)
+    if event.kind == Kind.CHOICE:
+        answer = YEAR.parse(event.choice)
+        if answer is None:
+            return stale(conv, ctx)
+        yes = answer == "yes"
+    else:
+        word = _YES_NO.match(event.text)
+        if word is None:
+            if read_dates(event.text.strip(), ctx) is not None:
+                return _log_date(Conv(S.LOG_DATE, conv.data), event, ctx)
+            return stay(conv, ctx, "Please answer yes or no, or type another date.")
+        yes = norm(word.group(1)) in YES | {"ok"}
+    if yes:
+        draft.year_confirmed = True
+    else:
+        draft.activity_date, draft.end_date = None, None
     return advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, [])
 
 
@@ -258,39 +349,48 @@ def _log_hours(conv: Conv, event: Incoming, ctx: Context) -> Step:
         text = None
     else:
         text = event.text.strip()
-        minutes = parse_duration(text)
+        minutes = parse_duration(text, day_minutes=day_minutes(ctx))
     if minutes is None:
         return stay(
             conv,
             ctx,
             f"I couldn't read '{clip(text or '')}' as hours. "
-            "Try 1.5h, 90m, 1h30 or '1 hour 30 minutes'.",
+            "Try 1.5h, 90m, 1h30, 'half day' or '1-2pm'.",
         )
-    error = minutes_error(minutes, text)
+    error = minutes_error(minutes, text, days_of(draft))
     if error:
         return stay(conv, ctx, error)
     draft.minutes = minutes
-    return advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, [])
+    replies = _echo(draft, ctx, full_day=is_day_claim(text))
+    return advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, replies)
 
 
 def _log_category(conv: Conv, event: Incoming, ctx: Context) -> Step:
     category = category_from(event, ctx.scheme)
     if category is None:
-        shown = event.text
-        if event.kind == Kind.CHOICE:
-            picked = CATEGORY.parse(event.choice)
-            if picked is None:
-                return stale(conv, ctx)
-            shown = picked
-        return stay(
-            conv,
-            ctx,
-            f"'{clip(shown.strip())}' is not a category in "
-            f"{ctx.scheme.name}. Please pick one of these.",
-        )
+        if event.kind != Kind.TEXT:
+            return stale(conv, ctx)
+        typed = clip(event.text.strip())
+        said = say(f"'{typed}' is not a category in {ctx.scheme.name}.")
+        return Step(conv, (said, category_question(ctx, event.text)))
     draft = draft_copy(conv)
+    draft.category, draft.category_guessed = None, False
     set_category(draft, category)
-    return advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, [])
+    return advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, _echo(draft, ctx))
+
+
+def _change_category(conv: Conv, event: Incoming, ctx: Context) -> Step:
+    """[Change category] under a guessed category: ask it, then go back to where we were."""
+    draft = conv.data.draft
+    if conv.state not in LOG_STATES or draft is None or not CHANGE_CATEGORY.parse(event.choice):
+        return stale(conv, ctx)
+    draft = draft_copy(conv)
+    old = ctx.scheme.category(draft.category or "")
+    if old is not None and old.structured is not None and draft.structured == old.structured:
+        draft.structured, draft.structured_known = None, False  # the old category's default
+    draft.category, draft.category_guessed = None, False
+    nxt = Conv(S.LOG_CATEGORY, replace_data(conv.data, draft=draft))
+    return Step(nxt, (prompt(nxt, ctx),))
 
 
 def _log_structured(conv: Conv, event: Incoming, ctx: Context) -> Step:
@@ -301,7 +401,7 @@ def _log_structured(conv: Conv, event: Incoming, ctx: Context) -> Step:
         return stay(conv, ctx, "Please answer yes (structured) or no (unstructured).")
     draft = draft_copy(conv)
     draft.structured, draft.structured_known = answer, True
-    return advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, [])
+    return advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, _echo(draft, ctx))
 
 
 def _log_reflect(conv: Conv, event: Incoming, ctx: Context) -> Step:
@@ -329,9 +429,7 @@ def idle_input(conv: Conv, event: Incoming, ctx: Context) -> Step:
         if number is not None:
             return undo_last(conv, ctx, number)
         return stale(conv, ctx)
-    quick = parse_quick(
-        event.text, today=ctx.today, date_order=ctx.date_order, languages=ctx.person.languages
-    )
+    quick = quick_of(event.text, ctx)
     if quick.minutes is not None and quick.title:
         return fill_from_line(conv, Draft(source="chat"), event.text, ctx, echo=True)
     return Step(
@@ -339,34 +437,44 @@ def idle_input(conv: Conv, event: Incoming, ctx: Context) -> Step:
         (
             say(
                 "To record an activity, send /log (or a line like "
-                "'1.5h webinar on arc-flash safety yesterday'). /help lists the rest."
+                f"'{ctx.scheme.example_log}'). /help lists the rest."
             ),
         ),
     )
 
 
 def _prompt(conv: Conv, ctx: Context) -> Outgoing:
+    draft = conv.data.draft or Draft()
+    if conv.state == S.LOG_CATEGORY:
+        return Outgoing("Which category?", category_choices(ctx.scheme))
+    return with_change_button(_question(conv, draft, ctx), draft)
+
+
+def _question(conv: Conv, draft: Draft, ctx: Context) -> Outgoing:
     state = conv.state
     if state == S.LOG_TITLE:
-        return say("What did you do? A few words, e.g. 'Webinar on arc-flash safety'.")
+        return say(f"What did you do? A few words, e.g. '{ctx.scheme.example_activity}'.")
     if state == S.LOG_DATE:
         today = ctx.today
         return Outgoing(
-            "When was it? (e.g. yesterday, last Tuesday, 3 March, 21/11)",
+            "When was it? (e.g. yesterday, last Tuesday, 3 March, 21/11, "
+            "or '14-15 Nov' for several days)",
             (
                 Choice(DATE.make(today.isoformat()), "Today"),
                 Choice(DATE.make((today - timedelta(days=1)).isoformat()), "Yesterday"),
             ),
         )
+    if state == S.LOG_DATE_CONFIRM:
+        return year_question(draft, ctx)
+    if state == S.LOG_HOURS and draft.end_date is not None:
+        return range_hours_question(draft, ctx)
     if state == S.LOG_HOURS:
         return Outgoing(
-            "How long did it take? (e.g. 1.5h, 90m, 1h30; "
+            "How long did it take? (e.g. 1.5h, 90m, 1h30, 'half day', '1-2pm'; "
             "a bare number is hours up to 24, minutes above)",
             tuple(Choice(MINUTES.make(m), fmt.hours(m)) for m in HOUR_CHOICES),
             numeric_answer=True,
         )
-    if state == S.LOG_CATEGORY:
-        return Outgoing("Which category?", category_choices(ctx.scheme))
     if state == S.LOG_STRUCTURED:
         return Outgoing(ctx.scheme.structured_question, structured_choices())
     return question_prompt(conv, ctx)
@@ -386,7 +494,7 @@ LOG = Command(
     _log,
     help=(
         "/log — record an activity step by step\n"
-        "/log 1.5h webinar on arc-flash yesterday #events — in one line; I ask only what is "
+        "/log 2h course on risk assessment yesterday — in one line; I ask only what is "
         "missing"
     ),
     help_rank=10,
@@ -423,11 +531,32 @@ FLOW = Flow(
         (S.LOG_CATEGORY, "category", S.LOG_REFLECT),
         (S.LOG_STRUCTURED, "structured yes/no", S.LOG_REFLECT),
         (S.LOG_REFLECT, "last answer, skip or later: entry saved", S.IDLE),
+        # Issue 13: a date in an earlier CPD year is asked about, never saved silently.
+        (S.IDLE, "/log line dated in an earlier CPD year", S.LOG_DATE_CONFIRM),
+        (S.LOG_TITLE, "title (date in an earlier CPD year)", S.LOG_DATE_CONFIRM),
+        (S.LOG_DATE, "date in an earlier CPD year", S.LOG_DATE_CONFIRM),
+        (S.LOG_DATE_CONFIRM, "No, another date (or a date refused)", S.LOG_DATE),
+        (S.LOG_DATE_CONFIRM, "Yes, that year", S.LOG_HOURS),
+        (S.LOG_DATE_CONFIRM, "Yes, that year (hours known)", S.LOG_CATEGORY),
+        (S.LOG_DATE_CONFIRM, "Yes, that year (hours, category known)", S.LOG_STRUCTURED),
+        (S.LOG_DATE_CONFIRM, "Yes, that year (hours, category known)", S.LOG_REFLECT),
+        # A date that drops hours no longer fitting it asks them again.
+        (S.LOG_DATE, "dates the hours do not fit", S.LOG_HOURS),
+        # [Change category] under a category guessed from the title, then back.
+        (S.LOG_DATE, "Change category", S.LOG_CATEGORY),
+        (S.LOG_DATE_CONFIRM, "Change category", S.LOG_CATEGORY),
+        (S.LOG_HOURS, "Change category", S.LOG_CATEGORY),
+        (S.LOG_STRUCTURED, "Change category", S.LOG_CATEGORY),
+        (S.LOG_REFLECT, "Change category", S.LOG_CATEGORY),
+        (S.LOG_CATEGORY, "category changed: back to the date", S.LOG_DATE),
+        (S.LOG_CATEGORY, "category changed: back to the year", S.LOG_DATE_CONFIRM),
+        (S.LOG_CATEGORY, "category changed: back to the hours", S.LOG_HOURS),
     ),
     handlers={
         S.IDLE: idle_input,
         S.LOG_TITLE: _log_title,
         S.LOG_DATE: _log_date,
+        S.LOG_DATE_CONFIRM: _log_date_confirm,
         S.LOG_HOURS: _log_hours,
         S.LOG_CATEGORY: _log_category,
         S.LOG_STRUCTURED: _log_structured,
@@ -436,4 +565,5 @@ FLOW = Flow(
     prompt=_prompt,
     doing=_doing,
     cancel=_cancel,
+    buttons={CHANGE_CATEGORY.prefix: _change_category},
 )

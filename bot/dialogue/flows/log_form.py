@@ -12,6 +12,7 @@ from bot.dialogue.common import (
     REFLECTION_MAX,
     TITLE_MAX,
     date_error,
+    day_minutes,
     match_category,
     minutes_error,
     tidy,
@@ -19,6 +20,7 @@ from bot.dialogue.common import (
 )
 from bot.dialogue.conversation import Context, Conv, Draft, State, Step, replace_data
 from bot.dialogue.flows.log import save_entry, set_category
+from bot.dialogue.flows.log_steps import days_of, set_dates
 
 S = State
 
@@ -30,7 +32,7 @@ def entry_form(scheme: Scheme) -> tuple[FormField, ...]:
             "title",
             "Activity",
             "text",
-            placeholder="Webinar on arc-flash safety",
+            placeholder=scheme.example_activity,
             max_length=TITLE_MAX,
         ),
         FormField("date", "Date", "date"),
@@ -41,6 +43,8 @@ def entry_form(scheme: Scheme) -> tuple[FormField, ...]:
             "select",
             options=tuple(Choice(c.id, c.label) for c in scheme.categories),
         ),
+        # After the four every entry has (forms already filled in keep their places).
+        FormField("end_date", "Last day (multi-day)", "date", required=False),
     ]
     if scheme.track_structured:
         fields.append(
@@ -85,37 +89,52 @@ def submit_form(conv: Conv, event: Incoming, ctx: Context) -> Step:
 
 
 def _read_when(draft: Draft, values: dict[str, str], ctx: Context, errors: dict[str, str]) -> None:
-    """Title, date and hours into the draft, or their errors."""
+    """Title, dates and hours into the draft, or their errors."""
     title = values.get("title", "")
     error = title_error(title)
     if error:
         errors["title"] = error
     else:
         draft.title = tidy(title)
-    written = values.get("date", "")
-    try:
-        day: date | None = date.fromisoformat(written)
-    except ValueError:
-        day = (
-            parse_date(
-                written, today=ctx.today, date_order=ctx.date_order, languages=ctx.person.languages
-            )
-            if written
-            else None
-        )
+    day = _form_date(values.get("date", ""), ctx)
     if day is None:
         errors["date"] = "Please pick the date of the activity."
     elif error := date_error(day, ctx, None):
         errors["date"] = error
     else:
         draft.activity_date = day
-    minutes = parse_duration(values.get("hours", ""))
+    _read_last_day(draft, values.get("end_date", ""), ctx, errors)
+    minutes = parse_duration(values.get("hours", ""), day_minutes=day_minutes(ctx))
     if minutes is None:
-        errors["hours"] = "Hours look like 1.5h, 90m or 1h30."
-    elif error := minutes_error(minutes, values.get("hours")):
+        errors["hours"] = "Hours look like 1.5h, 90m, 1h30 or 'half day'."
+    elif error := minutes_error(minutes, values.get("hours"), days_of(draft)):
         errors["hours"] = error
     else:
         draft.minutes = minutes
+
+
+def _read_last_day(draft: Draft, written: str, ctx: Context, errors: dict[str, str]) -> None:
+    """The optional last day of a multi-day activity: on or after the first, not to come."""
+    if not written:
+        return
+    last = _form_date(written, ctx)
+    if last is None:
+        errors["end_date"] = "Please pick the last day, or leave it empty for one day."
+    elif draft.activity_date is not None:
+        error = set_dates(draft, draft.activity_date, last, ctx, None)
+        if error:
+            errors["end_date"] = error.replace("When did it take place?", "").strip()
+
+
+def _form_date(written: str, ctx: Context) -> date | None:
+    try:
+        return date.fromisoformat(written)
+    except ValueError:
+        if not written:
+            return None
+        return parse_date(
+            written, today=ctx.today, date_order=ctx.date_order, languages=ctx.person.languages
+        )
 
 
 def _read_what(

@@ -148,7 +148,7 @@ def _onboard_timezone(conv: Conv, event: Incoming, ctx: Context) -> Step:
     goal = f"a target of {target:g} h a year" if target else "no fixed hours target"
     done = say(
         f"All set: {scheme.name} ({goal}), time zone {zone}. "
-        "Log an activity with /log, or in one line: /log 1.5h webinar on arc-flash safety yesterday"
+        f"Log an activity with /log, or in one line: /log {scheme.example_log}"
     )
     # A first message kept by the onboarding gate stays pending: the kernel answers it next.
     data = Data(undo=conv.data.undo, pending=conv.data.pending or None)

@@ -119,7 +119,8 @@ def link_change(value: str, ctx: Context, *, link: bool) -> tuple[str, Effect] |
 def tag_change(value: str, ctx: Context) -> tuple[str, Effect] | str:
     match = re.fullmatch(r"#?(\d{1,9})\s*(.*)", value.strip())
     if match is None or not match.group(2).strip():
-        return "Type the entry number and its tags, e.g. '12 A C' (or '12 none')."
+        example = "12 A C" if ctx.scheme.competences == "uk_spec" else "12 ethics"
+        return f"Type the entry number and its tags, e.g. '{example}' (or '12 none')."
     number, rest = int(match.group(1)), match.group(2).strip(" :,-")
     error = _entry_check(number, ctx)
     if error:
@@ -135,7 +136,8 @@ def tag_change(value: str, ctx: Context) -> tuple[str, Effect] | str:
         return f"Up to {MAX_TAGS} tags per entry, please."
     if not tags:
         return f"Tags cleared for #{number}.", SetEntryTags(number, ())
-    named = ", ".join(f"{t} ({UKSPEC_TAGS[t]})" if t in UKSPEC_TAGS else t for t in tags)
+    legend = UKSPEC_TAGS if ctx.scheme.competences == "uk_spec" else {}
+    named = ", ".join(f"{t} ({legend[t]})" if t in legend else t for t in tags)
     return f"#{number} tagged: {named}.", SetEntryTags(number, tags)
 
 

@@ -103,11 +103,16 @@ def plan_value_prompt(key: str, plan: Plan, ctx: Context) -> Outgoing:
             "Which entry serves which objective? e.g. '12 O1' links entry #12 to O1 "
             f"(/list shows entry numbers). Objectives: {shown}."
         )
-    if key == "tag":
+    if key == "tag" and ctx.scheme.competences == "uk_spec":
         legend = "; ".join(f"{k} {v}" for k, v in UKSPEC_TAGS.items())
         return say(
             "Which entry, and which competences? e.g. '12 A C'. UK-SPEC: "
             f"{legend}. Tags replace the entry's tags; '12 none' clears them."
+        )
+    if key == "tag":  # a scheme without a competence framework: tags as typed
+        return say(
+            "Which entry, and which tags? e.g. '12 ethics'. Tags replace the entry's tags; "
+            "'12 none' clears them."
         )
     return say(
         "Which days had no CPD, and why? e.g. '1 June to 31 August: sick leave'. "

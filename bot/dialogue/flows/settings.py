@@ -1,5 +1,6 @@
-"""Settings: /settings (professional body, membership status, time zone, date order,
-studying, monthly nudge, calendar events), /studying, and /pause … /resume."""
+"""Settings: /settings (name, membership number, professional body, membership status,
+time zone, date order, full day, studying where the scheme has that rule, monthly nudge,
+calendar events), /studying, and /pause … /resume."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bot.core import agenda as sched
 from bot.core import text as fmt
 from bot.core.buttons import ButtonId
 from bot.core.model import Choice, Incoming, Kind, Outgoing, PersonView, UpdatePerson
+from bot.core.schemes import Scheme
 from bot.dialogue.common import (
     NO,
     YES,
@@ -53,12 +55,13 @@ SETTINGS = {
     "status": "Membership status",
     "timezone": "Time zone",
     "date_order": "Date order",
-    "studying": "Studying for a degree",
+    "day": "Full day",
+    "studying": "Studying for a degree",  # only where the scheme has the rule (IES)
     "nudges": "Monthly nudge",
     "calendar": "Calendar events",
 }
 SETTING = ButtonId("set")  # set:<setting> | set:done
-VALUE = ButtonId("val")  # val:<the setting's new value>
+VALUE = rec.VALUE  # val:<the setting's new value>
 PAUSE_MAX_DAYS = 366
 _STUDYING = "Noted: you are studying for a Masters or other higher-education qualification."
 _NOT_STUDYING = "Noted: not studying for a higher-education qualification."
@@ -137,7 +140,27 @@ def _set_calendar(value: str, ctx: Context) -> tuple[Changes, str] | str:
     return found, "Calendar events: " + calendar_filter_label(person) + "."
 
 
+def _studying_rule(scheme: Scheme) -> int | None:
+    """The categories the scheme asks of a member studying for an HE qualification (IES),
+    or None: the scheme has no such rule, and nothing about studying is offered."""
+    return scheme.balance.min_categories_when_studying if scheme.balance else None
+
+
+def _no_studying_rule(scheme: Scheme) -> str:
+    return (
+        f"{scheme.name} has no rule for members studying for a higher-education "
+        "qualification, so there is nothing to record."
+    )
+
+
+def _offered(ctx: Context) -> list[str]:
+    """The settings this person can change (studying only where the scheme has the rule)."""
+    return [k for k in SETTINGS if k != "studying" or _studying_rule(ctx.scheme) is not None]
+
+
 def _set_studying(value: str, ctx: Context) -> tuple[Changes, str] | str:
+    if _studying_rule(ctx.scheme) is None:
+        return _no_studying_rule(ctx.scheme)
     yes = True if norm(value) in YES else False if norm(value) in NO else None
     if yes is None:
         return "Please answer yes or no."
@@ -183,7 +206,7 @@ def _settings_menu(conv: Conv, event: Incoming, ctx: Context) -> Step:
         }.get(key, key)
     if key == "done":
         return Step(Conv(S.IDLE, Data(undo=conv.data.undo)), (say("Settings saved."),))
-    if key not in SETTINGS:
+    if key not in _offered(ctx):
         return stay(conv, ctx, "Please pick a setting to change, or Done.")
     nxt = Conv(S.SETTINGS_VALUE, replace_data(conv.data, field=key))
     return Step(nxt, (prompt(nxt, ctx),))
@@ -201,7 +224,11 @@ def _settings_prompt(ctx: Context) -> Outgoing:
         + (f" ({status.hours:g} h a year)" if status.hours else " (no hours target)"),
         f"Time zone: {p.timezone}",
         f"Date order: {DATE_ORDERS.get(p.date_order, p.date_order)}",
-        f"Studying for a degree: {'yes' if p.studying_he else 'no'}",
+        rec.day_line(p, scheme),
+    ]
+    if _studying_rule(scheme) is not None:
+        lines.append(f"Studying for a degree: {'yes' if p.studying_he else 'no'}")
+    lines += [
         f"Monthly nudge: {_nudge_label(p)}",
         f"Calendar events: {calendar_filter_label(p)}",
     ]
@@ -209,7 +236,7 @@ def _settings_prompt(ctx: Context) -> Outgoing:
         lines.append(f"Paused until {fmt.day(p.paused_until or ctx.today)} (/resume).")
     lines.append("What would you like to change?")
     choices = (
-        *(Choice(SETTING.make(k), v) for k, v in SETTINGS.items()),
+        *(Choice(SETTING.make(k), SETTINGS[k]) for k in _offered(ctx)),
         Choice(SETTING.make("done"), "Done"),
     )
     return Outgoing("\n".join(lines), choices)
@@ -413,12 +440,12 @@ def _nudge_hour(tokens: list[str], i: int) -> tuple[int | str, int]:
 def _studying(conv: Conv, args: str, ctx: Context) -> Step:
     word = norm(args)
     rule = ctx.scheme.balance
-    effect_note = ""
-    if rule is not None and rule.min_categories_when_studying is not None:
-        effect_note = (
-            f" {ctx.scheme.name} then asks for {rule.min_categories_when_studying} categories "
-            f"instead of {rule.min_categories}."
-        )
+    studying = _studying_rule(ctx.scheme)
+    if rule is None or studying is None:
+        return stay(conv, ctx, _no_studying_rule(ctx.scheme))
+    effect_note = (
+        f" {ctx.scheme.name} then asks for {studying} categories instead of {rule.min_categories}."
+    )
     if word in YES:
         return with_effects(
             conv,
@@ -447,7 +474,7 @@ def _prompt(conv: Conv, ctx: Context) -> Outgoing:
     if conv.state == S.SETTINGS_MENU:
         return _settings_prompt(ctx)
     key = conv.data.field or ""
-    return rec.value_prompt(key, ctx.person) or _settings_value_prompt(key, ctx)
+    return rec.value_prompt(key, ctx) or _settings_value_prompt(key, ctx)
 
 
 FLOW = Flow(
@@ -478,7 +505,8 @@ FLOW = Flow(
             "settings",
             _settings,
             help="/settings — name, membership number, professional body, status, time zone, "
-            "date order,\n  monthly nudge, calendar events (/settings name Sam Patel CEng)",
+            "date order,\n  full day, monthly nudge, calendar events (/settings name Sam Patel "
+            "CEng, /settings day 7.5)",
             help_rank=150,
             summary="Professional body, status, time zone",
             menu_rank=130,

@@ -1,24 +1,34 @@
-"""Settings for the record itself: the full name (with post-nominals) and the membership
-number that head the PDF and Markdown record and fill a cover sheet (`/settings name Sam
-Patel CEng`, `/settings number 1234567`, or from the /settings menu)."""
+"""Settings typed in one line or from the /settings menu: the full name (with
+post-nominals) and the membership number that head the PDF and Markdown record and fill a
+cover sheet (`/settings name Sam Patel CEng`, `/settings number 1234567`), and the hours
+of a person's "full day" (`/settings day 7.5`; `/settings day default` for the scheme's)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 
-from bot.core.model import Outgoing, PersonView, UpdatePerson
+from bot.core import text as fmt
+from bot.core.buttons import ButtonId
+from bot.core.model import Choice, Outgoing, PersonView, UpdatePerson
+from bot.core.parsing import parse_duration
 from bot.core.sanitize import has_unsafe
+from bot.core.schemes import Scheme
 from bot.dialogue.common import clip, stay, with_effects
 from bot.dialogue.conversation import Context, Conv, Data, State, Step
 from bot.dialogue.flow import prompt
 
 NAME_MAX = 120
 NUMBER_MAX = 32
+DAY_MINUTES = (60, 720)  # a person's own full day: 1 to 12 hours
+VALUE = ButtonId("val")  # val:<the setting's new value> (settings' own buttons)
 _CLEAR = frozenset({"clear", "remove", "delete", "none", "-"})
-# The words that start a one-line `/settings name …` or `/settings number …`.
+_DEFAULT_DAY = frozenset({"default", "reset", "usual", "clear", "none"})
+_DAY_EXAMPLE = "e.g. /settings day 7.5 (hours), or /settings day default"
+# The words that start a one-line `/settings name …`, `… number …` or `… day …`.
 _ONE_LINE = re.compile(
-    r"(?P<key>full\s+name|name|membership\s+(?:number|no\.?)|membership|number)"
+    r"(?P<key>full\s+name|name|membership\s+(?:number|no\.?)|membership|number"
+    r"|full\s+day|day)"
     r"(?=[\s:]|$)[\s:]*(?P<value>.*)",
     re.IGNORECASE | re.DOTALL,
 )
@@ -27,11 +37,12 @@ Changes = dict[str, object]
 
 
 def one_line_setting(args: str) -> tuple[str, str] | None:
-    """('name' | 'number', the value typed after it) for `/settings name Sam Patel`."""
+    """('name' | 'number' | 'day', the value typed after it) for `/settings name Sam Patel`."""
     found = _ONE_LINE.match(args.strip())
     if found is None:
         return None
-    key = "name" if found["key"].lower().endswith("name") else "number"
+    word = found["key"].lower()
+    key = "name" if word.endswith("name") else "day" if word.endswith("day") else "number"
     return key, found["value"].strip()
 
 
@@ -75,6 +86,48 @@ def set_number(value: str, ctx: Context) -> tuple[Changes, str] | str:
     )
 
 
+def day_minutes(person: PersonView, scheme: Scheme) -> int:
+    """The minutes of a "full day" for `person`: their own, else their scheme's."""
+    return person.day_minutes or round(scheme.day_hours * 60)
+
+
+def _usual(scheme: Scheme) -> str:
+    return f"{scheme.name}'s usual {fmt.hours(round(scheme.day_hours * 60))}"
+
+
+def set_day(value: str, ctx: Context) -> tuple[Changes, str] | str:
+    """A person's own full day, 1 to 12 hours ('7.5', '7h30'), or 'default' (the scheme's)."""
+    word = value.strip().lower().rstrip(".!")
+    if word in _DEFAULT_DAY:
+        return {"day_minutes": None}, f"Full day: back to {_usual(ctx.scheme)}."
+    if re.search(r"\bdays?\b", word):  # a day in days says nothing ('half a day')
+        return f"Type a full day in hours, not days. {_DAY_EXAMPLE}."
+    minutes = parse_duration(value)
+    if minutes is None:
+        return f"I couldn't read '{clip(value)}' as hours. {_DAY_EXAMPLE}."
+    low, high = DAY_MINUTES
+    if not low <= minutes <= high:
+        return (
+            f"A full day is 1 to 12 hours ('{clip(value)}' is {fmt.hours(minutes)}). "
+            f"{_DAY_EXAMPLE}."
+        )
+    half = fmt.hours(minutes // 2)
+    return (
+        {"day_minutes": minutes},
+        f"Full day: {fmt.hours(minutes)}, so 'full day' logs {fmt.hours(minutes)} and "
+        f"'half day' {half}.",
+    )
+
+
+def day_line(person: PersonView, scheme: Scheme) -> str:
+    """The /settings menu's line for the full day."""
+    if person.day_minutes:
+        usual = fmt.hours(round(scheme.day_hours * 60))
+        own = fmt.hours(person.day_minutes)
+        return f"Full day: {own} (your own; {scheme.name}'s usual is {usual})"
+    return f"Full day: {fmt.hours(day_minutes(person, scheme))} ({scheme.name}'s usual)"
+
+
 def menu_lines(person: PersonView) -> list[str]:
     """The /settings menu's lines for the name and the number."""
     return [
@@ -101,8 +154,9 @@ def one_line_step(conv: Conv, args: str, ctx: Context) -> Step | None:
     return with_effects(conv, ctx, saved[1], (UpdatePerson(saved[0]),))
 
 
-def value_prompt(key: str, person: PersonView) -> Outgoing | None:
-    """The question for the name or the number (None for any other setting)."""
+def value_prompt(key: str, ctx: Context) -> Outgoing | None:
+    """The question for the name, the number or the day (None for any other setting)."""
+    person = ctx.person
     if key == "name":
         now = f" Now: {person.full_name}." if person.full_name else ""
         return Outgoing(
@@ -114,6 +168,15 @@ def value_prompt(key: str, person: PersonView) -> Outgoing | None:
         return Outgoing(
             f"Your membership number with your professional body?{now} Type 'clear' to remove it."
         )
+    if key == "day":
+        scheme = ctx.scheme
+        usual = fmt.hours(round(scheme.day_hours * 60))
+        return Outgoing(
+            "How many hours is a full day of CPD for you? Now: "
+            f"{fmt.hours(day_minutes(person, scheme))}. An activity logged as 'full day' "
+            "counts that long, 'half day' half of it. Type 1 to 12 hours (e.g. 7.5), or pick:",
+            (Choice(VALUE.make("default"), f"{scheme.name}'s usual ({usual})"),),
+        )
     return None
 
 
@@ -121,5 +184,12 @@ SETTINGS = {"name": "Name for the record", "number": "Membership number"}
 SETTERS: dict[str, Callable[[str, Context], tuple[Changes, str] | str]] = {
     "name": set_name,
     "number": set_number,
+    "day": set_day,
 }
-ALIASES = {"full_name": "name", "membership_number": "number", "membership": "number"}
+ALIASES = {
+    "full_name": "name",
+    "membership_number": "number",
+    "membership": "number",
+    "full_day": "day",
+    "day_length": "day",
+}

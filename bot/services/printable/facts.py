@@ -96,7 +96,10 @@ def facts(record: Record, assessment: Assessment, plan: Plan) -> Facts:
 
 def entry_meta(entry: EntryView, record: Record, plan: Plan) -> str:
     parts = [
-        _long_day(entry.activity_date),
+        # A multi-day activity: its days, '14–15 Nov 2026' (in the year of its first day).
+        _long_day(entry.activity_date)
+        if entry.end_date is None
+        else fmt.short_span(entry.activity_date, entry.end_date),
         fmt.hours(entry.minutes),
         fmt.category_label(record.scheme, entry.category),
     ]
