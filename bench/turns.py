@@ -38,7 +38,7 @@ SCRIPT: list[tuple[str, str]] = [
     ("text", "Arc-flash boundaries and PPE categories"),
     ("text", "I will check panel labels before isolating"),
     ("text", "/log"),
-    ("text", "Read the wiring regulations amendment"),
+    ("text", "Wiring regulations amendment"),  # no category word: the guided path asks it
     ("text", "last tuesday"),
     ("text", "90m"),
     ("choice", "cat:self_study"),

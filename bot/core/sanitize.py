@@ -13,16 +13,21 @@ _UNSAFE = re.compile(
 )
 
 
+# A terminal's escape sequences pasted with the text (colours, cursor moves, titles): they go
+# whole, so '\x1b[31m' leaves nothing behind (not '[31m', which reads as 31 minutes).
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
+
+
 def clean_text(text: str) -> str:
     """`text` without control, bidi or zero-width characters; tabs and newlines are kept
     (a carriage return before a newline is dropped, a lone one becomes a newline)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _UNSAFE.sub("", text)
+    return _UNSAFE.sub("", _ESCAPES.sub("", text))
 
 
 def clean_line(text: str) -> str:
     """`text` as one line: as `clean_text`, and tabs and newlines become spaces."""
-    return _UNSAFE.sub("", re.sub(r"[\t\r\n]+", " ", text))
+    return _UNSAFE.sub("", re.sub(r"[\t\r\n]+", " ", _ESCAPES.sub("", text)))
 
 
 def has_unsafe(text: str) -> bool:

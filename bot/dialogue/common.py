@@ -8,6 +8,7 @@ import difflib
 import re
 from dataclasses import replace
 from datetime import date
+from functools import lru_cache
 from typing import Literal
 
 from bot.core import text as fmt
@@ -136,6 +137,11 @@ def read_answer(event: Incoming, question: Question | None) -> tuple[AnswerKind,
         return "later", None
     if not answer:
         return "bad", "Please type a short answer, or 'skip' / 'later'."
+    if len(answer) == 1 or re.fullmatch(r"\d+|[a-z]", word):
+        return "bad", (
+            f"Did you mean one of the buttons? '{answer}' is not saved as a reflection: "
+            "type your answer in a few words, or Skip or Later."
+        )
     if len(answer) > REFLECTION_MAX:
         return "bad", (
             f"That answer is {len(answer):,} characters; I keep up to {REFLECTION_MAX:,}. "
@@ -193,11 +199,20 @@ def names_category(category: Category, text: str, ignore: frozenset[str] = froze
     """Whether `text` holds the category's label, id or an alias as whole words (singular or
     plural, with or without hyphens: 'webinars' and 'self study' name them); `ignore`:
     names that do not count."""
+    return bool((category_keys(category) - ignore) & _word_runs(text))
+
+
+@lru_cache(maxsize=256)
+def _word_runs(text: str) -> frozenset[str]:
+    """Runs of one to four words of `text`, joined as category keys are ('self study' ->
+    'selfstudy'). Cached: every category of a scheme is matched against the same title."""
     words = category_words(text)
-    runs = {"".join(words[i : i + n]) for n in range(1, 5) for i in range(len(words) - n + 1)}
-    return bool((category_keys(category) - ignore) & runs)
+    return frozenset(
+        "".join(words[i : i + n]) for n in range(1, 5) for i in range(len(words) - n + 1)
+    )
 
 
+@lru_cache(maxsize=1024)
 def category_keys(category: Category) -> frozenset[str]:
     return frozenset(
         k for k in map(category_key, (category.id, category.label, *category.aliases)) if k

@@ -70,6 +70,10 @@ class Draft(BaseModel):
     end_date: date | None = None  # last day of a multi-day activity (None: one day)
     category_guessed: bool = False  # the category was inferred from the title (echoed)
     year_confirmed: bool = False  # the person confirmed a date in an earlier CPD year
+    # What a one-liner said about its days without naming them ('2 days last week'): the
+    # number of days (0: not said) and the first and last day of the period they are in.
+    days_named: tuple[int, date, date] | None = None
+    per_day: int | None = None  # minutes of one day claimed ('half day' over 14-15 Nov)
 
 
 class Undo(BaseModel):

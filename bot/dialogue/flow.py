@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from bot.core.model import Effect, Incoming, Outgoing
+from bot.core.schemes import Scheme
 from bot.core.snapshot import Needs
 from bot.dialogue.conversation import Context, Conv, State, Step
 
@@ -29,6 +30,10 @@ def no_needs(args: str) -> Needs:
     return Needs()
 
 
+def always(scheme: Scheme) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Command:
     """A command: what it does, what it needs loaded, and how /help and menus show it."""
@@ -45,6 +50,7 @@ class Command:
     slashless: bool = False  # typed without a slash when idle, 'log 1h …' is /log 1h …
     bare_only: bool = False  # ... but only on its own ('Review of BS 7671 1h' is a log line)
     anywhere: bool = False  # typed bare, a command in every state (cancel, help)
+    applies: Callable[[Scheme], bool] = always  # in /help only for the schemes it applies to
 
 
 def _changing_settings(conv: Conv) -> str:

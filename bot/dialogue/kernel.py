@@ -20,7 +20,7 @@ from bot.dialogue.conversation import Context, Conv, Data, State, Step
 from bot.dialogue.flow import doing, flow_of, prompt
 from bot.dialogue.flows import drafts, forget, late, onboarding
 from bot.dialogue.flows.log_form import submit_form
-from bot.dialogue.registry import ALLOWED, BUTTONS, COMMANDS, HANDLERS, HELP
+from bot.dialogue.registry import ALLOWED, BUTTONS, COMMANDS, HANDLERS, REGISTRY
 
 S = State
 
@@ -66,8 +66,13 @@ def _needs(conv: Conv, event: Incoming, *, late_too: bool = True) -> Needs:
     return late.needs(conv, event, need) if late_too and not name else need
 
 
+_NOTHING = Needs()
+
+
 def _merge(first: Needs, second: Needs) -> Needs:
     """`first`, and what `second` needs besides (`first` wins where both name a value)."""
+    if second in (first, _NOTHING):
+        return first  # the usual case: a turn in a fresh dialogue needs what it needed
     changes: dict[str, Any] = {}
     for f in fields(Needs):
         mine, theirs = getattr(first, f.name), getattr(second, f.name)
@@ -207,7 +212,7 @@ def _command(conv: Conv, name: str, args: str, ctx: Context) -> Step:
     if name == "cancel":
         return _cancel(conv, ctx)
     if name == "help":
-        return stay(conv, ctx, HELP)
+        return stay(conv, ctx, REGISTRY.help_for(ctx.scheme))
     command = COMMANDS.get(name)
     if command is None or command.run is None:
         return _unknown(conv, name, args, ctx)

@@ -16,8 +16,9 @@ doing and what /cancel says), add that `FLOW` to `FLOWS` below, and regenerate t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot.core.schemes import Scheme
 from bot.dialogue.conversation import State
 from bot.dialogue.flow import Command, Flow, Handler, Transition, index
 from bot.dialogue.flows import (
@@ -45,7 +46,8 @@ KERNEL = Flow(
         Command(
             "cancel",
             None,
-            help="/cancel — stop what we are doing; nothing half-done is kept",
+            help="/cancel — stop what we are doing; throws away the entry you are on,\n"
+            "  entries set aside stay: /drafts",
             help_rank=160,
             summary="Stop what we are doing",
             menu_rank=150,
@@ -79,8 +81,24 @@ class Registry:
     handlers: Mapping[State, Handler]
     buttons: Mapping[str, Handler]  # prefix -> handler in any state (calendar prompts)
     transitions: tuple[Transition, ...]
-    help: str
+    help: str  # every command's lines (what applies to one scheme: `help_for`)
     menu: tuple[tuple[str, str], ...]  # the platforms' command menus: (name, summary)
+    _helps: dict[tuple[str, ...], str] = field(default_factory=dict, compare=False, repr=False)
+
+    def help_for(self, scheme: Scheme) -> str:
+        """What /help says to a member of `scheme`: only the commands that apply to it
+        (/studying only where the scheme has the studying rule). Built once per set of
+        commands that apply, so once per scheme."""
+        ranked = sorted(self.commands.values(), key=lambda c: c.help_rank)
+        shown = tuple(c.name for c in ranked if c.help and c.applies(scheme))
+        found = self._helps.get(shown)
+        if found is None:
+            lines = (self.commands[name].help for name in shown)
+            found = self._helps[shown] = _HELP_HEAD + "\n".join(lines)
+        return found
+
+
+_HELP_HEAD = "Here is what I can do:\n"
 
 
 def build(flows: tuple[Flow, ...]) -> Registry:
@@ -98,7 +116,7 @@ def build(flows: tuple[Flow, ...]) -> Registry:
         handlers={s: h for f in flows for s, h in f.handlers.items()},
         buttons={p: h for f in flows for p, h in f.buttons.items()},
         transitions=tuple(t for f in flows for t in f.transitions),
-        help="Here is what I can do:\n" + "\n".join(c.help for c in ranked_help if c.help),
+        help=_HELP_HEAD + "\n".join(c.help for c in ranked_help if c.help),
         menu=tuple((c.name, c.summary) for c in ranked_menu if c.summary),
     )
 

@@ -11,6 +11,7 @@ import json
 import math
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -726,8 +727,8 @@ YESTERDAY = date(2026, 11, 21)
         ),
         pytest.param(
             "2h webinar then 30 min Q&A",
-            entry("Webinar then 30 min Q&A", 120, None, (), "2h", None),
-            id="first duration wins",
+            replace(entry("Webinar then Q&A"), duration_conflict=("2h", "30 min")),
+            id="two different durations: neither is guessed",
         ),
         pytest.param(
             "webinar 2 hours ago",

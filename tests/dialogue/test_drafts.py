@@ -397,6 +397,97 @@ def test_an_offer_left_unanswered_is_forgotten(schemes: dict[str, Scheme]) -> No
     assert stale.effects == () and "earlier message" in said(stale)
 
 
+# ---------------------------------------------------------------- 4. /drafts: every one got back
+
+MEETING = Draft(title="Meeting", activity_date=date(2026, 12, 2), minutes=60)
+WEBINAR = Draft(title="Webinar on harmonics", activity_date=YESTERDAY, minutes=120)
+
+
+def test_a_reviewer_can_get_every_parked_draft_back(schemes: dict[str, Scheme]) -> None:
+    """Three one-liners, /cancel, Discard the one offered: the first is offered next, and
+    /drafts, the park notice and /cancel's reply all say where the others are."""
+    conv = Conv()
+    for line in (
+        "/log 1h meeting on the 2nd",
+        "/log 2h webinar on harmonics yesterday",
+        "/log 1h course on earthing last tuesday",
+    ):
+        result = run(schemes, conv, text(line))
+        conv = result.conv
+    assert [d.title for d in conv.data.parked] == ["Meeting", "Webinar on harmonics"]
+    assert "2 entries are set aside: /drafts lists them." in result.replies[0].text
+    cancelled = run(schemes, conv, text("/cancel"))
+    assert "'Webinar on harmonics'" in cancelled.replies[-1].text
+    assert "2 entries are set aside: /drafts lists them." in cancelled.replies[-1].text
+    dropped = run(schemes, cancelled.conv, press(choice_id(cancelled, "Discard")))
+    assert "Discarded 'Webinar on harmonics'" in said(dropped)
+    assert dropped.replies[-1].text.startswith("You also have 'Meeting'")
+    assert labels(dropped) == ["Continue", "Discard"]
+    back = run(schemes, dropped.conv, press(choice_id(dropped, "Continue")))
+    assert "Back to" in said(back) and back.conv.data.draft
+    assert back.conv.data.draft.title == "Meeting" and back.conv.data.parked == []
+
+
+def test_drafts_lists_each_with_its_own_buttons_in_one_message(
+    schemes: dict[str, Scheme],
+) -> None:
+    idle = Conv(S.IDLE, Data(parked=[MEETING, WEBINAR]))
+    listed = run(schemes, idle, text("/drafts"))
+    (reply,) = listed.replies  # one message: the console picks from the last one
+    assert reply.text.startswith("You have 2 entries set aside:")
+    assert "1. 'Meeting' (Wed 2 Dec · 1 h)" in reply.text
+    assert "2. 'Webinar on harmonics' (yesterday · 2 h)" in reply.text
+    assert labels(listed) == [
+        "Continue 'Meeting'",
+        "Discard 'Meeting'",
+        "Continue 'Webinar on harmonics'",
+        "Discard 'Webinar on harmonics'",
+    ]
+    assert listed.conv == idle
+    back = run(schemes, idle, press(choice_id(listed, "Continue 'Meeting'")))
+    assert back.conv.state == S.LOG_CATEGORY and back.conv.data.parked == [WEBINAR]
+    gone = run(schemes, idle, press(choice_id(listed, "Discard 'Webinar on harmonics'")))
+    assert gone.conv.data.parked == [MEETING] and "You also have 'Meeting'" in said(gone)
+
+
+def test_drafts_offers_save_now_for_a_complete_one_and_works_typed_bare(
+    schemes: dict[str, Scheme],
+) -> None:
+    idle = Conv(S.IDLE, Data(parked=[MEETING, COMPLETE]))
+    listed = run(schemes, idle, text("drafts"))
+    assert "Save 'Design review' now" in labels(listed)
+    assert "Save 'Meeting' now" not in labels(listed)  # no category yet
+    saved = run(schemes, idle, press(choice_id(listed, "Save 'Design review' now")))
+    assert isinstance(saved.effects[0], SaveEntry) and saved.conv.data.parked == [MEETING]
+
+
+def test_drafts_with_one_or_none_and_mid_dialogue(schemes: dict[str, Scheme]) -> None:
+    none = run(schemes, Conv(), text("/drafts"))
+    assert said(none) == "Nothing is set aside." and none.effects == ()
+    one = run(schemes, logging(Draft(title="W"), parked=[MEETING]), text("/drafts"))
+    (reply,) = one.replies
+    assert reply.text.startswith("You have 'Meeting' (Wed 2 Dec · 1 h) set aside.")
+    assert "still logging 'W'" in reply.text
+    assert labels(one) == ["Continue it", "Discard it"]
+    assert one.conv.state == S.LOG_HOURS and one.conv.data.parked == [MEETING]
+
+
+def test_a_bare_log_says_what_is_set_aside(schemes: dict[str, Scheme]) -> None:
+    result = run(schemes, Conv(S.IDLE, Data(parked=[MEETING, WEBINAR])), text("/log"))
+    assert result.replies[0].text == "(You have 2 entries set aside: /drafts.)"
+    assert result.conv.state == S.LOG_TITLE and "What did you do?" in said(result)
+    assert result.conv.data.parked == [MEETING, WEBINAR]
+
+
+def test_one_draft_aside_is_not_pointed_to_drafts(schemes: dict[str, Scheme]) -> None:
+    parked = run(schemes, logging(DESIGN), text("/log"))
+    assert "/drafts" not in parked.replies[0].text
+    dropped = run(
+        schemes, Conv(S.IDLE, Data(parked=[DESIGN])), press(DRAFT.make("drop", key(DESIGN)))
+    )
+    assert said(dropped) == "Discarded 'Design review'. Nothing of it was saved."
+
+
 # ---------------------------------------------------------------- every transition declared
 
 # A parked draft whose first missing question is each log state.

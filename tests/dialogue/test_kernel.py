@@ -185,6 +185,8 @@ def test_needs_for_the_plan_review_exports_and_forget() -> None:
 
 
 def test_help_lists_the_new_commands(schemes: dict[str, Scheme]) -> None:
-    said = step(Conv(), text("/help"), make_ctx(schemes, Case("", S.IDLE, text(""), S.IDLE)))
+    said = step(
+        Conv(), text("/help"), make_ctx(schemes, Case("", S.IDLE, text(""), S.IDLE, scheme="ies"))
+    )
     for command in ("/plan", "/review", "/studying", "/export pdf", "/export all", "/forget"):
         assert command in said.replies[0].text

@@ -385,23 +385,33 @@ def test_days_without_dates_ask_which_days(schemes: dict[str, Scheme]) -> None:
         date(2026, 11, 11),
         840,
     )
-    assert answered.replies[0].text.startswith(
-        "Got it: 'A conference' · Tue 10 – Wed 11 Nov · 14 h"
-    )
+    assert "onference' · Tue 10 – Wed 11 Nov · 14 h (2 × 7 h)" in answered.replies[0].text
+
+
+def test_days_in_a_week_still_to_come_are_refused_not_asked_which(
+    schemes: dict[str, Scheme],
+) -> None:
+    asked = run(ctx_for(schemes), text("/log 2 days next week conference"))
+    assert asked.conv.state == S.LOG_DATE
+    shown = said(asked)
+    assert "still to come" in shown and "Which 2 days" not in shown
+    assert asked.replies[-1].text.startswith("When was it?")
 
 
 def test_hours_that_no_longer_fit_the_dates_are_asked_again(schemes: dict[str, Scheme]) -> None:
     ctx = ctx_for(schemes)
-    asked = run(ctx, text("/log 4 days last week at a conference"))
+    asked = run(ctx, text("/log 30h conference 4 days last week"))
     one_day = step(asked.conv, text("Tuesday last week"), ctx)
     assert one_day.conv.state == S.LOG_HOURS
-    assert "28 h does not fit those dates" in said(one_day)
+    assert "30 h does not fit those dates" in said(one_day)
 
 
 def test_step_members_are_reminded_of_the_full_hours_rule(schemes: dict[str, Scheme]) -> None:
     rule = "STEP: claim a conference's full hours only if you attended all of it."
     step_ctx, iet_ctx = ctx_for(schemes, "step"), ctx_for(schemes)
-    assert rule in run(step_ctx, text("/log conference 14-15 Nov")).replies[0].text
+    asked = run(step_ctx, text("/log conference 14-15 Nov"))
+    assert rule not in said(asked)  # no hours claimed yet
+    assert rule in step(asked.conv, text("2 full days"), step_ctx).replies[0].text
     assert rule in run(step_ctx, text("/log full day conference yesterday")).replies[0].text
     assert rule not in said(run(step_ctx, text("/log 2h conference yesterday")))
     assert rule not in said(run(iet_ctx, text("/log conference 14-15 Nov")))
@@ -505,3 +515,171 @@ def test_change_category_from_an_earlier_message_is_ignored(schemes: dict[str, S
     result = step(Conv(), press("logcat:change"), ctx_for(schemes))
     assert result.conv.state == S.IDLE
     assert "earlier message" in said(result)
+
+
+# ---------------------------------------------------------------- 8. the reviewer's round
+
+
+@pytest.mark.parametrize("answer", ["today", "yesterday", "3 Nov", "16-17 Nov"])
+def test_days_outside_the_period_named_are_asked_again_with_the_period(
+    answer: str, schemes: dict[str, Scheme]
+) -> None:
+    ctx = ctx_for(schemes)
+    asked = run(ctx, text("/log 2 days last week conference on trusts"))
+    refused = step(asked.conv, text(answer), ctx)
+    assert refused.conv.state == S.LOG_DATE
+    assert not refused.effects
+    assert refused.replies[0].text == f"'{answer}' is not one of those days."
+    assert refused.replies[-1].text.startswith("Which 2 days last week?")
+    assert refused.conv.data.draft is not None and refused.conv.data.draft.minutes == 840
+
+
+@pytest.mark.parametrize(
+    ("answer", "minutes", "shown"),
+    [("Mon-Wed last week", 1260, "21 h (3 × 7 h)"), ("Tuesday last week", 420, "7 h")],
+)
+def test_another_number_of_days_counts_the_hours_again_and_says_so(
+    answer: str, minutes: int, shown: str, schemes: dict[str, Scheme]
+) -> None:
+    ctx = ctx_for(schemes)
+    asked = run(ctx, text("/log 2 days last week conference on trusts"))
+    answered = step(asked.conv, text(answer), ctx)
+    kept = answered.conv.data.draft
+    assert kept is not None and kept.minutes == minutes
+    assert f"· {shown} ·" in answered.replies[0].text
+    assert f"so I've counted {fmt_hours(minutes)}" in said(answered)
+
+
+def fmt_hours(minutes: int) -> str:
+    from bot.core import text as fmt
+
+    return fmt.hours(minutes)
+
+
+def test_explicit_hours_over_the_days_named_are_kept(schemes: dict[str, Scheme]) -> None:
+    ctx = ctx_for(schemes)
+    asked = run(ctx, text("/log 10h conference 2 days last week"))
+    answered = step(asked.conv, text("Tue-Wed last week"), ctx)
+    assert answered.conv.data.draft is not None and answered.conv.data.draft.minutes == 600
+    assert "counted" not in said(answered)
+
+
+@pytest.mark.parametrize(("typed", "minutes"), [("30", 1800), ("48", 2880), ("49", 49)])
+def test_a_bare_number_over_a_range_is_hours_up_to_24_a_day(
+    typed: str, minutes: int, schemes: dict[str, Scheme]
+) -> None:
+    ctx = ctx_for(schemes)
+    asked = run(ctx, text("/log webinar 14-15 Nov"))
+    assert "a bare number is hours up to 48, minutes above" in asked.replies[-1].text
+    answered = step(asked.conv, text(typed), ctx)
+    assert answered.conv.data.draft is not None and answered.conv.data.draft.minutes == minutes
+
+
+@pytest.mark.parametrize(
+    ("line", "minutes", "shown"),
+    [
+        ("/log half day workshop on 14-15 Nov", 420, "7 h (2 × 3 h 30)"),
+        ("/log full day course 14-16 Nov", 1260, "21 h (3 × 7 h)"),
+    ],
+)
+def test_a_full_or_half_day_over_a_range_counts_each_day(
+    line: str, minutes: int, shown: str, schemes: dict[str, Scheme]
+) -> None:
+    ctx = ctx_for(schemes)
+    result = run(ctx, text(line))
+    assert result.conv.data.draft is not None and result.conv.data.draft.minutes == minutes
+    assert f"· {shown} ·" in result.replies[0].text
+
+
+def test_half_day_typed_at_the_range_hours_question_counts_each_day(
+    schemes: dict[str, Scheme],
+) -> None:
+    ctx = ctx_for(schemes)
+    asked = run(ctx, text("/log workshop 14-15 Nov"))
+    answered = step(asked.conv, text("half day"), ctx)
+    assert answered.conv.data.draft is not None and answered.conv.data.draft.minutes == 420
+    assert "7 h (2 × 3 h 30)" in answered.replies[0].text
+
+
+def test_a_time_range_that_makes_a_long_day_is_asked(schemes: dict[str, Scheme]) -> None:
+    ctx = ctx_for(schemes)
+    result = run(ctx, text("/log 2-1pm webinar yesterday"))
+    assert result.conv.state == S.LOG_HOURS
+    assert "11 h" not in said(result)
+
+
+@pytest.mark.parametrize("word", ["later", "skip", "Later"])
+@pytest.mark.parametrize(
+    ("events", "state"),
+    [
+        ((text("/log"),), S.LOG_TITLE),
+        ((text("/log"), text("Talk")), S.LOG_DATE),
+        ((text("/log"), text("Talk"), text("yesterday")), S.LOG_HOURS),
+        ((text("/log 1h talk yesterday"),), S.LOG_CATEGORY),
+    ],
+)
+def test_later_or_skip_at_a_question_the_entry_needs_is_refused_plainly(
+    word: str, events: tuple[Incoming, ...], state: S, schemes: dict[str, Scheme]
+) -> None:
+    ctx = ctx_for(schemes)
+    before = run(ctx, *events)
+    assert before.conv.state == state
+    after = step(before.conv, text(word), ctx)
+    assert after.conv == before.conv
+    assert after.replies[0].text.startswith("I need ")
+    assert "only the reflections can wait" in after.replies[0].text
+    assert "Did you mean" not in said(after)
+
+
+def test_a_range_still_to_come_is_called_the_future(schemes: dict[str, Scheme]) -> None:
+    ctx = ctx_for(schemes, now=datetime(2026, 12, 4, 12, 0, tzinfo=UTC))
+    asked = run(ctx, text("/log"), text("Conference"))
+    refused = step(asked.conv, text("1-5 Dec"), ctx)
+    assert refused.conv.state == S.LOG_DATE
+    assert "in the future. CPD is logged once it has happened" in said(refused)
+
+
+def test_a_misspelt_hint_asks_did_you_mean_once(schemes: dict[str, Scheme]) -> None:
+    ctx = ctx_for(schemes)
+    result = run(ctx, text("/log 1h meeting yesterday #trainng"))
+    assert result.conv.state == S.LOG_CATEGORY
+    assert said(result).count("Did you mean") == 1
+    assert labels(result.replies[-1])[0] in said(result)
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ("/log 1h ethics webinar on 14-15 Nov", False),
+        ("/log 2h conference yesterday", False),
+        ("/log half day conference yesterday", False),
+        ("/log full day conference yesterday", True),
+        ("/log 14h conference 14-15 Nov", True),
+    ],
+)
+def test_steps_full_hours_rule_shows_only_for_full_days(
+    line: str, shown: bool, schemes: dict[str, Scheme]
+) -> None:
+    rule = "STEP: claim a conference's full hours only if you attended all of it."
+    result = run(ctx_for(schemes, "step"), text(line))
+    assert (rule in said(result)) is shown
+
+
+@pytest.mark.parametrize("typed", ["3", "b", "x", "12"])
+def test_a_number_or_letter_is_not_saved_as_a_reflection(
+    typed: str, schemes: dict[str, Scheme]
+) -> None:
+    ctx = ctx_for(schemes)
+    asked = run(ctx, text("/log 1h course yesterday #training"))
+    assert asked.conv.state == S.LOG_REFLECT
+    answered = step(asked.conv, text(typed), ctx)
+    assert answered.conv == asked.conv
+    assert answered.replies[0].text.startswith("Did you mean one of the buttons?")
+    assert "Skip or Later" in answered.replies[0].text
+
+
+def test_two_lengths_in_one_line_ask_the_hours_and_say_why(schemes: dict[str, Scheme]) -> None:
+    ctx = ctx_for(schemes)
+    result = run(ctx, text("/log 1h full day course yesterday"))
+    assert result.conv.state == S.LOG_HOURS
+    assert "The line says both '1h' and 'full day', so I'll ask the hours." in said(result)

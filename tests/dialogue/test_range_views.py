@@ -59,7 +59,8 @@ def test_edit_shows_the_days_and_offers_the_last_day(schemes: dict[str, Scheme])
         make_ctx(schemes, replace(case, snap={"entry": ENTRY})),
     )
     assert "Date: Tue 3 Nov · Hours: 1 h 30" in one_day.replies[0].text
-    assert "Last day" not in [c.label for r in one_day.replies for c in r.choices]
+    # Offered for a one-day entry too (last day: none), so a typed number keeps its field.
+    assert "Last day" in [c.label for r in one_day.replies for c in r.choices]
 
 
 def test_delete_asks_with_the_days(schemes: dict[str, Scheme]) -> None:
@@ -69,8 +70,9 @@ def test_delete_asks_with_the_days(schemes: dict[str, Scheme]) -> None:
 
 
 def test_a_single_date_makes_it_a_one_day_entry(schemes: dict[str, Scheme]) -> None:
-    said, effects, conv = run(edit("date", "10 Nov"), schemes)
-    assert "Updated #7: date Sat 14 – Sun 15 Nov → Tue 10 Nov." in said
+    # 6 h fits a day; more than a day's length is asked about (tests/dialogue/test_edit_days.py)
+    said, effects, conv = run(edit("date", "10 Nov", replace(RANGE, minutes=360)), schemes)
+    assert "Updated #7: date Sat 14 – Sun 15 Nov → Tue 10 Nov, now a one-day entry of 6 h." in said
     assert effects == (UpdateEntry(7, {"activity_date": date(2026, 11, 10), "end_date": None}),)
     assert conv.data.undo is not None
     assert conv.data.undo.previous == {"activity_date": "2026-11-14", "end_date": "2026-11-15"}
@@ -99,8 +101,15 @@ def test_a_range_answer_sets_both_days(schemes: dict[str, Scheme]) -> None:
     )
 
 
-@pytest.mark.parametrize("answer", ["20-23 Nov", "1 Sep - 15 Oct", "blah"])
-def test_a_range_still_to_end_or_too_long_is_not_read_as_another_date(
+def test_a_range_still_to_end_is_said_to_be_still_to_come(schemes: dict[str, Scheme]) -> None:
+    case = replace(edit("date", "20-23 Nov"), expect_state=S.EDIT_VALUE)
+    said, effects, _ = run(case, schemes)
+    assert effects == ()
+    assert "'20-23 Nov' is Fri 20 – Mon 23 Nov, still to come" in said
+
+
+@pytest.mark.parametrize("answer", ["1 Sep - 15 Oct", "blah"])
+def test_a_range_too_long_or_unreadable_is_not_read_as_another_date(
     schemes: dict[str, Scheme], answer: str
 ) -> None:
     case = replace(edit("date", answer), expect_state=S.EDIT_VALUE)
@@ -111,12 +120,12 @@ def test_a_range_still_to_end_or_too_long_is_not_read_as_another_date(
 
 def test_the_last_day_is_moved_or_removed(schemes: dict[str, Scheme]) -> None:
     said, effects, _ = run(edit("end_date", "16 Nov"), schemes)
-    assert "date Sat 14 – Sun 15 Nov → Sat 14 – Mon 16 Nov" in said
+    assert "last day Sun 15 Nov → Mon 16 Nov" in said
     assert effects == (
         UpdateEntry(7, {"activity_date": date(2026, 11, 14), "end_date": date(2026, 11, 16)}),
     )
-    said, effects, _ = run(edit("end_date", "none"), schemes)
-    assert "→ Sat 14 Nov" in said
+    said, effects, _ = run(edit("end_date", "none", replace(RANGE, minutes=360)), schemes)
+    assert "last day Sun 15 Nov → none, now a one-day entry of 6 h" in said
     assert effects == (UpdateEntry(7, {"activity_date": date(2026, 11, 14), "end_date": None}),)
 
 

@@ -140,7 +140,7 @@ def test_a_command_declared_in_one_flow_is_dispatched_helped_and_listed(
     assert "target" not in COMMANDS  # the real registry is untouched
 
     monkeypatch.setattr(kernel, "COMMANDS", built.commands)
-    monkeypatch.setattr(kernel, "HELP", built.help)
+    monkeypatch.setattr(kernel, "REGISTRY", built)
     ctx = Context(Snapshot(now=NOW, person=person(), summary=SUMMARY), schemes)
     for event in (Incoming(ME, Kind.COMMAND, command="target"), text("target")):
         assert kernel.needs(Conv(), event) == Needs(standing=True)
@@ -148,3 +148,30 @@ def test_a_command_declared_in_one_flow_is_dispatched_helped_and_listed(
         assert [r.text for r in result.replies] == ["standing loaded: True"]
     helped = kernel.step(Conv(), Incoming(ME, Kind.COMMAND, command="help"), ctx)
     assert "/target — the hours still needed this CPD year" in helped.replies[0].text
+
+
+def _help(schemes: dict[str, Scheme], scheme: str) -> str:
+    ctx = Context(Snapshot(now=NOW, person=person(scheme_id=scheme)), schemes)
+    (reply,) = kernel.step(Conv(), Incoming(ME, Kind.COMMAND, command="help"), ctx).replies
+    return reply.text
+
+
+@pytest.mark.parametrize("scheme", ["iet", "step", "ipem"])
+def test_help_lists_only_what_applies_to_the_members_body(
+    schemes: dict[str, Scheme], scheme: str
+) -> None:
+    said = _help(schemes, scheme)
+    assert "/studying" not in said and "IES" not in said
+    assert "/log" in said and "/settings" in said and "/drafts" in said
+
+
+def test_ies_members_are_told_of_studying(schemes: dict[str, Scheme]) -> None:
+    assert "/studying yes" in _help(schemes, "ies")
+    assert _help(schemes, "ies") == HELP  # every command applies to IES
+
+
+def test_help_says_cancel_keeps_what_was_set_aside(schemes: dict[str, Scheme]) -> None:
+    said = _help(schemes, "iet")
+    assert "nothing half-done is kept" not in said
+    assert "throws away the entry you are on,\n  entries set aside stay: /drafts" in said
+    assert "drafts" in [name for name, _ in MENU]

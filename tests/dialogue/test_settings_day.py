@@ -65,10 +65,10 @@ def test_settings_full_day_is_read_too(schemes: dict[str, Scheme]) -> None:
 @pytest.mark.parametrize(
     ("typed", "says"),
     [
-        ("13", "1 to 12 hours"),
-        ("0", "1 to 12 hours"),
-        ("45 min", "1 to 12 hours"),
-        ("-7", "1 to 12 hours"),
+        ("13", "between 1 and 12 hours"),
+        ("0", "between 1 and 12 hours"),
+        ("45 min", "between 1 and 12 hours ('45 min' is 45 min)"),
+        ("-7", "between 1 and 12 hours"),
         ("2 days", "in hours, not days"),
         ("half a day", "in hours, not days"),
         ("soon", "couldn't read 'soon'"),
@@ -84,6 +84,19 @@ def test_settings_day_refuses_what_is_not_a_day(
     assert says in said
     assert "/settings day 7.5" in said
     assert effects == []  # the day already set (8 h) is kept
+
+
+@pytest.mark.parametrize("typed", ["25", "-3", "0.5", "12.5", "100"])
+def test_a_bare_number_at_the_full_day_is_hours(schemes: dict[str, Scheme], typed: str) -> None:
+    """'25' is 25 hours here, not 25 minutes, and '-3' is refused without '-3 h'."""
+    case = Case("", S.IDLE, text(f"/settings day {typed}"), S.IDLE)
+    _, said, _, effects = _run(schemes, case)
+    assert said.startswith("A full day is between 1 and 12 hours. ")
+    assert "min" not in said and f"{typed} h" not in said
+    assert effects == []
+    menu = Case("", S.SETTINGS_VALUE, text(typed), S.SETTINGS_VALUE, data=Data(field="day"))
+    state, said, _, effects = _run(schemes, menu)
+    assert state == S.SETTINGS_VALUE and "between 1 and 12 hours" in said and effects == []
 
 
 def test_settings_day_default_clears_it(schemes: dict[str, Scheme]) -> None:
@@ -158,7 +171,7 @@ DAY_CASES = [
         S.SETTINGS_VALUE,
         text("24"),
         S.SETTINGS_VALUE,
-        "A full day is 1 to 12 hours",
+        "A full day is between 1 and 12 hours",
         data=Data(field="day"),
     ),
 ]

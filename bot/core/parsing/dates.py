@@ -35,6 +35,8 @@ _WD_ANY_RE: Final = rf"(?:{_alternation(_WEEKDAYS)})\b\.?"
 _ORDINAL_RE: Final = rf"(?:{_alternation(_ORDINAL_WORDS)})\b"
 _DAY_NUM_RE: Final = r"(?:\d{1,2}(?:st|nd|rd|th)?(?![\d:]))"
 _COUNT_RE: Final = rf"(?:\d{{1,3}}|{_WORD_NUMBER}|(?:a\s+)?couple\s+of|an?)"
+# A time of day that cannot be a duration: two digits for the hour ('09:30', '13:00').
+_CLOCK_24_RE: Final = r"(?:(?:[01]\d|2[0-3]):[0-5]\d(?![\d:]))"
 _AGO_UNIT_RE: Final = (
     r"(?:fortnights?|weeks?|wks?|w|days?|d|months?|mos?|years?|yrs?|y"
     r"|hours?|hrs?|h|minutes?|mins?)"
@@ -45,13 +47,17 @@ def _time_suffix(*, whole: bool) -> str:
     if whole:
         clock = rf"(?:(?:at|@)\s*)?(?:{_AMPM_RE}|{_CLOCK_RE}|noon|midday|midnight"
         clock += r"|(?:at|@)\s*(?:[01]?\d|2[0-3])(?![\d:]))"
-    else:  # In a sentence a bare '1:30' may be a duration typed without its unit.
-        clock = rf"(?:(?:at|@)\s*)?{_AMPM_RE}|(?:at|@)\s*(?:{_CLOCK_RE}|noon|midday|midnight)"
+    else:  # In a sentence a bare '1:30' may be a duration typed without its unit; '13:00'
+        # and '09:30' are times of day, and next to a date they belong to it.
+        clock = (
+            rf"(?:(?:at|@)\s*)?(?:{_AMPM_RE}|{_CLOCK_24_RE})"
+            rf"|(?:at|@)\s*(?:{_CLOCK_RE}|noon|midday|midnight)"
+        )
     return rf"(?:(?:(?>\s*,?\s*)(?:{clock})|\s++{_PART_OF_DAY_RE}){{0,2}})"
 
 
 def _time_prefix(*, whole: bool) -> str:
-    clock = rf"(?:{_AMPM_RE}|{_CLOCK_RE})" if whole else _AMPM_RE
+    clock = rf"(?:{_AMPM_RE}|{_CLOCK_RE})" if whole else rf"(?:{_AMPM_RE}|{_CLOCK_24_RE})"
     return rf"(?:(?:(?:at|@)\s*)?{clock}(?:\s*+,\s*+|\s++)(?:on\s+)?)?"
 
 

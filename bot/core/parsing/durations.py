@@ -83,6 +83,13 @@ _DURATION_RE: Final = re.compile(
     """,
     _FLAGS,
 )
+# Every duration has digits before its unit's first letter or a unit word ('1h', '90 min',
+# '2-hour', 'an hour', 'half an hour', 'ten mins').
+_DURATION_HINT_RE: Final = re.compile(
+    r"(?:\d[\d.,:]*[\s-]*(?:h|hrs?|m|mins?)|(?<![^\W\d_])(?:hours?|hrs?|minutes?|mins?))"
+    r"(?![^\W\d_])|[½¼¾]|\d(?:hours?|minutes?)",
+    re.IGNORECASE,
+)
 _BARE_NUMBER_RE: Final = re.compile(r"(?P<sign>[-−])?(?P<n>\d+(?:[.,]\d+)?|\.\d+)")
 # What may follow a spaced bare minute count ('2 hours 10'): the end of the text or punctuation.
 _BARE_MINUTES_END_RE: Final = re.compile(rf"\s*(?:$|[,;.!?)\]#{_MASK}])")
@@ -210,9 +217,10 @@ def _signed(m: re.Match[str], value: Fraction) -> int:
     return _round_minutes(-value if m.group("sign") else value)
 
 
-def _find_duration(text: str) -> tuple[int, int, int] | None:
-    """First duration with a unit anywhere in ``text``: (minutes, start, end)."""
-    pos = 0
+def _find_duration(text: str, pos: int = 0) -> tuple[int, int, int] | None:
+    """First duration with a unit in ``text`` from ``pos``: (minutes, start, end)."""
+    if pos and not _DURATION_HINT_RE.search(text, pos):
+        return None  # no digit and no unit word: the long search would find nothing
     while (m := _DURATION_RE.search(text, pos)) is not None:
         found = _interpret_duration(m, text, quick=True)
         vague = _VAGUE_BEFORE_RE.search(text, 0, m.start())  # '2 to 3 hours': asked
@@ -227,7 +235,9 @@ _DAYS_RE: Final = re.compile(
     (?<![\w/.,:\-−])
     (?:
         (?P<whole>(?:an?\s+)?(?:full|whole|entire)[\s-]+day|all[\s-]+day)
-      | (?P<half>(?:an?\s+)?half[\s-]+(?:an?\s+)?day)
+      | (?P<half>(?:an?\s+)?half[\s-]+(?:an?\s+)?day
+            | (?:all|(?:the\s+)?(?:whole|entire))[\s-]+(?:morning|afternoon)
+            | (?:(?<=\bspent\s)|(?<=\bspend\s))(?:the|a)\s+(?:morning|afternoon))
       | (?P<count>(?P<n>\d{{1,2}}(?:[.,]5)?|{_WORD_NUMBER}|(?:a\s+)?couple\s+of)
             [\s-]+(?:(?:full|whole)\s+)?(?P<unit>days?))
     )
@@ -235,7 +245,9 @@ _DAYS_RE: Final = re.compile(
     """,
     _FLAGS,
 )
-_DAY_WORD_RE: Final = re.compile(r"(?<![^\W\d_])days?(?![^\W\d_])", re.IGNORECASE)  # cheap test
+_DAY_WORD_RE: Final = re.compile(  # cheap test
+    r"(?<![^\W\d_])(?:days?|morning|afternoon)(?![^\W\d_])", re.IGNORECASE
+)
 # After a day count, these make it a date ('2 days ago', 'two days before yesterday').
 _DAYS_NOT_AFTER_RE: Final = re.compile(
     r"\s+(?:ago|before|after|earlier|back|later|from\s+now)\b|['’]s?\s+time\b", re.IGNORECASE
@@ -252,6 +264,7 @@ class _DayPhrase:
     start: int
     end: int
     in_name: bool  # 'a 2-day course': the phrase names the activity ('full day' never does)
+    per_day: bool  # 'full day', 'half day', 'all morning': a length for each day of a range
 
 
 def _day_count(m: re.Match[str]) -> Fraction | None:
@@ -282,12 +295,15 @@ def _read_days(m: re.Match[str], day_minutes: int) -> _DayPhrase | None:
     ):
         start += article.end()  # 'a full day seminar' leaves 'a seminar'
     days = int(count) if m.group("count") and count.denominator == 1 else None
-    return _DayPhrase(_round_minutes(count * day_minutes), days, start, m.end(), in_name)
+    minutes = _round_minutes(count * day_minutes)
+    return _DayPhrase(minutes, days, start, m.end(), in_name, not m.group("count"))
 
 
-def _find_days(text: str, day_minutes: int = DAY_MINUTES) -> _DayPhrase | None:
-    """First length in days in a sentence. Not '2 days ago', 'in 2 days', '1/2 day'."""
-    pos = 0 if _DAY_WORD_RE.search(text) else len(text)
+def _find_days(text: str, day_minutes: int = DAY_MINUTES, pos: int = 0) -> _DayPhrase | None:
+    """First length in days in a sentence from ``pos``: 'a full day', '2 days', 'all
+    morning' (half a day), 'spent the afternoon'. Not '2 days ago', 'in 2 days', '1/2 day'."""
+    if not _DAY_WORD_RE.search(text, pos):
+        return None
     while (m := _DAYS_RE.search(text, pos)) is not None:
         pos = m.start() + 1
         if _DAYS_NOT_AFTER_RE.match(text, m.end()) or _DAYS_NOT_BEFORE_RE.search(
@@ -310,8 +326,9 @@ def parse_duration(text: str, *, day_minutes: int = DAY_MINUTES) -> int | None:
     away from zero.
 
     Days are CPD days of ``day_minutes`` (the scheme's or person's day, not 24 hours): 'a
-    day', 'a full day', 'all day', 'a whole day' are one, 'half a day', 'half-day' half,
-    '2 days', 'two full days', '1.5 days' that many (up to 10; '30 days' is None).
+    day', 'a full day', 'all day', 'a whole day' are one, 'half a day', 'half-day', 'all
+    morning', 'the whole afternoon' half, '2 days', 'two full days', '1.5 days' that many
+    (up to 10; '30 days' is None).
     Weeks and longer are not read (None). A time range is its length: '1-2pm' is 60,
     '9:30-11' is 90, 'from 9 to 5' is 480 (rules in ``times``); '2-3 hours' is None (a
     vague duration is asked again, not guessed).

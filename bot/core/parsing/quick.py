@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from typing import Final
 
 from bot.core.parsing.dates import _find_fast_date, _find_numeric_date
-from bot.core.parsing.durations import DAY_MINUTES, _DayPhrase, _find_days, _find_duration
+from bot.core.parsing.durations import DAY_MINUTES, _find_days, _find_duration
 from bot.core.parsing.fallback import _dateparser, _find_fallback_date, _is_english, _vocabulary
 from bot.core.parsing.ranges import _find_date_range, _find_period
 from bot.core.parsing.times import _find_time_range
@@ -36,6 +36,9 @@ class QuickEntry:
     end_date: date | None = None
     days: int | None = None
     within: tuple[date, date] | None = None
+    # Two different durations in one line ('1h full day course'): the texts found, in the
+    # order written ('1h', 'full day'), both out of the title; ``minutes`` is None, asked.
+    duration_conflict: tuple[str, ...] = ()
 
 
 _HINT_RE: Final = re.compile(r"(?<!\S)#([^\W\d_][\w-]*)")
@@ -81,25 +84,103 @@ class _Read:
     end_date: date | None = None
     days: int | None = None
     within: tuple[date, date] | None = None
+    duration_conflict: tuple[str, ...] = ()
 
 
-def _read_lengths(line: _Line, read: _Read, day_minutes: int) -> _DayPhrase | None:
-    """A time range ('1-2pm'), then a length in days ('2 days', 'a full day'): each gives
-    the minutes if no duration with a unit did."""
+@dataclass(frozen=True)
+class _Length:
+    """One length in the line, by ``kind``: 'total', a duration with a unit ('1h');
+    'clock', a time range ('1-2pm'), and 'day', a day phrase ('full day'), both for each
+    day of the activity; 'days', a number of days ('2 days', that many days of minutes)."""
+
+    kind: str
+    minutes: int
+    start: int
+    text: str
+    days: int | None = None
+
+
+# At most this many durations with a unit are looked for in one line.
+_MAX_TOTALS: Final = 3
+
+
+def _read_totals(line: _Line) -> list[_Length]:
+    """Every duration with a unit ('1h', '90 min'), each taken out of the title."""
+    found: list[_Length] = []
+    pos = 0
+    while len(found) < _MAX_TOTALS and (duration := _find_duration(line.masked, pos)):
+        minutes, start, end = duration
+        found.append(_Length("total", minutes, start, line.text[start:end]))
+        line.claim(start, end, lead="for")
+        pos = end
+    return found
+
+
+def _read_lengths(line: _Line, day_minutes: int) -> list[_Length]:
+    """A time range ('1-2pm'), then every length in days ('2 days', 'a full day')."""
+    found: list[_Length] = []
     time_range = _find_time_range(line.masked)
     if time_range is not None:
         minutes, start, end = time_range
-        if read.minutes is None:
-            read.minutes, read.duration_text = minutes, line.text[start:end]
+        found.append(_Length("clock", minutes, start, line.text[start:end]))
         line.claim(start, end, lead="at")
-    days = _find_days(line.masked, day_minutes)
-    if days is not None:
-        if read.minutes is None:
-            read.minutes, read.duration_text = days.minutes, line.text[days.start : days.end]
-        if read.days is None:
-            read.days = days.days
+    pos = 0
+    while (days := _find_days(line.masked, day_minutes, pos)) is not None:
+        kind = "day" if days.per_day else "days"
+        text = line.text[days.start : days.end]
+        found.append(_Length(kind, days.minutes, days.start, text, days.days))
         line.claim(days.start, days.end, remove=not days.in_name, lead="for|over")
-    return days
+        pos = days.end
+    return found
+
+
+def _settle(lengths: list[_Length], read: _Read) -> None:
+    """The minutes the lengths give together, or the two that disagree: a stated total
+    and a day phrase must agree ('full day 7h'), a total may be less than a time range
+    ('9:00-17:00 6h', breaks left out), a day phrase or time range counts for each day
+    ('full day course 2 days', 'half day workshop on 14-15 Nov')."""
+    if len(lengths) == 1:  # the usual line: one length, nothing to weigh
+        only = lengths[0]
+        read.days = read.days if read.days is not None or only.kind != "days" else only.days
+        daily = only.kind in ("clock", "day")
+        read.minutes = only.minutes * (read.days or 1) if daily else only.minutes
+        read.duration_text = only.text
+        return
+    totals = _distinct(x for x in lengths if x.kind == "total")
+    per_day = _distinct(x for x in lengths if x.kind in ("clock", "day"))
+    counts = _distinct(x for x in lengths if x.kind == "days")
+    if read.days is None and counts:
+        read.days = counts[0].days
+    days = read.days or 1
+    conflict = next((found for found in (totals, per_day, counts) if len(found) > 1), [])
+    if not conflict and totals and per_day:
+        total, each = totals[0].minutes, per_day[0].minutes * days
+        if total > each or (total != each and per_day[0].kind == "day"):
+            conflict = [totals[0], per_day[0]]
+    if conflict:
+        read.duration_conflict = tuple(x.text for x in sorted(conflict[:2], key=_start))
+        return
+    if totals:
+        chosen, minutes = totals[0], totals[0].minutes
+    elif per_day:
+        chosen, minutes = per_day[0], per_day[0].minutes * days
+    elif counts:
+        chosen, minutes = counts[0], counts[0].minutes
+    else:
+        return
+    read.minutes, read.duration_text = minutes, chosen.text
+
+
+def _start(length: _Length) -> int:
+    return length.start
+
+
+def _distinct(lengths: Iterable[_Length]) -> list[_Length]:
+    """The lengths in the order written, the same number of minutes only once."""
+    seen: dict[int, _Length] = {}
+    for length in sorted(lengths, key=_start):
+        seen.setdefault(length.minutes, length)
+    return list(seen.values())
 
 
 def _read_range(line: _Line, read: _Read, today: date, date_order: DateOrder) -> None:
@@ -107,7 +188,7 @@ def _read_range(line: _Line, read: _Read, today: date, date_order: DateOrder) ->
     if found is None:
         return
     span, start, end = found
-    if span is None:  # a future or too long range: kept in the title, asked for later
+    if span is None:  # a backwards or too long range: kept in the title, asked for later
         line.claim(start, end, remove=False)
         return
     read.activity_date, read.end_date = span
@@ -140,16 +221,27 @@ def parse_quick(
     """Split a one-line entry into title, duration, date and #hints, found anywhere in it.
 
     A duration needs a unit ('2h', '90 min', '1h30', '1:30h', 'an hour and a half'), so
-    numbers in titles ('IEC 61850', 'ISO 9001', 'chapter 5') stay in the title; the first
-    one wins. Month names count only next to a day number ('3 May', not 'what may change').
+    numbers in titles ('IEC 61850', 'ISO 9001', 'chapter 5') stay in the title. Month
+    names count only next to a day number ('3 May', not 'what may change').
     ``duration_text``/``date_text`` are the exact substrings that were read.
 
     Without a unit, the minutes come from a time range ('1-2pm' is 60; see ``times``) or
     from a length in days of ``day_minutes`` each: 'a full day', 'all day', 'half a day',
-    '2 days' (``days`` 2), all taken out of the title ('full day workshop' is titled
-    'Workshop'). A number of days that names the activity stays in the title and still
-    counts: 'a 2-day course' (or 'a 2 day course') keeps '2-day' and has days 2 and two
-    days of minutes. '2 days ago' and 'in 2 days' are dates, not lengths.
+    'all morning', 'spent the afternoon' (half a day), '2 days' (``days`` 2), all taken
+    out of the title ('full day workshop' is titled 'Workshop'). A number of days that
+    names the activity stays in the title and still counts: 'a 2-day course' (or 'a 2 day
+    course') keeps '2-day' and has days 2 and two days of minutes. '2 days ago' and 'in 2
+    days' are dates, not lengths.
+
+    A day phrase or a time range is the length of each day when the line also gives a
+    number of days or a range: 'full day course 2 days last week' is 2 x ``day_minutes``,
+    'half day workshop on 14-15 Nov' two half days, 'Conference 14-15 Nov 9am-5pm' 16 h.
+    A duration with a unit is the total: it wins over a longer time range ('Workshop
+    9:00-17:00 6h' is 6 h, breaks left out) and over a number of days ('2-day course
+    12h'). Two durations that disagree are not guessed between: '1h full day course',
+    'webinar 1h 2h', 'Workshop 9-10am 2h' give ``minutes`` None and their texts in
+    ``duration_conflict`` (in the order written, both out of the title) for the bot to ask
+    which; the same length twice is no conflict.
 
     A day of the month alone counts with 'on' or 'the' before it and no noun after it
     ('on the 2nd', 'the 25th with Bob', 'on 14th'), or at the end of the line: the latest
@@ -159,10 +251,15 @@ def parse_quick(
     Several days ('14-15 Nov', 'Nov 14-15', '30 Nov - 2 Dec', '14/11-15/11', 'from
     Monday to Wednesday', 'Mon-Tue last week') set ``activity_date`` to the first,
     ``end_date`` to the last and ``days``; their minutes are left for the bot to ask
-    unless the line states them. A range in the future or longer than 31 days is not read
-    and stays in the title (see ``ranges``). A number of days in a period ('2 days last
-    week', '3 days in October', 'two days this week') sets ``days`` and ``within`` (the
-    period's first and last day, up to ``today``) and no date: the bot asks which days.
+    unless the line states them. A range that ends after ``today`` ('1-5 Dec' on 4 Dec,
+    '14-15 Nov 2027') is read too, like 'tomorrow': the bot refuses future dates, saying
+    which. A range longer than 31 days or ending before it starts is not read and stays
+    in the title (see ``ranges``). A number of days in a period ('2 days last week', '3
+    days in October', 'two days this week') sets ``days`` and ``within`` (the period's
+    first and last day, up to ``today``) and no date: the bot asks which days. 'next
+    week' and 'next month' set a ``within`` wholly after ``today``, for the bot to refuse.
+    A clock time next to a date belongs to it when it cannot be a duration ('last friday
+    13:00', '09:30 yesterday'); '1:30' stays in the title.
     Words that only hold the sentence together leave the title ('spent', 'I did'; see
     ``titles``).
     """
@@ -174,15 +271,13 @@ def parse_quick(
         line.claim(*hint.span())
 
     read = _Read()
-    duration = _find_duration(line.masked)
-    if duration is not None:
-        read.minutes, start, end = duration
-        read.duration_text = text[start:end]
-        line.claim(start, end, lead="for")
+    lengths = _read_totals(line)
     if _is_english(langs):
         _read_range(line, read, today, date_order)
-    days = _read_lengths(line, read, day_minutes)
-    if days is not None and read.activity_date is None:
+    lengths += _read_lengths(line, day_minutes)
+    if lengths:
+        _settle(lengths, read)
+    if read.activity_date is None and any(x.kind in ("day", "days") for x in lengths):
         period = _find_period(line.masked, today, read.days or 1)
         if period is not None:
             read.within, start, end = period

@@ -4,9 +4,11 @@ last week', '3 days in October'); ``parse_date_range`` for a whole answer.
 
 A range without a year is the latest one that starts on or before ``today`` ('14-15 Nov'
 on 4 Dec 2026 is 14-15 Nov 2026; '30 Dec - 2 Jan' on 10 Jan is across the new year). A
-range that ends after ``today`` (a future or an ongoing one: '3-5 Dec' on 4 Dec), that
-ends before it starts, or that is longer than 31 days is not read: the caller asks, and
-a one-liner keeps the text in its title rather than reading half of it as one day.
+range that ends after ``today`` (an ongoing or a future one: '3-5 Dec' on 4 Dec, '14-15
+Nov 2027') is read as written, like a future single day: refusing it, with its dates
+said, is the caller's job. A range that ends before it starts or is longer than 31 days
+is not read: the caller asks, and a one-liner keeps the text in its title rather than
+reading half of it as one day.
 A weekday range is read only when it is clearly a date: with 'from' or 'on' before it,
 a word between ('Monday to Wednesday') or a week after it ('Mon-Tue last week'); so
 'Mon-Fri course' keeps its 'Mon-Fri'.
@@ -75,8 +77,8 @@ def _day(text: str) -> int:
     return int(re.sub(r"\D", "", text))
 
 
-def _span(start: date | None, end: date | None, today: date) -> tuple[date, date] | str:
-    if start is None or end is None or end < start or end > today:
+def _span(start: date | None, end: date | None) -> tuple[date, date] | str:
+    if start is None or end is None or end < start:
         return _REJECT
     if (end - start).days + 1 > _MAX_RANGE_DAYS:
         return _REJECT
@@ -107,7 +109,7 @@ def _resolve(
     else:
         start = _most_recent(m1, d1, today)
         end = None if start is None else _first_on_or_after(m2, d2, start)
-    return _span(start, end, today)
+    return _span(start, end)
 
 
 def _year(text: str | None, today: date) -> int | None:
@@ -140,7 +142,7 @@ def _weekday_range(m: re.Match[str], today: date) -> tuple[date, date] | str | N
         start = monday + timedelta(days=first)
     else:
         start = today - timedelta(days=(today.weekday() - first) % 7)
-    return _span(start, start + timedelta(days=length), today)
+    return _span(start, start + timedelta(days=length))
 
 
 def _range_from_match(
@@ -175,7 +177,7 @@ def _find_date_range(
     text: str, today: date, date_order: DateOrder
 ) -> tuple[tuple[date, date] | None, int, int] | None:
     """The first range in a sentence: ((first, last), start, end), or (None, start, end) for
-    one recognised but not read (future, too long): the caller leaves it in the title."""
+    one recognised but not read (backwards, too long): the caller leaves it in the title."""
     pos = 0
     while (m := _RANGE_RE.search(text, pos)) is not None:
         if _COUNTED_BEFORE_RE.search(text, 0, m.start()):
@@ -194,7 +196,7 @@ _PERIOD_RE: Final = re.compile(
     rf"""
     (?<![\w/.:\-])
     (?:(?:during|over|in)\s+)?
-    (?:(?P<rel>last|past|previous|this)\s+(?P<unit>week|month)
+    (?:(?P<rel>last|past|previous|this|next)\s+(?P<unit>week|month)
       | (?:in|during)\s+(?P<month>{_MONTH_RE})(?:,?\s+(?P<year>\d{{4}}))?)
     (?![^\W_]|[/.:]\d|-\w)
     """,
@@ -208,11 +210,16 @@ def _period(m: re.Match[str], today: date) -> tuple[date, date] | None:
         monday = today - timedelta(days=today.weekday())
         if rel == "this":
             return monday, today
+        if rel == "next":
+            return monday + timedelta(days=7), monday + timedelta(days=13)
         return monday - timedelta(days=7), monday - timedelta(days=1)
     if rel:
         first = today.replace(day=1)
         if rel == "this":
             return first, today
+        if rel == "next":
+            following = _add_months(first, 1)
+            return following, _add_months(following, 1) - timedelta(days=1)
         previous = _add_months(first, -1)
         return previous, first - timedelta(days=1)
     month = _month_number(m.group("month"))
@@ -228,7 +235,8 @@ def _period(m: re.Match[str], today: date) -> tuple[date, date] | None:
 
 def _find_period(text: str, today: date, days: int) -> tuple[tuple[date, date], int, int] | None:
     """A period that holds ``days`` days without naming them: 'last week', 'this week',
-    'in October' (the latest October that has begun, up to today), 'last month'."""
+    'in October' (the latest October that has begun, up to today), 'last month'; and
+    'next week', 'next month', wholly in the future (the caller refuses them)."""
     for m in _PERIOD_RE.finditer(text):
         found = _period(m, today)
         if found is not None and (found[1] - found[0]).days + 1 >= days:
@@ -249,8 +257,10 @@ def parse_date_range(
     """The days a whole answer to 'When was it?' names: a range ('14-15 Nov', 'Nov 14-15',
     '30 Nov - 2 Dec', '14/11-15/11', 'from Monday to Wednesday', 'Mon-Tue last week') as
     (first, last), or one day as (day, day) read as ``parse_date`` reads it (a future day
-    too: refusing it is the caller's job, as with parse_date). A range in the future or
-    longer than 31 days, a period ('last week') and anything else give None."""
+    too: refusing it is the caller's job, as with parse_date). A range in the future is
+    returned as well ('1-5 Dec' on 4 Dec), for the caller to refuse with its dates. A
+    range longer than 31 days or ending before it starts, a period ('last week') and
+    anything else give None."""
     s = _LEAD_RE.sub("", " ".join(text.split())).rstrip(".!?")
     m = _RANGE_RE.fullmatch(s)
     if m is not None:

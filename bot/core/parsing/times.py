@@ -9,7 +9,9 @@ Which half of the day a bare hour is in: a side with am/pm fixes its own; a bare
 takes the same half as the other if that makes the end come after the start, else the
 other half ('11-1pm' is 11:00-13:00, two hours; '1-2pm' is one hour). Without am/pm on
 either side the hours are read as written, and an end hour smaller than the start hour
-is taken as afternoon ('from 9 to 5' is eight hours). An hour written with a leading
+is taken as afternoon ('from 9 to 5' is eight hours). A bare start moved into the
+morning this way must be 6 or later: '2-1pm' (2am to 1pm, or an end before its start)
+and 'from 2 to 1' are not read. An hour written with a leading
 zero or above 12 ('09:30', '14:00') is a 24-hour time and never moves. A range whose
 end still comes before its start ('2pm-1pm', '14:00-13:00', '9:30-9:00'), or that is
 longer than 16 hours, is not read.
@@ -48,6 +50,8 @@ _NOT_AFTER_RE: Final = re.compile(
     re.IGNORECASE,
 )
 _MAX_MINUTES: Final = 16 * 60
+# A bare start hour taken as morning to come before a later end ('11-1pm') starts by then.
+_EARLIEST_MORNING: Final = 6 * 60
 
 
 def _clock(m: re.Match[str], p: str) -> tuple[int, int, str | None, bool] | None:
@@ -89,7 +93,11 @@ def _range_minutes(m: re.Match[str]) -> int | None:
         finish = _same_half_first(finish, begin, start[2] == "p", later=True)
     elif end[2] and not start[2] and not start[3]:  # '1-2pm', '11-1pm'
         begin = _same_half_first(begin, finish, end[2] == "p", later=False)
+        if end[2] == "p" and begin < _EARLIEST_MORNING:
+            return None  # '2-1pm': not 2am to 1pm
     elif not start[2] and not end[2] and finish <= begin and not end[3] and end[0] < start[0]:
+        if begin < _EARLIEST_MORNING:
+            return None  # 'from 2 to 1'
         finish += 12 * 60  # 'from 9 to 5'
     minutes = finish - begin
     return minutes if 0 < minutes <= _MAX_MINUTES else None

@@ -4,8 +4,11 @@ Words that only held the sentence together go: 'spent 2h on Monday reviewing a
 colleague's design' is titled 'Reviewing a colleague's design'. Dropped at the start:
 'I', 'we', 'I spent', 'spent', 'spent some time', 'I did', 'did some', 'I've been',
 'today I', 'just', 'so'; at either end: a dangling 'on', 'at', 'for', 'of', 'from',
-'about'...; at the end: 'doing', 'spent'. Verbs that say what was done stay: 'Attended',
-'Read', 'Gave', 'Went to', 'Watched'.
+'about'...; at the end: 'doing', 'spent', 'to', 'the', 'with' ('site visit to the 2nd' is
+titled 'Site visit'). When words went from the start, an article left first goes too ('I
+did a course on harmonics' is 'Course on harmonics'); an article typed first stays ('A
+talk on earthing'). A '#' with no word after it goes. Verbs that say what was done stay:
+'Attended', 'Read', 'Gave', 'Went to', 'Watched'.
 """
 
 from __future__ import annotations
@@ -30,7 +33,10 @@ _DANGLING_WORDS: Final = frozenset(
         "roughly",
     ]
 )
-_TRAILING_WORDS: Final = frozenset(["doing", "spent"])
+_TRAILING_WORDS: Final = frozenset(
+    ["doing", "spent", "to", "the", "by", "with", "during", "until", "till"]
+)
+_ARTICLES: Final = frozenset(["a", "an", "the"])
 _DANGLING_PUNCT: Final = "-–—,;:/|.~@"
 
 _FILLER_LEAD_RE: Final = re.compile(
@@ -81,17 +87,20 @@ def _tidy_title(text: str, removed: Sequence[tuple[int, int]]) -> str | None:
         pieces.append(text[pos:start])
         pos = max(pos, end)
     pieces.append(text[pos:])
-    title = " ".join(" ".join(pieces).split())
+    title = " ".join(w for w in " ".join(pieces).split() if w != "#")  # a hint with no word
     title = re.sub(r"\(\s*\)|\[\s*\]", " ", title)  # '(2h)' leaves '()'
     title = re.sub(r"\s+([,;:.!?)\]])", r"\1", title)
     title = re.sub(r"([(\[])\s+", r"\1", title)
     title = re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", title)
     title = re.sub(r"(\s[-–—|/])(?:\s+[-–—|/])+(?=\s)", r"\1", title)  # 'a - - b'
 
-    previous = None
+    typed, previous = title, None
     while title != previous:  # 'I spent on reviewing' -> 'on reviewing' -> 'reviewing'
         previous = title
         title = _trim_dangling(_drop_filler(_trim_dangling(title)))
+    first, _, rest = title.partition(" ")
+    if rest and first.lower() in _ARTICLES and not typed.startswith(title):
+        title = rest  # 'spent on a course' -> 'course', but 'A talk on earthing' stays
     if not title:
         return None
     return title[0].upper() + title[1:]

@@ -23,9 +23,9 @@ from bot.core import text as fmt
 from bot.core.buttons import ActionId
 from bot.core.model import Choice, ForgetPerson, Incoming, Kind, Outgoing
 from bot.core.zones import local_today
-from bot.dialogue.common import say, stale, stay
+from bot.dialogue.common import clip, say, stale, stay
 from bot.dialogue.conversation import Context, Conv, Data, Draft, State, Step, replace_data
-from bot.dialogue.flow import Flow, doing, prompt
+from bot.dialogue.flow import Command, Flow, doing, prompt
 from bot.dialogue.flows import late
 from bot.dialogue.flows.log import LOG, LOG_STATES, advance, save_entry, understood
 
@@ -105,10 +105,23 @@ def offer(draft: Draft, ctx: Context, text: str, *, aside: bool = False) -> Outg
     return Outgoing(text, choices)
 
 
-def _put_aside(draft: Draft, ctx: Context) -> Outgoing:
+def _listed(parked: list[Draft]) -> str:
+    """ " 3 entries are set aside: /drafts lists them." when more than one is."""
+    return f" {len(parked)} entries are set aside: /drafts lists them." if len(parked) > 1 else ""
+
+
+def _put_aside(draft: Draft, ctx: Context, parked: list[Draft]) -> Outgoing:
     parts = _so_far(draft, ctx)
     held = f"{' · '.join(parts)} so far" if parts else "nothing else yet"
-    return offer(draft, ctx, f"I've put {_name(draft)} aside ({held}).", aside=True)
+    text = f"I've put {_name(draft)} aside ({held}).{_listed(parked)}"
+    return offer(draft, ctx, text, aside=True)
+
+
+def _unfinished(parked: list[Draft], ctx: Context) -> Outgoing:
+    """The newest parked draft offered back, and /drafts named when there are more."""
+    newest = parked[-1]
+    text = f"You also have {_described(newest, ctx)} unfinished.{_listed(parked)}"
+    return offer(newest, ctx, text)
 
 
 # ---------------------------------------------------------------- the kernel's hooks
@@ -118,6 +131,8 @@ def take(conv: Conv, event: Incoming, ctx: Context, command: str, args: str) -> 
     """What this module answers before any flow: /log mid-log, its buttons, late text."""
     if command == "log" and conv.state in LOG_STATES:
         return _park_and_log(conv, args, ctx)
+    if command == "log" and conv.state == S.IDLE and conv.data.parked and not args.strip():
+        return _bare_log(conv, ctx)
     if event.kind == Kind.CHOICE:
         if DRAFT.parse(event.choice) is not None:
             return _draft_button(conv, event, ctx)
@@ -136,11 +151,12 @@ def settle(before: Conv, result: Step, ctx: Context) -> Step:
     if any(isinstance(e, ForgetPerson) for e in result.effects):
         return result
     parked = before.data.parked
-    conv = Conv(result.conv.state, replace_data(result.conv.data, parked=parked, late=None))
+    conv = result.conv
+    if conv.data.parked != parked or conv.data.late is not None:
+        conv = Conv(conv.state, replace_data(conv.data, parked=parked, late=None))
     replies = result.replies
     if parked and before.state != S.IDLE and conv.state == S.IDLE:
-        newest = parked[-1]
-        replies += (offer(newest, ctx, f"You also have {_described(newest, ctx)} unfinished."),)
+        replies += (_unfinished(parked, ctx),)
     return Step(conv, replies, result.effects)
 
 
@@ -177,8 +193,9 @@ def wake(conv: Conv, ctx: Context) -> tuple[Conv, tuple[Outgoing, ...]]:
     when = shown if shown in ("today", "yesterday") else f"on {shown}"
     draft = conv.data.draft
     if conv.state in LOG_STATES and draft is not None and _worth_keeping(draft):
-        _, dropped = _push(conv.data.parked, draft)
+        parked, dropped = _push(conv.data.parked, draft)
         text = f"You started logging {_described(draft, ctx)} {when} and didn't finish."
+        text += _listed(parked)
         return woken(conv), (offer(draft, ctx, text), *_dropped(dropped))
     return woken(conv), (say(f"We were {doing(conv)} {when}; I've closed that."),)
 
@@ -193,7 +210,7 @@ def _park_and_log(conv: Conv, args: str, ctx: Context) -> Step:
     head: tuple[Outgoing, ...] = ()
     if draft is not None and _worth_keeping(draft):
         parked, dropped = _push(parked, draft)
-        head = (_put_aside(draft, ctx), *_dropped(dropped))
+        head = (_put_aside(draft, ctx, parked), *_dropped(dropped))
     assert LOG.run is not None
     result = LOG.run(Conv(S.IDLE, Data(undo=conv.data.undo, parked=parked)), args, ctx)
     return _with_parked(Step(result.conv, (*head, *result.replies), result.effects), parked)
@@ -214,7 +231,10 @@ def _draft_button(conv: Conv, event: Incoming, ctx: Context) -> Step:
     action = parsed[0]
     if action == "drop":
         kept = Conv(conv.state, replace_data(conv.data, parked=rest, late=None))
-        return stay(kept, ctx, f"Discarded {_name(draft)}. Nothing of it was saved.")
+        dropped = stay(kept, ctx, f"Discarded {_name(draft)}. Nothing of it was saved.")
+        if conv.state != S.IDLE or not rest:
+            return dropped  # mid-dialogue: the next is offered when the dialogue ends
+        return Step(kept, (*dropped.replies, _unfinished(rest, ctx)))
     if action == "go":
         return _continue(conv, draft, rest, ctx)
     if not _savable(draft, ctx):
@@ -230,7 +250,7 @@ def _continue(conv: Conv, draft: Draft, rest: list[Draft], ctx: Context) -> Step
         current = conv.data.draft
         if current is not None and _worth_keeping(current):
             rest, dropped = _push(rest, current)
-            head = (_put_aside(current, ctx), *_dropped(dropped))
+            head = (_put_aside(current, ctx, rest), *_dropped(dropped))
     elif conv.state != S.IDLE:
         return stay(
             conv,
@@ -259,12 +279,65 @@ def _save_now(conv: Conv, draft: Draft, rest: list[Draft], ctx: Context) -> Step
     return Step(nxt, (*saved.replies, *asked), saved.effects)
 
 
+# ---------------------------------------------------------------- /drafts
+
+
+LABEL_TITLE = 24  # a draft's title on its buttons in the /drafts list
+
+
+def _drafts(conv: Conv, args: str, ctx: Context) -> Step:
+    """Every parked draft, in one message with buttons for each (a platform that can only
+    pick the last message's buttons, the console, can pick any of them)."""
+    parked = conv.data.parked
+    carry_on = f" (We're still {doing(conv)}: answer as before.)" if conv.state != S.IDLE else ""
+    if not parked:
+        return Step(conv, (say(f"Nothing is set aside.{carry_on}"),))
+    if len(parked) == 1:
+        text = f"You have {_described(parked[0], ctx)} set aside.{carry_on}"
+        return Step(conv, (offer(parked[0], ctx, text, aside=True),))
+    lines = [f"{n}. {_described(d, ctx)}" for n, d in enumerate(parked, 1)]
+    choices: list[Choice] = []
+    for draft in parked:
+        ident, short = (
+            key(draft),
+            f"'{clip(draft.title, LABEL_TITLE)}'" if draft.title else "untitled",
+        )
+        if _savable(draft, ctx):
+            choices.append(Choice(DRAFT.make("save", ident), f"Save {short} now"))
+        choices.append(Choice(DRAFT.make("go", ident), f"Continue {short}"))
+        choices.append(Choice(DRAFT.make("drop", ident), f"Discard {short}"))
+    text = "\n".join([f"You have {len(parked)} entries set aside:", *lines]) + carry_on
+    return Step(conv, (Outgoing(text, tuple(choices)),))
+
+
+def _bare_log(conv: Conv, ctx: Context) -> Step:
+    """A bare /log when idle with drafts set aside: the new entry begun, the drafts named."""
+    assert LOG.run is not None
+    result = LOG.run(conv, "", ctx)
+    parked = conv.data.parked
+    held = _described(parked[0], ctx) if len(parked) == 1 else f"{len(parked)} entries"
+    note = say(f"(You have {held} set aside: /drafts.)")
+    return _with_parked(Step(result.conv, (note, *result.replies), result.effects), parked)
+
+
 # ---------------------------------------------------------------- the flow's declaration
 
 _PARKED = "/log or Continue: draft put aside"
 FLOW = Flow(
     name="drafts",
     over=LOG_STATES,
+    commands=(
+        Command(
+            "drafts",
+            _drafts,
+            help="/drafts — entries set aside before saving: continue, save or discard each",
+            help_rank=75,
+            summary="Entries set aside, not yet saved",
+            menu_rank=75,
+            slashless=True,
+            bare_only=True,
+        ),
+    ),
     transitions=(
         *((a, _PARKED, b) for a in LOG_STATES for b in LOG_STATES if a != b),
         *((S.IDLE, "Continue a draft put aside", b) for b in LOG_STATES),

@@ -40,7 +40,7 @@ from bot.dialogue.common import (
 )
 from bot.dialogue.conversation import Context, Conv, Data, State, Step, Undo, replace_data
 from bot.dialogue.flow import Command, Flow, prompt
-from bot.dialogue.flows.entry_changes import change_of
+from bot.dialogue.flows.entry_changes import ONE_DAY_FIELD, Ask, change_of, one_day_prompt
 
 S = State
 
@@ -154,7 +154,7 @@ def _delete_confirm(conv: Conv, event: Incoming, ctx: Context) -> Step:
 EDIT_FIELDS = {
     "title": "Title",
     "date": "Date",
-    "end_date": "Last day",  # offered for a multi-day entry only
+    "end_date": "Last day",  # always offered (none: one day), so the numbers never move
     "hours": "Hours",
     "category": "Category",
     "structured": "Structured?",
@@ -169,17 +169,16 @@ def _edit(conv: Conv, args: str, ctx: Context) -> Step:
     return Step(nxt, (prompt(nxt, ctx),))
 
 
-def _edit_choices(entry: EntryView, scheme: Scheme) -> tuple[Choice, ...]:
-    fields = [
-        k
-        for k in EDIT_FIELDS
-        if (k != "structured" or scheme.track_structured)
-        and (k != "end_date" or entry.end_date is not None)
-    ]
+def _edit_choices(entry: EntryView, scheme: Scheme, undo: Undo | None = None) -> tuple[Choice, ...]:
+    """The fields in a fixed order for the entry (a typed number always means the same
+    field), then Undo once this /edit has changed something."""
+    fields = [k for k in EDIT_FIELDS if k != "structured" or scheme.track_structured]
     choices = [Choice(FIELD.make(k), EDIT_FIELDS[k]) for k in fields]
     for i, r in enumerate(entry.reflections, 1):
         choices.append(Choice(FIELD.make(f"r:{r.question_id}"), f"Reflection {i}"))
     choices.append(Choice(FIELD.make("done"), "Done"))
+    if undo is not None and undo.kind == "edited" and undo.number == entry.number:
+        choices.append(Choice(UNDO.make(entry.number), "Undo"))
     return tuple(choices)
 
 
@@ -190,12 +189,16 @@ def _edit_field(conv: Conv, event: Incoming, ctx: Context) -> Step:
             Conv(S.IDLE, Data(undo=conv.data.undo)), (say(no_entry(str(conv.data.target))),)
         )
     if event.kind == Kind.CHOICE:
+        if UNDO.parse(event.choice) is not None:
+            return undo_last(conv, ctx, UNDO.number(event.choice))
         picked = FIELD.parse(event.choice)
         if picked is None:
             return stale(conv, ctx)
         key = picked
     else:
         key = _edit_key(event.text, entry)
+    if key == "undo":
+        return undo_last(conv, ctx, None)
     if key == "done":
         return Step(
             Conv(S.IDLE, Data(undo=conv.data.undo)), (say(f"Done editing #{entry.number}."),)
@@ -224,6 +227,7 @@ def _edit_key(text: str, entry: EntryView) -> str:
         "structured?": "structured",
         "finished": "done",
         "stop": "done",
+        "undo": "undo",
     }
     word = aliases.get(word, word)
     match = re.fullmatch(r"reflection ?(\d+)", word)
@@ -244,7 +248,7 @@ def _apply_view(
     return changed
 
 
-def _edit_prompt(entry: EntryView, ctx: Context) -> Outgoing:
+def _edit_prompt(entry: EntryView, ctx: Context, undo: Undo | None) -> Outgoing:
     lines = [
         f"#{entry.number} {entry.title}",
         f"Date: {fmt.day_span(entry.activity_date, entry.end_date, ctx.today)} · "
@@ -255,7 +259,7 @@ def _edit_prompt(entry: EntryView, ctx: Context) -> Outgoing:
     for i, r in enumerate(entry.reflections, 1):
         lines.append(f"Reflection {i}: {r.question}\n  → {r.answer or '(pending)'}")
     lines.append("What would you like to change?")
-    return Outgoing("\n".join(lines), _edit_choices(entry, ctx.scheme))
+    return Outgoing("\n".join(lines), _edit_choices(entry, ctx.scheme, undo))
 
 
 def _edit_value_prompt(key: str, ctx: Context) -> Outgoing:
@@ -267,6 +271,8 @@ def _edit_value_prompt(key: str, ctx: Context) -> Outgoing:
             ctx.scheme.structured_question,
             structured_choices(),
         )
+    if key.startswith(ONE_DAY_FIELD):
+        return one_day_prompt(key[len(ONE_DAY_FIELD) :], entry, ctx)
     if key.startswith("r:"):
         refl = (
             next((r for r in entry.reflections if r.question_id == key[2:]), None)
@@ -283,6 +289,11 @@ def _edit_value_prompt(key: str, ctx: Context) -> Outgoing:
         "end_date": "the last day (e.g. 15 Nov), or none to make it a one-day entry",
         "hours": "the new hours (e.g. 1.5h)",
     }
+    if key == "end_date" and entry is not None and entry.end_date is None:
+        return say(
+            f"#{entry.number} is a one-day entry (last day: none). Type its last day to make "
+            "it a multi-day activity (e.g. 15 Nov), or none to keep it one day."
+        )
     return say(f"Type {examples.get(key, 'the new value')}.")
 
 
@@ -302,6 +313,11 @@ def _edit_value(conv: Conv, event: Incoming, ctx: Context) -> Step:
         return stale(conv, ctx)
     if isinstance(change, str):
         return stay(conv, ctx, change)
+    if isinstance(change, Ask):
+        ask = Conv(S.EDIT_VALUE, replace_data(conv.data, field=change.field))
+        return Step(ask, (prompt(ask, ctx),))
+    if not change.fields and not change.refl:  # nothing to change: back to the fields
+        return Step(back, (say(change.said), _edit_prompt(entry, ctx, back.data.undo)))
     undo = Undo(
         kind="edited",
         number=entry.number,
@@ -324,7 +340,7 @@ def _edit_value(conv: Conv, event: Incoming, ctx: Context) -> Step:
     reply = say(f"Updated #{entry.number}: {change.said}.")
     return Step(
         nxt,
-        (reply, _edit_prompt(updated, ctx)),
+        (reply, _edit_prompt(updated, ctx, undo)),
         (UpdateEntry(entry.number, change.fields, change.refl),),
     )
 
@@ -339,7 +355,7 @@ def _prompt(conv: Conv, ctx: Context) -> Outgoing:
             return _prompt_delete(entry, ctx)
         return Outgoing(f"Delete #{conv.data.target}?", _delete_choices(conv.data.target))
     if conv.state == S.EDIT_FIELD:
-        return _edit_prompt(entry, ctx) if entry else say("Pick a field to change.")
+        return _edit_prompt(entry, ctx, conv.data.undo) if entry else say("Pick a field to change.")
     return _edit_value_prompt(conv.data.field or "", ctx)
 
 
@@ -402,6 +418,7 @@ FLOW = Flow(
             summary="Undo the last save, edit or delete",
             menu_rank=60,
             busy=True,
+            also_in=(S.EDIT_FIELD, S.EDIT_VALUE),  # undoes this /edit's changes
             slashless=True,
         ),
     ),

@@ -54,12 +54,21 @@ from bot.dialogue.flows.log_steps import (
     category_question,
     days_of,
     earlier_year,
-    echo,
+    expect_days,
+    forget_days,
+    future_range,
+    got_it,
     guess_category,
-    is_day_claim,
+    line_minutes,
+    not_now,
+    one_day_minutes,
+    outside_period,
+    range_bare_hours,
     range_hours_question,
     read_dates,
+    recount,
     set_dates,
+    set_per_day,
     understood,
     unknown_category,
     which_days,
@@ -114,17 +123,13 @@ def fill_from_line(conv: Conv, draft: Draft, line: str, ctx: Context, *, echo: b
         guess(draft, ctx)
     replies: list[Outgoing] = []
     if echo:
-        replies += _echo(draft, ctx, full_day=is_day_claim(quick.duration_text))
+        replies += got_it(draft, ctx)
     if problems:
         replies.append(say(" ".join(problems)))
     result = advance(
         Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, replies, quick.date_text
     )
     return _first_question(result, quick, ctx)
-
-
-def _echo(draft: Draft, ctx: Context, *, full_day: bool = False) -> list[Outgoing]:
-    return echo(draft, ctx, full_day=full_day)
 
 
 def _first_question(result: Step, quick: QuickEntry, ctx: Context) -> Step:
@@ -135,11 +140,11 @@ def _first_question(result: Step, quick: QuickEntry, ctx: Context) -> Step:
     if draft is None or not result.replies:
         return result
     asked: Outgoing | None = None
-    if state == S.LOG_DATE and quick.within is not None and draft.activity_date is None:
-        asked = which_days(quick.within, quick.days, ctx.today)
+    if state == S.LOG_DATE and (within := quick.within) and within[0] <= ctx.today:
+        asked = None if draft.activity_date else which_days(within, quick.days, ctx.today)
     unknown = [h for h in quick.category_hints if match_category(ctx.scheme, h) is None]
-    if state == S.LOG_CATEGORY and unknown:
-        asked = category_question(ctx, unknown[0])
+    if state == S.LOG_CATEGORY and unknown:  # "Did you mean" is said once, just before
+        asked = Outgoing("Which category?", category_question(ctx, unknown[0]).choices)
     if asked is None:
         return result
     return Step(result.conv, (*result.replies[:-1], asked), result.effects)
@@ -167,13 +172,19 @@ def _read_line(draft: Draft, quick: QuickEntry, ctx: Context) -> list[str]:
         error = set_dates(draft, quick.activity_date, quick.end_date, ctx, quick.date_text)
         if error:
             problems.append(error)
-    if quick.minutes is not None:
-        days = days_of(draft) if draft.end_date else quick.days or 1
-        error = minutes_error(quick.minutes, quick.duration_text, days)
-        if error:
-            problems.append(error)
-        else:
-            draft.minutes = quick.minutes
+    if quick.within is not None and quick.within[0] > ctx.today:
+        problems.append("That is still to come; CPD is logged once it has happened.")
+    elif quick.within is not None:
+        expect_days(draft, quick.days, quick.within)
+    days = days_of(draft) if draft.end_date else quick.days or 1
+    minutes, one, said = line_minutes(quick, days, ctx)
+    problems += [said] if said else []
+    error = None if minutes is None else minutes_error(minutes, quick.duration_text, days)
+    if error:
+        problems.append(error)
+    elif minutes:
+        draft.minutes = minutes
+        set_per_day(draft, one)
     return problems
 
 
@@ -272,6 +283,8 @@ def save_entry(conv: Conv, draft: Draft, ctx: Context, replies: list[Outgoing]) 
 def _log_title(conv: Conv, event: Incoming, ctx: Context) -> Step:
     if event.kind != Kind.TEXT or not event.text.strip():
         return stay(conv, ctx, "Please type what you did, in a few words.")
+    if wait := not_now(event, "what you did"):
+        return stay(conv, ctx, wait)
     # The answer to "What did you do?" is the title, all of it: no hours, date or #category
     # is taken out of it ('Course on the 24h rule' keeps its 24h). The one-line /log reads them.
     error = title_error(event.text)
@@ -281,7 +294,7 @@ def _log_title(conv: Conv, event: Incoming, ctx: Context) -> Step:
     draft.title = tidy(event.text)
     if draft.category is None:
         guess(draft, ctx)
-    return advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, _echo(draft, ctx))
+    return advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, got_it(draft, ctx))
 
 
 def _log_date(conv: Conv, event: Incoming, ctx: Context) -> Step:
@@ -297,6 +310,10 @@ def _log_date(conv: Conv, event: Incoming, ctx: Context) -> Step:
     else:
         text = event.text.strip()
         read = read_dates(text, ctx)
+        if wait := not_now(event, "the date"):
+            return stay(conv, ctx, wait)
+        if read is None and (ahead := future_range(text, ctx)):
+            return stay(conv, ctx, ahead)
         if read is None:
             return stay(
                 conv,
@@ -305,15 +322,20 @@ def _log_date(conv: Conv, event: Incoming, ctx: Context) -> Step:
                 "'last Tuesday', '3 March', '21/11', or '14-15 Nov' for several days.",
             )
         span = read
+    if (named := outside_period(span, draft)) is not None:
+        asked = which_days((named[1], named[2]), named[0], ctx.today)
+        return Step(conv, (say(f"'{clip(text or '')}' is not one of those days."), asked))
     error = set_dates(draft, span[0], span[1], ctx, text)
     if error:
         return stay(conv, ctx, error)
-    replies: list[Outgoing] = []
+    forget_days(draft)
+    recounted = recount(draft, ctx)
+    replies: list[Outgoing] = [say(recounted)] if recounted else []
     if draft.minutes is not None and minutes_error(draft.minutes, None, days_of(draft)):
         replies.append(say(f"{fmt.hours(draft.minutes)} does not fit those dates, so I've "
                            "left the hours out."))  # fmt: skip
         draft.minutes = None
-    replies[:0] = _echo(draft, ctx)
+    replies[:0] = got_it(draft, ctx)
     return advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, replies, text)
 
 
@@ -349,7 +371,13 @@ def _log_hours(conv: Conv, event: Incoming, ctx: Context) -> Step:
         text = None
     else:
         text = event.text.strip()
-        minutes = parse_duration(text, day_minutes=day_minutes(ctx))
+        if wait := not_now(event, "the hours"):
+            return stay(conv, ctx, wait)
+        minutes = range_bare_hours(text, days_of(draft))
+        one = one_day_minutes(text, ctx)
+        set_per_day(draft, one)
+        minutes = minutes or parse_duration(text, day_minutes=day_minutes(ctx))
+        minutes = one * days_of(draft) if one else minutes
     if minutes is None:
         return stay(
             conv,
@@ -361,7 +389,7 @@ def _log_hours(conv: Conv, event: Incoming, ctx: Context) -> Step:
     if error:
         return stay(conv, ctx, error)
     draft.minutes = minutes
-    replies = _echo(draft, ctx, full_day=is_day_claim(text))
+    replies = got_it(draft, ctx)
     return advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, replies)
 
 
@@ -370,13 +398,15 @@ def _log_category(conv: Conv, event: Incoming, ctx: Context) -> Step:
     if category is None:
         if event.kind != Kind.TEXT:
             return stale(conv, ctx)
+        if wait := not_now(event, "the category"):
+            return stay(conv, ctx, wait)
         typed = clip(event.text.strip())
         said = say(f"'{typed}' is not a category in {ctx.scheme.name}.")
         return Step(conv, (said, category_question(ctx, event.text)))
     draft = draft_copy(conv)
     draft.category, draft.category_guessed = None, False
     set_category(draft, category)
-    return advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, _echo(draft, ctx))
+    return advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, got_it(draft, ctx))
 
 
 def _change_category(conv: Conv, event: Incoming, ctx: Context) -> Step:
@@ -398,10 +428,11 @@ def _log_structured(conv: Conv, event: Incoming, ctx: Context) -> Step:
     if answer is None:
         if event.kind == Kind.CHOICE:
             return stale(conv, ctx)
-        return stay(conv, ctx, "Please answer yes (structured) or no (unstructured).")
+        wait = not_now(event, "whether it was structured")
+        return stay(conv, ctx, wait or "Please answer yes (structured) or no (unstructured).")
     draft = draft_copy(conv)
     draft.structured, draft.structured_known = answer, True
-    return advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, _echo(draft, ctx))
+    return advance(Conv(conv.state, replace_data(conv.data, draft=draft)), ctx, got_it(draft, ctx))
 
 
 def _log_reflect(conv: Conv, event: Incoming, ctx: Context) -> Step:

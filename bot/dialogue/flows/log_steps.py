@@ -5,16 +5,20 @@ activities. Pure: no I/O."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from bot.core import text as fmt
 from bot.core.buttons import YES_NO, ButtonId, OptionId
-from bot.core.model import Choice, Outgoing
-from bot.core.parsing import parse_date, parse_date_range
+from bot.core.model import Choice, Incoming, Kind, Outgoing
+from bot.core.parsing import QuickEntry, parse_date, parse_date_range, parse_duration
 from bot.core.schemes import Category, Scheme
 from bot.dialogue.common import (
     CATEGORY,
+    LATER_WORDS,
+    SKIP_WORDS,
     category_choices,
+    clip,
     close_categories,
     date_error,
     day_minutes,
@@ -42,7 +46,7 @@ def understood(draft: Draft, ctx: Context, *, quoted: bool = True) -> str:
     if draft.activity_date:
         parts.append(fmt.day_span(draft.activity_date, draft.end_date, ctx.today))
     if draft.minutes:
-        parts.append(fmt.hours(draft.minutes))
+        parts.append(_hours(draft))
     if draft.category:
         parts.append(fmt.category_label(ctx.scheme, draft.category))
     if draft.structured_known and ctx.scheme.track_structured:
@@ -50,14 +54,25 @@ def understood(draft: Draft, ctx: Context, *, quoted: bool = True) -> str:
     return " · ".join(parts)
 
 
-def echo(draft: Draft, ctx: Context, *, full_day: bool = False) -> list[Outgoing]:
+def _hours(draft: Draft) -> str:
+    """'3 h', or '7 h (2 × 3 h 30)' for hours claimed in days over several days."""
+    assert draft.minutes is not None
+    one, days = per_day(draft), days_of(draft)
+    if one is None or days < 2 or draft.minutes != one * days:
+        return fmt.hours(draft.minutes)
+    return f"{fmt.hours(draft.minutes)} ({days} × {fmt.hours(one)})"
+
+
+def got_it(draft: Draft, ctx: Context) -> list[Outgoing]:
     """'Got it: …' for a message that filled or changed fields of the draft (nothing when
-    the draft is empty); STEP members claiming days are reminded of STEP's rule."""
+    the draft is empty); STEP members claiming full days are reminded of STEP's rule."""
     got = understood(draft, ctx)
     if not got:
         return []
     text = "Got it: " + got + "."
-    if ctx.scheme.id == "step" and (full_day or draft.end_date is not None):
+    days = days_of(draft) if draft.activity_date else max(expected_count(draft), 1)
+    full = draft.minutes is not None and draft.minutes >= day_minutes(ctx) * days
+    if ctx.scheme.id == "step" and full:
         text += " " + STEP_NOTE
     return [Outgoing(text)]
 
@@ -227,7 +242,7 @@ def range_hours_question(draft: Draft, ctx: Context) -> Outgoing:
     days, day = days_of(draft), day_minutes(ctx)
     return Outgoing(
         f"How long did it take over the {days} days? Pick one, or type the total, e.g. 12h "
-        "(a bare number is hours up to 24, minutes above).",
+        f"(a bare number is hours up to {24 * days}, minutes above).",
         (
             Choice(MINUTES.make(days * day), f"{days} full days ({days} × {fmt.hours(day)})"),
             Choice(
@@ -239,6 +254,123 @@ def range_hours_question(draft: Draft, ctx: Context) -> Outgoing:
     )
 
 
-def is_day_claim(written: str | None) -> bool:
-    """Whether hours were claimed in days ('full day', '2 days', 'a 2-day course')."""
-    return written is not None and "day" in written.lower()
+# ---------------------------------------------------------------- days claimed
+
+_ONE_DAY = re.compile(
+    r"(?:an?\s+|one\s+)?(?:(?:full|whole|all|half)(?:\s+a)?[\s-]*)?day|half\s+a\s+day",
+    re.IGNORECASE,
+)
+_TIME_RANGE = re.compile(r"\d\s*(?:[:.]\d\d)?\s*(?:am|pm)?\s*(?:-|–|to)\s*\d", re.IGNORECASE)
+_BARE_NUMBER = re.compile(r"\d{1,4}(?:[.,]\d+)?")
+_LONGEST_TIME_RANGE = 10 * 60  # "2-1pm" (11 h) is more likely a slip than a day
+
+
+def expect_days(draft: Draft, days: int | None, within: tuple[date, date]) -> None:
+    draft.days_named = (days or 0, within[0], within[1])
+
+
+def expected_days(draft: Draft) -> tuple[int, date, date] | None:
+    """The number of days the line said (0: not said) and the period they are in."""
+    return draft.days_named
+
+
+def expected_count(draft: Draft) -> int:
+    expected = expected_days(draft)
+    return 0 if expected is None else expected[0]
+
+
+def forget_days(draft: Draft) -> None:
+    draft.days_named = None
+
+
+def per_day(draft: Draft) -> int | None:
+    return draft.per_day
+
+
+def set_per_day(draft: Draft, minutes: int | None) -> None:
+    draft.per_day = minutes or None
+
+
+def one_day_minutes(written: str | None, ctx: Context) -> int | None:
+    """The minutes of a one-day phrase ('full day', 'half a day', 'all day'), else None."""
+    if written is None or not _ONE_DAY.fullmatch(" ".join(written.split())):
+        return None
+    return parse_duration(written, day_minutes=day_minutes(ctx))
+
+
+def line_minutes(quick: QuickEntry, days: int, ctx: Context) -> tuple[int | None, int | None, str]:
+    """The minutes of a one-liner over `days` days, the minutes of one day when they were
+    claimed in days (counted again if the days change), and what is wrong, if anything."""
+    written, minutes = quick.duration_text or "", quick.minutes
+    if quick.duration_conflict:
+        both = " and ".join(f"'{t}'" for t in quick.duration_conflict)
+        return None, None, f"The line says both {both}, so I'll ask the hours."
+    if minutes is None:
+        return None, None, ""
+    if _TIME_RANGE.search(written) and minutes > _LONGEST_TIME_RANGE and "day" not in written:
+        return None, None, f"'{written}' would be {fmt.hours(minutes)}, so I'll ask the hours."
+    one = one_day_minutes(written, ctx)
+    if one is not None:
+        return one * days, one, ""
+    if "day" in written.lower() and quick.days:
+        one = minutes // quick.days
+        return one * days, one, ""
+    return minutes, None, ""
+
+
+def range_bare_hours(written: str | None, days: int) -> int | None:
+    """A bare number answering the hours of an N-day range: hours up to 24 × N."""
+    if written is None or days <= 1 or not _BARE_NUMBER.fullmatch(written):
+        return None
+    value = float(written.replace(",", "."))
+    return round(value * 60) if 0 < value <= 24 * days else None
+
+
+def recount(draft: Draft, ctx: Context) -> str | None:
+    """Hours claimed in days counted again for the draft's days; what was said about it."""
+    one = per_day(draft)
+    if one is None or draft.minutes is None:
+        return None
+    days = days_of(draft)
+    if draft.minutes == one * days:
+        return None
+    draft.minutes = one * days
+    plural = "s" if days > 1 else ""
+    return f"That is {days} day{plural}, so I've counted {fmt.hours(draft.minutes)}."
+
+
+def outside_period(span: tuple[date, date], draft: Draft) -> tuple[int, date, date] | None:
+    """The days and period the line named, when the answer is not inside that period."""
+    expected = expected_days(draft)
+    if expected is None:
+        return None
+    _, first, last = expected
+    return None if first <= span[0] and span[1] <= last else expected
+
+
+def future_range(text: str, ctx: Context) -> str | None:
+    """What to say of a range of days still to come ('1-5 Dec' on 4 Dec), which the parser
+    does not read: read as if it were two months on, it ends after today."""
+    later = ctx.today + timedelta(days=62)
+    span = parse_date_range(
+        text, today=later, date_order=ctx.date_order, languages=ctx.person.languages
+    )
+    if span is None or span[1] <= ctx.today or span[0] == span[1]:
+        return None
+    when = fmt.day_span(span[0], span[1], ctx.today)
+    return (
+        f"'{clip(text)}' is {when}, in the future. CPD is logged once it has happened; "
+        "when did it take place?"
+    )
+
+
+def not_now(event: Incoming, what: str) -> str | None:
+    """'later' or 'skip' typed at a question the entry cannot be saved without."""
+    if event.kind != Kind.TEXT or " ".join(event.text.lower().split()) not in (
+        SKIP_WORDS | LATER_WORDS
+    ):
+        return None
+    return (
+        f"I need {what} to save the entry; only the reflections can wait. "
+        "Nothing is lost: answer this, or /cancel to drop the entry."
+    )

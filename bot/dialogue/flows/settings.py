@@ -486,6 +486,7 @@ FLOW = Flow(
             _studying,
             help="/studying yes — you are studying for a Masters or other HE qualification "
             "(IES balance)",
+            applies=lambda scheme: _studying_rule(scheme) is not None,
             help_rank=100,
             slashless=True,
             bare_only=True,

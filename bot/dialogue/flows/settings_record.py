@@ -25,6 +25,7 @@ VALUE = ButtonId("val")  # val:<the setting's new value> (settings' own buttons)
 _CLEAR = frozenset({"clear", "remove", "delete", "none", "-"})
 _DEFAULT_DAY = frozenset({"default", "reset", "usual", "clear", "none"})
 _DAY_EXAMPLE = "e.g. /settings day 7.5 (hours), or /settings day default"
+_BARE_NUMBER = re.compile(r"[+-]?\d{1,6}(?:[.,]\d+)?")  # at the full day: hours ('25', '-3')
 # The words that start a one-line `/settings name …`, `… number …` or `… day …`.
 _ONE_LINE = re.compile(
     r"(?P<key>full\s+name|name|membership\s+(?:number|no\.?)|membership|number"
@@ -102,14 +103,15 @@ def set_day(value: str, ctx: Context) -> tuple[Changes, str] | str:
         return {"day_minutes": None}, f"Full day: back to {_usual(ctx.scheme)}."
     if re.search(r"\bdays?\b", word):  # a day in days says nothing ('half a day')
         return f"Type a full day in hours, not days. {_DAY_EXAMPLE}."
-    minutes = parse_duration(value)
+    bare = _BARE_NUMBER.fullmatch(word)
+    minutes = round(float(word.replace(",", ".")) * 60) if bare else parse_duration(value)
     if minutes is None:
         return f"I couldn't read '{clip(value)}' as hours. {_DAY_EXAMPLE}."
     low, high = DAY_MINUTES
     if not low <= minutes <= high:
+        shown = f"'{clip(value)}' is {fmt.hours(minutes)}" if minutes > 0 and not bare else ""
         return (
-            f"A full day is 1 to 12 hours ('{clip(value)}' is {fmt.hours(minutes)}). "
-            f"{_DAY_EXAMPLE}."
+            f"A full day is between 1 and 12 hours{f' ({shown})' if shown else ''}. {_DAY_EXAMPLE}."
         )
     half = fmt.hours(minutes // 2)
     return (
