@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import fields, replace
+from datetime import datetime
 from typing import Any, cast
 
 from bot.core.buttons import command_button, parse_calendar, parse_command
@@ -34,13 +35,14 @@ BUTTON_MAX = 64  # bytes in a button's id: the smallest platform limit (Telegram
 MEANT_CUTOFF = 0.75  # how alike a mistyped command and a real one must be (difflib's ratio)
 
 
-def needs(conv: Conv, event: Incoming) -> Needs:
+def needs(conv: Conv, event: Incoming, now: datetime | None = None) -> Needs:
     """What must be loaded for `step(conv, event, ...)`: the dialogue never reads storage.
-    A dialogue may turn out to be left too long (the clock is read later): what the event
-    needs when taken as idle is loaded too, the dialogue's own needs first."""
+    A dialogue left too long is woken (taken as idle): what the event needs as idle is then
+    loaded too, the dialogue's own needs first. `now` (UTC) tells whether it is; without
+    it, any dialogue may be."""
     event = clean(event)
     need = _needs(conv, event)
-    if drafts.may_wake(conv):
+    if drafts.may_wake(conv, now):
         need = _merge(need, _woken_needs(drafts.woken(conv), event))
     button = parse_calendar(event.choice) if event.kind == Kind.CHOICE else None
     occurrence = button.occurrence if button else None
@@ -99,7 +101,7 @@ def step(conv: Conv, event: Incoming, ctx: Context) -> Step:
     if not event.private:
         return Step(conv, (say(PRIVATE_ONLY),))
     start, woke = drafts.wake(conv, ctx)
-    if woke and not _covers(needs(conv, event), _woken_needs(start, event)):
+    if woke and not _covers(needs(conv, event, ctx.snap.now), _woken_needs(start, event)):
         result = Step(start, (*woke, say(_send_again(event))))
     else:
         result = _step(start, event, ctx)

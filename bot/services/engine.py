@@ -382,7 +382,7 @@ class Engine:
     ) -> Snapshot:
         person_id, view = who.person_id, who.person
         scheme, today = self._scheme(view.scheme_id), local_today(now, view.timezone)
-        need = dialogue.needs(conv, event)
+        need = dialogue.needs(conv, event, now)
         entry = (
             entry_store.entry_view(session, person_id, need.entry_number)
             if need.entry_number is not None

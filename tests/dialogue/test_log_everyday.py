@@ -683,3 +683,13 @@ def test_two_lengths_in_one_line_ask_the_hours_and_say_why(schemes: dict[str, Sc
     result = run(ctx, text("/log 1h full day course yesterday"))
     assert result.conv.state == S.LOG_HOURS
     assert "The line says both '1h' and 'full day', so I'll ask the hours." in said(result)
+
+
+def test_a_step_never_changes_the_draft_it_was_given(schemes: dict[str, Scheme]) -> None:
+    ctx = ctx_for(schemes)
+    asked = run(ctx, text("/log 2h webinar on grounding yesterday"))
+    before = asked.conv.data.draft
+    assert before is not None
+    kept = before.model_dump()
+    step(asked.conv, text("Grounding grids and step voltage"), ctx)  # answers a reflection
+    assert before.model_dump() == kept  # the stored conversation it came from is untouched

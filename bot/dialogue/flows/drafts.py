@@ -169,9 +169,12 @@ def stamp(result: Step, now: datetime) -> Step:
     return Step(conv, result.replies, result.effects)
 
 
-def may_wake(conv: Conv) -> bool:
-    """A dialogue that may have been left too long (the clock is not known yet)."""
-    return conv.state not in NOT_WOKEN and conv.data.last_seen is not None
+def may_wake(conv: Conv, now: datetime | None = None) -> bool:
+    """A dialogue left too long at `now` (UTC), or that may have been (`now` not known)."""
+    seen = conv.data.last_seen
+    if conv.state in NOT_WOKEN or seen is None:
+        return False
+    return now is None or now - seen > STALE_AFTER
 
 
 def woken(conv: Conv) -> Conv:
