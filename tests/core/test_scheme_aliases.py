@@ -70,6 +70,9 @@ IET = [
 
 STEP = [
     ("Webinar on trust registration", "webinar"),
+    # Writing an article is Other (structured) for STEP, reading one is Reading: asked
+    ("Wrote an article for the branch newsletter", None),
+    ("Wrote a client guide to lasting powers of attorney", "other"),
     ("Lecture on cross-border estates", "conference"),
     ("STEP branch event on succession", "conference"),
     ("Podcast on the new IHT rules", "research"),
