@@ -280,6 +280,58 @@ def cmd_db_backup(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_teams_package(args: argparse.Namespace, settings: Settings) -> int:
+    """The Teams app package: refused in one line (exit 2, nothing written) if Teams
+    would refuse it."""
+    from cpdbot import teams_package as tp
+
+    app_id = args.app_id or settings.teams_app_id
+    try:
+        if not app_id:
+            raise tp.PackageError("no app id: give --app-id GUID or set TEAMS_APP_ID")
+        tp.check_guid(app_id, "the bot's app id (--app-id or TEAMS_APP_ID)")
+        developer = tp.developer_for(
+            args.domain or (), args.developer, args.website_url, args.privacy_url, args.terms_url
+        )
+        data = tp.build(
+            app_id,
+            teams_app_id=args.teams_app_id,
+            version=args.version,
+            domains=args.domain or (),
+            developer=developer,
+        )
+    except tp.PackageError as exc:
+        print(f"cpdbot teams package: {exc}", file=sys.stderr)
+        return 2
+    try:
+        Path(args.out).write_bytes(data)
+    except OSError as exc:
+        print(f"cpdbot teams package: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(f"Wrote the Teams app package to {args.out}: upload it in Teams (manifest/teams/).")
+    return 0
+
+
+def _teams_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    teams = sub.add_parser("teams", help="Microsoft Teams: the app package")
+    teams_sub = teams.add_subparsers(dest="teams_command", required=True)
+    package = teams_sub.add_parser("package", help="write the app package a Teams admin uploads")
+    package.add_argument("--out", required=True, help="the zip to write, e.g. cpdbot-teams.zip")
+    package.add_argument("--app-id", help="the bot's Entra app id (default: TEAMS_APP_ID)")
+    package.add_argument(
+        "--teams-app-id", help="the Teams app's own id (default: derived from the app id)"
+    )
+    package.add_argument("--version", default="1.0.0", help="the app version; raise it to update")
+    package.add_argument(
+        "--domain", action="append", help="a valid domain, e.g. cpd.example.org (repeatable)"
+    )
+    package.add_argument("--developer", default="cpdbot", help="the publisher's name")
+    package.add_argument("--website-url", help="https://… (default: https://<first --domain>/)")
+    package.add_argument("--privacy-url", help="https://… (default: the website)")
+    package.add_argument("--terms-url", help="https://… (default: the website)")
+    package.set_defaults(func=cmd_teams_package)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cpdbot", description="Log CPD from a chat.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -348,6 +400,7 @@ def parser() -> argparse.ArgumentParser:
     backup.add_argument("file", help="the backup file to write")
     backup.add_argument("--db", help="database URL")
     backup.set_defaults(func=cmd_db_backup)
+    _teams_parser(sub)
     return p
 
 

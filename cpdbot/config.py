@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     slack_http_host: str = "0.0.0.0"
     slack_api_url: str | None = None
 
+    # The bot's Microsoft Entra app id (a GUID): `cpdbot teams package` puts it in the
+    # Teams app package (manifest/teams/README.md).
+    teams_app_id: str | None = None
+
     # Calendar feeds on private, loopback or link-local addresses (self-hosting, tests).
     calendar_allow_private_networks: bool = False
     # How often each connected calendar is read (minutes).

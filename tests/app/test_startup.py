@@ -18,6 +18,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # `cpdbot --help` parses the command line and nothing more.
 NOT_FOR_HELP = {
+    "jwt",
+    "cryptography",
+    "microsoft_agents",
+    "azure",
     "sqlalchemy",
     "sqlmodel",
     "dateparser",
@@ -35,6 +39,9 @@ NOT_FOR_HELP = {
 # A console turn that makes no file and reads no calendar: no documents, calendars,
 # scheduler, migrations or platforms.
 NOT_FOR_A_CONSOLE_TURN = {
+    "jwt",
+    "microsoft_agents",
+    "azure",
     "matplotlib",
     "fpdf",
     "icalendar",
