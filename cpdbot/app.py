@@ -70,6 +70,15 @@ def check(settings: Settings) -> None:
             check_settings(slack_settings(settings))
         except SlackConfigError as exc:
             raise ConfigError(str(exc)) from None
+    if settings.teams_enabled:
+        from adapters.teams.server import TeamsConfigError
+        from adapters.teams.server import check_settings as check_teams
+        from cpdbot.platform_settings import teams_settings
+
+        try:
+            check_teams(teams_settings(settings))
+        except TeamsConfigError as exc:
+            raise ConfigError(str(exc)) from None
 
 
 async def run(engine: Engine, settings: Settings, user: str) -> None:
@@ -85,6 +94,11 @@ async def run(engine: Engine, settings: Settings, user: str) -> None:
         from cpdbot.platform_settings import slack_settings
 
         services.append(serve_slack(engine, slack_settings(settings)))
+    if settings.teams_enabled:
+        from adapters.teams import serve as serve_teams
+        from cpdbot.platform_settings import teams_settings
+
+        services.append(serve_teams(engine, teams_settings(settings)))
     console_out = None
     if not services:
         print(

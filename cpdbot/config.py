@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     # The bot's Microsoft Entra app id (a GUID): `cpdbot teams package` puts it in the
     # Teams app package (manifest/teams/README.md).
     teams_app_id: str | None = None
+    # Set with TEAMS_APP_ID, `cpdbot run` serves Teams at /api/messages (docs: issue 14).
+    teams_app_password: str | None = None
+    teams_tenant_id: str | None = None  # single-tenant registration: the organisation's
+    # Plain HTTP behind a TLS-terminating proxy (the connector calls https only).
+    teams_host: str = "127.0.0.1"
+    teams_port: int = 3978
+    teams_openid_metadata_url: str | None = None  # default: the Bot Framework's
+    teams_token_url: str | None = None  # default: login.microsoftonline.com/<tenant>
 
     # Calendar feeds on private, loopback or link-local addresses (self-hosting, tests).
     calendar_allow_private_networks: bool = False
@@ -55,3 +63,8 @@ class Settings(BaseSettings):
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token)
+
+    @property
+    def teams_enabled(self) -> bool:
+        """TEAMS_APP_PASSWORD set (TEAMS_APP_ID alone only builds the app package)."""
+        return bool(self.teams_app_password)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from adapters.slack.options import SlackSettings
+    from adapters.teams.options import TeamsSettings
     from adapters.telegram.options import TelegramSettings
     from cpdbot.config import Settings
 
@@ -38,4 +39,18 @@ def slack_settings(settings: Settings) -> SlackSettings:
         http_host=settings.slack_http_host,
         http_port=settings.slack_http_port,
         api_url=settings.slack_api_url,
+    )
+
+
+def teams_settings(settings: Settings) -> TeamsSettings:
+    from adapters.teams.options import TeamsSettings
+
+    return TeamsSettings(
+        app_id=settings.teams_app_id,
+        app_password=settings.teams_app_password,
+        tenant_id=settings.teams_tenant_id,
+        host=settings.teams_host,
+        port=settings.teams_port,
+        openid_metadata_url=settings.teams_openid_metadata_url,
+        token_url=settings.teams_token_url,
     )

@@ -80,6 +80,28 @@ class Identity(SQLModel, table=True):
     created_at: datetime = _utc()
 
 
+class ConversationReference(SQLModel, table=True):
+    """Where to write first to an identity on Teams (issue 14): its personal chat's
+    conversation reference, as the latest personal message brought it. Too long for
+    `identity.chat_id` (service URLs keep their path; conversation ids run to ~130
+    characters). Erased with the identity (its foreign key)."""
+
+    __tablename__ = "conversation_reference"
+
+    id: int | None = Field(default=None, primary_key=True)
+    identity_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("identity.id", ondelete="CASCADE"), nullable=False, unique=True
+        )
+    )
+    service_url: str = Field(max_length=2048)
+    conversation_id: str = Field(max_length=512)
+    tenant_id: str = Field(max_length=64)
+    bot_id: str = Field(max_length=128)
+    channel_id: str = Field(max_length=32)
+    updated_at: datetime = _utc()
+
+
 class Entry(SQLModel, table=True):
     """One CPD activity. `number` is the short id the person sees (#1, #2, ...)."""
 

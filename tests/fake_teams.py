@@ -77,6 +77,7 @@ class Sent:
     activity_id: str | None
     body: dict[str, Any]
     authorization: str | None
+    id: str = ""  # the activity id the fake answered with (what a press's replyToId names)
 
 
 @dataclass
@@ -247,5 +248,6 @@ class FakeTeams:
         sent = Sent(
             request.method, conversation, activity, body, request.headers.get("Authorization")
         )
+        sent.id = activity or f"1:{next(self._ids)}"
         self.sent.append(sent)
-        return web.json_response({"id": activity or f"1:{next(self._ids)}"})
+        return web.json_response({"id": sent.id})

@@ -394,6 +394,19 @@ class Unreachable(Exception):
     """The person cannot be reached on this platform (blocked the bot, left, deleted)."""
 
 
+@dataclass(frozen=True)
+class ConversationRef:
+    """Where a Teams bot writes to a person first (nudges, summaries): the personal chat's
+    conversation reference, as the last personal message brought it. `service_url` is kept
+    whole, path included (e.g. https://smba.trafficmanager.net/emea/<tenant>/)."""
+
+    service_url: str
+    conversation_id: str
+    tenant_id: str
+    bot_id: str
+    channel_id: str = "msteams"
+
+
 class Sender(Protocol):
     """Sends a message to a person's private chat, within the platform's rate limits.
 

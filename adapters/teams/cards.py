@@ -1,0 +1,96 @@
+"""Replies as Teams message activities: Markdown text, or an Adaptive Card with buttons.
+
+Pure functions from the engine's platform-free `Outgoing` to Bot Framework activity JSON.
+Every button is an `Action.Submit` whose data carries the choice id (`{"cpd": id}`); the
+label and the question ride along only to show what was chosen once the card is replaced
+(a press arrives without the card). `Action.Submit` rather than `Action.Execute`: a press
+is then a plain message activity, recorded in the inbox and answered 200 like any other,
+while an `Action.Execute` invoke must be answered in its own HTTP response.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from adapters.teams.translate import CHOICE_FIELD
+from bot.core.model import Choice, Outgoing
+
+Activity = dict[str, Any]
+
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+CARD_VERSION = "1.5"
+TEXT_MAX = 20_000  # characters: Teams refuses messages over about 40 KB
+QUESTION_IN_DATA_MAX = 500  # the question carried in each button's data
+LABEL_MAX = 100
+BUTTONS_PER_SET = 5  # Teams shows at most 6 actions in a set; more overflow into "..."
+_INLINE = re.compile(r"([\\`*_\[\]~|])")  # emphasis, code, links, strikes, tables
+_LINE_MARK = re.compile(r"^(\s*)([#>+-])", re.MULTILINE)  # headings, quotes, bullets
+_NUMBERED = re.compile(r"^(\s*\d+)\.(?=\s)", re.MULTILINE)  # "1. " starts a list
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def escape(text: str) -> str:
+    """Text shown as typed in Teams Markdown: no accidental emphasis, links or HTML."""
+    text = _INLINE.sub(r"\\\1", text.replace("&", "&amp;").replace("<", "&lt;"))
+    text = _LINE_MARK.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", text)
+    return _NUMBERED.sub(lambda m: f"{m.group(1)}\\.", text)
+
+
+def message(reply: Outgoing) -> Activity:
+    """The activity that posts `reply` (a card when it has choices)."""
+    text = _clip(reply.text, TEXT_MAX)
+    if not reply.choices:
+        return {"type": "message", "textFormat": "markdown", "text": escape(text)}
+    return {
+        "type": "message",
+        "attachments": [{"contentType": CARD_TYPE, "content": card(text, reply.choices)}],
+    }
+
+
+def _text_block(text: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": escape(text), "wrap": True, **extra}
+
+
+def card(text: str, choices: Sequence[Choice]) -> dict[str, Any]:
+    """An Adaptive Card: the text, then the choices as buttons carrying their ids."""
+    question = _clip(text, QUESTION_IN_DATA_MAX)
+    actions = [
+        {
+            "type": "Action.Submit",
+            "title": _clip(choice.label, LABEL_MAX),
+            "data": {
+                CHOICE_FIELD: choice.id,
+                "label": _clip(choice.label, LABEL_MAX),
+                "q": question,
+            },
+        }
+        for choice in choices
+    ]
+    body: list[dict[str, Any]] = [_text_block(text)]
+    for first in range(0, len(actions), BUTTONS_PER_SET):
+        body.append({"type": "ActionSet", "actions": actions[first : first + BUTTONS_PER_SET]})
+    return _adaptive(body)
+
+
+def pressed(activity_id: str, text: str, label: str) -> Activity:
+    """The card after a press (PUT over it): its text and what was chosen, no buttons."""
+    body = [_text_block(text), _text_block(f"✓ {label}", weight="Bolder")]
+    return {
+        "type": "message",
+        "id": activity_id,
+        "attachments": [{"contentType": CARD_TYPE, "content": _adaptive(body)}],
+    }
+
+
+def _adaptive(body: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": CARD_VERSION,
+        "body": body,
+    }

@@ -1,0 +1,205 @@
+"""The Teams bot's HTTP endpoint (POST /api/messages) and `serve(engine, settings)`.
+
+Each request: the JSON activity is read, its bearer token checked (`TeamsAuth`: 401 and
+nothing recorded or sent when it fails); a message in a personal chat is written to the
+inbox table (`bot/services/intake.py`), named by its conversation and activity id so a
+repeat is handled once, then answered 200; the engine runs after, in the person's queue
+(adapters/runtime.py), and the replies go out through the Bot Connector
+(adapters/teams/sender.py). `replay()` at start runs rows a crash left unfinished. A
+message in a group chat or channel gets a pointer to the personal chat: no row, no person.
+Other activity types (conversation updates, invokes) are answered 200 and ignored for now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from aiohttp import web
+
+from adapters.healthz import healthz
+from adapters.runtime import PersonQueues
+from adapters.teams import translate
+from adapters.teams.auth import KeysUnavailable, TeamsAuth, Unauthorized
+from adapters.teams.options import TeamsSettings
+from adapters.teams.sender import Connector
+from adapters.teams.tokens import BOT_FRAMEWORK_SCOPE, ClientCredentials
+from adapters.teams.work import TeamsWork
+from bot.services.db_work import EngineAndInbox
+from bot.services.engine import Engine
+from bot.services.intake import Inbox
+
+log = logging.getLogger("cpdbot.teams")
+
+MESSAGES_PATH = "/api/messages"
+WORK_SLOTS = 8  # as Slack's (adapters/slack/bolt_app.py): bounded concurrent work
+ENGINE_THREADS = 2
+INBOX_THREADS = 1
+BODY_MAX = 256 * 1024  # an activity is at most about 40 KB
+HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+class TeamsConfigError(RuntimeError):
+    """The Teams settings cannot work (missing app id or password)."""
+
+
+def check_settings(settings: TeamsSettings) -> tuple[str, str]:
+    """The app id and password, or `TeamsConfigError` (checked before anything starts)."""
+    if not settings.app_id:
+        raise TeamsConfigError("TEAMS_APP_ID is required when TEAMS_APP_PASSWORD is set.")
+    if not settings.app_password:
+        raise TeamsConfigError("TEAMS_APP_PASSWORD is not set.")
+    return settings.app_id, settings.app_password
+
+
+class TeamsBot:
+    """One bot registration's endpoint. Construct it in a running event loop; `close()` it."""
+
+    def __init__(self, engine: Engine, settings: TeamsSettings) -> None:
+        app_id, password = check_settings(settings)
+        self.engine = engine
+        self.http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
+        self.auth = TeamsAuth(app_id, settings.metadata_url, self.http, engine.clock)
+        credentials = ClientCredentials(
+            settings.outbound_token_url,
+            app_id,
+            password,
+            BOT_FRAMEWORK_SCOPE,
+            self.http,
+            engine.clock,
+            tenant_id=settings.tenant_id,
+        )
+        self._queues = PersonQueues(log, slots=WORK_SLOTS, name="teams")
+        self._lanes = EngineAndInbox(
+            engine.db,
+            engine_threads=ENGINE_THREADS,
+            inbox_threads=INBOX_THREADS,
+            name="cpdbot-teams",
+        )
+        self.work = TeamsWork(engine, Connector(self.http, credentials), self._lanes)
+        self.inbox = Inbox(engine.db, engine.clock, translate.PLATFORM, self._lanes.inbox)
+
+    # ------------------------------------------------------------ HTTP
+
+    def web_app(self) -> web.Application:
+        app = web.Application(client_max_size=BODY_MAX)
+        app.router.add_post(MESSAGES_PATH, self.handle)
+        app.router.add_get("/healthz", healthz(self.engine))
+        return app
+
+    async def start_http(self, host: str, port: int) -> tuple[web.AppRunner, int]:
+        """Listen on host:port (0: any free port); returns the runner and the bound port."""
+        runner = web.AppRunner(self.web_app(), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        bound = runner.addresses[0][1] if runner.addresses else port
+        return runner, int(bound)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        try:
+            activity = await request.json()
+        except ValueError:
+            return web.Response(status=400, text="not a JSON activity")
+        if not isinstance(activity, dict):
+            return web.Response(status=400, text="not a JSON activity")
+        try:
+            await self.auth.check(
+                request.headers.get("Authorization"),
+                service_url=str(activity.get("serviceUrl") or ""),
+                channel_id=str(activity.get("channelId") or ""),
+            )
+        except KeysUnavailable as exc:
+            log.warning("teams: request refused, keys unavailable: %s", exc.reason)
+            return web.Response(status=503, text="try again later")
+        except Unauthorized as exc:
+            log.warning("teams: request refused: %s", exc.reason)
+            return web.Response(status=401, text="unauthorized")
+        await self._dispatch(activity)
+        return web.Response(status=200)
+
+    async def _dispatch(self, activity: dict[str, Any]) -> None:
+        """Record and start a personal message; point group messages to the personal chat."""
+        if activity.get("type") != "message":
+            return
+        place = translate.where(activity)
+        if not place.personal:
+            self._queues.submit(None, lambda: self.work.pointer(activity))
+            return
+        name = translate.activity_key(activity)
+        if place.identity is None or name is None:
+            log.info("teams: a personal message without tenant, user or id; ignored")
+            return
+        payload = json.dumps(activity, ensure_ascii=False)
+        # Raises if the write fails: aiohttp answers 500 and the connector tries again.
+        if await self.inbox.record([(name, payload)], {name: place.identity}):
+            self._start(name, activity)
+
+    def _start(self, name: str, activity: Mapping[str, Any]) -> None:
+        key = translate.where(activity).identity
+
+        async def then_finish() -> None:
+            try:
+                await self.work.personal(activity)
+            except Exception:
+                log.exception("teams: work after the 200 failed (%s)", name)
+            self.inbox.finish(name)
+
+        self._queues.submit(key, then_finish)
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def replay(self) -> int:
+        """Start the work of activities recorded but never handled; returns how many."""
+        rows = await self.inbox.replay()
+        for name, payload in rows:
+            try:
+                activity = json.loads(payload)
+            except ValueError:
+                activity = None
+            if not isinstance(activity, dict) or translate.where(activity).identity is None:
+                log.error("teams: inbox row %s cannot be read; dropped", name)
+                self.inbox.finish(name)
+                continue
+            self._start(name, activity)
+        if rows:
+            log.info("teams: replaying %d activity(ies) left unhandled", len(rows))
+        return len(rows)
+
+    async def idle(self) -> None:
+        await self._queues.join()
+
+    async def close(self, grace: float = 5.0) -> None:
+        """Let work in flight finish (for `grace` seconds), then stop; work cut short keeps
+        its inbox row unfinished, for the next start's `replay()`."""
+        try:
+            await asyncio.wait_for(self.idle(), grace)
+        except TimeoutError:
+            log.warning("teams: %d task(s) still running at shutdown", self._queues.running)
+            await self._queues.close()
+        await self.inbox.flush()
+        await self.http.aclose()
+        self._lanes.close()
+
+
+async def serve(engine: Engine, settings: TeamsSettings) -> None:
+    """Serve POST /api/messages on TEAMS_HOST:TEAMS_PORT until cancelled."""
+    bot = TeamsBot(engine, settings)
+    try:
+        await bot.replay()
+        runner, port = await bot.start_http(settings.host, settings.port)
+        print(
+            f"Teams: listening on http://{settings.host}:{port}{MESSAGES_PATH}",
+            file=sys.stderr,
+            flush=True,
+        )
+        try:
+            await asyncio.Event().wait()  # until cancelled
+        finally:
+            await runner.cleanup()
+    finally:
+        await bot.close()

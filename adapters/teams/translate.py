@@ -1,0 +1,144 @@
+"""Teams activities -> platform-free `Incoming` events (pure functions, no API calls).
+
+Activities are Bot Framework Activity objects as Teams sends them (Microsoft Learn,
+"Conversation basics" and the Bot Framework Activity schema): `type`, `id`, `timestamp`,
+`serviceUrl`, `channelId` ("msteams"), `from` (`id`, `name`, `aadObjectId`),
+`conversation` (`id`, `conversationType` personal | groupChat | channel, `tenantId`),
+`channelData.tenant.id`, `text`, `localTimezone`; an Adaptive Card `Action.Submit` press
+arrives as a message activity with `value` (the button's data) and `replyToId` (the card).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.core.model import IdentityKey, Incoming, Kind
+from bot.services.commands import menu
+
+PLATFORM = "teams"
+CHOICE_FIELD = "cpd"  # Action.Submit data: {"cpd": "<choice id>", ...}
+# What a person sees in the app's command menu and sends by picking it: the first ten
+# titles, without the slash (cpdbot/teams_package.py, MAX_COMMANDS). Sent alone, each runs
+# that command.
+MENU_SIZE = 10
+MENU_TITLES = frozenset(name.lower() for name, _ in menu()[:MENU_SIZE])
+_MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^<>]+>")
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where an activity came from and who sent it (None: not a person we can tell)."""
+
+    service_url: str
+    conversation_id: str
+    personal: bool
+    identity: IdentityKey | None
+
+
+def _dict(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def tenant_of(activity: Mapping[str, Any]) -> str:
+    conversation = _dict(activity.get("conversation"))
+    tenant = conversation.get("tenantId") or _dict(
+        _dict(activity.get("channelData")).get("tenant")
+    ).get("id")
+    return str(tenant or "")
+
+
+def where(activity: Mapping[str, Any]) -> Where:
+    conversation = _dict(activity.get("conversation"))
+    sender = _dict(activity.get("from"))
+    tenant, aad = tenant_of(activity), str(sender.get("aadObjectId") or "")
+    key = IdentityKey(PLATFORM, aad, tenant) if tenant and aad else None
+    return Where(
+        service_url=str(activity.get("serviceUrl") or ""),
+        conversation_id=str(conversation.get("id") or ""),
+        personal=conversation.get("conversationType") == "personal",
+        identity=key,
+    )
+
+
+def short(text: str, limit: int) -> str:
+    """`text` if short enough, else a digest of it (database keys hold 200 characters)."""
+    if len(text) <= limit:
+        return text
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def activity_key(activity: Mapping[str, Any]) -> str | None:
+    """The inbox row's name: conversation and activity id (a repeat has the same)."""
+    activity_id = activity.get("id")
+    if not activity_id:
+        return None
+    conversation = str(_dict(activity.get("conversation")).get("id") or "")
+    return f"activity:{short(conversation, 40)}:{short(str(activity_id), 120)}"
+
+
+def press_key(activity: Mapping[str, Any]) -> str | None:
+    """A card's buttons count once: a second press on the same card is a repeat."""
+    card = activity.get("replyToId")
+    if not card:
+        return activity_key(activity)
+    conversation = str(_dict(activity.get("conversation")).get("id") or "")
+    return f"press:{short(conversation, 40)}:{short(str(card), 120)}"
+
+
+def pressed_choice(activity: Mapping[str, Any]) -> str | None:
+    """The choice id a card button carried, if this activity is a press of one of ours."""
+    value = activity.get("value")
+    if isinstance(value, Mapping) and isinstance(value.get(CHOICE_FIELD), str):
+        return str(value[CHOICE_FIELD])
+    return None
+
+
+def plain(text: str) -> str:
+    """What a person typed: mentions of the bot dropped, tags and entities decoded."""
+    return html.unescape(_TAG.sub("", _MENTION.sub("", text))).strip()
+
+
+def sent_at(activity: Mapping[str, Any]) -> datetime | None:
+    stamp = activity.get("timestamp")
+    if not isinstance(stamp, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def incoming(activity: Mapping[str, Any], key: IdentityKey) -> Incoming:
+    """A personal-chat message activity: typed text, a command, or a card press."""
+    extra: dict[str, Any] = {
+        "display_name": str(_dict(activity.get("from")).get("name") or ""),
+        "timezone_hint": str(activity.get("localTimezone") or "") or None,
+        "sent_at": sent_at(activity),
+    }
+    choice = pressed_choice(activity)
+    if choice is not None:
+        return Incoming(key, Kind.CHOICE, choice=choice, dedupe_key=press_key(activity), **extra)
+    text = plain(str(activity.get("text") or ""))
+    dedupe = activity_key(activity)
+    if text.lower() in MENU_TITLES:
+        return Incoming(
+            key, Kind.COMMAND, text=text, command=text.lower(), dedupe_key=dedupe, **extra
+        )
+    return Incoming.text_of(key, text, dedupe_key=dedupe, **extra)
+
+
+def pressed_label(activity: Mapping[str, Any]) -> str:
+    value = _dict(activity.get("value"))
+    return str(value.get("label") or value.get(CHOICE_FIELD) or "")
+
+
+def pressed_text(activity: Mapping[str, Any]) -> str:
+    return str(_dict(activity.get("value")).get("q") or "")
