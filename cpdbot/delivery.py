@@ -3,8 +3,9 @@ jobs under APScheduler inside `cpdbot run`, and `cpdbot tick` with its printout.
 
 from __future__ import annotations
 
+import asyncio
 import sys
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime, timedelta
 from typing import IO
@@ -12,9 +13,9 @@ from typing import IO
 import httpx
 
 from adapters.console import ConsoleSender, render
-from bot.core.model import IdentityKey, Outgoing, Sender
+from bot.core.model import ConversationRef, IdentityKey, Outgoing, Sender
 from bot.core.schemes import Scheme
-from bot.services import health
+from bot.services import health, references
 from bot.services.calendar import new_client
 from bot.services.outbound.jobs import Jobs
 from bot.services.outbound.scheduler import start_scheduler
@@ -34,12 +35,24 @@ class HeldSender:
         return None
 
 
+def teams_lookup(
+    db: Database,
+) -> Callable[[IdentityKey], Awaitable[ConversationRef | None]]:
+    """The Teams conversation reference held for an identity, read off the event loop."""
+
+    async def lookup(identity: IdentityKey) -> ConversationRef | None:
+        return await asyncio.to_thread(references.reference_for, db, identity)
+
+    return lookup
+
+
 @asynccontextmanager
 async def open_senders(
-    settings: Settings, *, console_out: IO[str] | None
+    settings: Settings, *, console_out: IO[str] | None, db: Database | None = None
 ) -> AsyncIterator[dict[str, Sender]]:
     """A Sender for each configured platform (real API clients), plus the console's when
-    `console_out` is given. A platform without one keeps its messages pending."""
+    `console_out` is given. A platform without one keeps its messages pending. Teams
+    writes through stored conversation references, so its Sender needs `db`."""
     async with AsyncExitStack() as stack:
         senders: dict[str, Sender] = {}
         if console_out is not None:
@@ -56,6 +69,12 @@ async def open_senders(
             senders["slack"] = SlackSender(
                 make_client(settings.slack_bot_token, settings.slack_api_url)
             )
+        if settings.teams_enabled and db is not None:
+            from adapters.teams.proactive import open_sender as open_teams_sender
+            from cpdbot.platform_settings import teams_settings
+
+            teams = open_teams_sender(teams_settings(settings), teams_lookup(db))
+            senders["teams"] = await stack.enter_async_context(teams)
         yield senders
 
 
@@ -90,7 +109,7 @@ async def running(
 ) -> AsyncIterator[Jobs]:
     """The scheduler running on this event loop (APScheduler), for `cpdbot run`."""
     async with (
-        open_senders(settings, console_out=console_out) as senders,
+        open_senders(settings, console_out=console_out, db=db) as senders,
         new_client() as http,
     ):
         jobs = _jobs(db, schemes, settings, senders, http, clock)
@@ -115,10 +134,10 @@ async def tick(
     """Run every job once as if at `at`. Console messages are printed (by the caller);
     other platforms go through their real senders when configured, else stay pending
     (or, with `print_all`, are printed and recorded as sent)."""
-    async with open_senders(settings, console_out=None) as senders:
+    async with open_senders(settings, console_out=None, db=db) as senders:
         senders["console"] = HeldSender("console")
         if print_all:
-            for platform in ("telegram", "slack"):
+            for platform in ("telegram", "slack", "teams"):
                 senders.setdefault(platform, HeldSender(platform))
         async with new_client() as http:
             jobs = _jobs(db, schemes, settings, senders, http, lambda: at)
@@ -138,8 +157,8 @@ async def tick(
 
 
 def recipient(identity: IdentityKey) -> str:
-    if identity.platform == "slack":
-        return f"slack:{identity.workspace}:{identity.user_id}"
+    if identity.platform in ("slack", "teams"):
+        return f"{identity.platform}:{identity.workspace}:{identity.user_id}"
     return f"{identity.platform}:{identity.user_id}"
 
 

@@ -10,7 +10,8 @@ It plays three parts, at the paths Microsoft uses:
   records each form and can be made to fail or held;
 - the Bot Connector (`POST /teams/v3/conversations/{id}/activities[/{activity id}]` and
   `PUT .../activities/{activity id}`), which records what the bot sent; the activities'
-  `serviceUrl` is `service_url`.
+  `serviceUrl` is `service_url`. `fail_send` queues answers per conversation instead
+  (429 with `Retry-After`, 403 when the app was removed, 404, 5xx).
 
 `sign()` makes the token the connector would send with an activity, signed by one of the
 published keys, another key, or with chosen claims and header.
@@ -25,6 +26,7 @@ import hmac
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -81,6 +83,14 @@ class Sent:
 
 
 @dataclass
+class SendFailure:
+    """What the connector answers, once, instead of posting (429, 403, 404, 5xx)."""
+
+    status: int
+    retry_after: str | None = None
+
+
+@dataclass
 class TokenFailure:
     status: int
     body: dict[str, Any]
@@ -101,6 +111,9 @@ class FakeTeams:
         self.metadata_status = 200  # set to 500 to make the metadata fail
         self.token_requested = asyncio.Event()  # set when a token request arrives
         self._token_failures: list[TokenFailure] = []
+        self._send_failures: dict[str, list[SendFailure]] = {}  # conversation id -> queue
+        self.refused: list[Sent] = []  # calls answered with a queued failure
+        self._posted = asyncio.Condition()
         self._token_gate: asyncio.Event | None = None
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -150,6 +163,19 @@ class FakeTeams:
     def fail_token(self, status: int, body: dict[str, Any] | None = None, times: int = 1) -> None:
         failure = TokenFailure(status, body if body is not None else {"error": "temporarily"})
         self._token_failures.extend([failure] * times)
+
+    def fail_send(
+        self, conversation_id: str, status: int, *, retry_after: str | None = None, times: int = 1
+    ) -> None:
+        """Answer the next `times` calls to this conversation with `status` (and a
+        `Retry-After` header when given) instead of posting; they go to `refused`."""
+        queue = self._send_failures.setdefault(conversation_id, [])
+        queue.extend([SendFailure(status, retry_after)] * times)
+
+    async def wait_for_post(self, test: Callable[[Sent], bool]) -> None:
+        """Return once an activity passing `test` has been posted."""
+        async with self._posted:
+            await self._posted.wait_for(lambda: any(test(s) for s in self.sent))
 
     def hold_token(self) -> asyncio.Event:
         """Hold every token request until the returned event is set."""
@@ -248,6 +274,15 @@ class FakeTeams:
         sent = Sent(
             request.method, conversation, activity, body, request.headers.get("Authorization")
         )
+        failures = self._send_failures.get(conversation)
+        if failures:
+            failure = failures.pop(0)
+            self.refused.append(sent)
+            headers = {"Retry-After": failure.retry_after} if failure.retry_after else None
+            error = {"error": {"code": f"HTTP{failure.status}", "message": "refused by the fake"}}
+            return web.json_response(error, status=failure.status, headers=headers)
         sent.id = activity or f"1:{next(self._ids)}"
         self.sent.append(sent)
+        async with self._posted:
+            self._posted.notify_all()
         return web.json_response({"id": sent.id})

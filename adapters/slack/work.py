@@ -145,14 +145,15 @@ class SlackWork:
         value = str(action.get("value") or "")
         incoming = translate.choice(value, key, await self.profiles.get(key), dedupe, dm)
         try:
-            replies, duplicate = await self.step(incoming)
+            handled = await self._lanes.engine(self.engine.process, incoming)
         except Exception:
             log.exception("slack: the engine failed on a button press")
             await self.deliver(dm, [Outgoing(SORRY)])
             return
-        if duplicate and not replies:
+        replies = list(handled.replies)
+        if handled.duplicate and not replies:
             return  # this message's buttons were already pressed (and answered)
-        if in_dm:  # only the presser's own message loses its buttons
+        if in_dm and not handled.stale_press:  # only the presser's own message, if taken
             await self.mark_pressed(body, action)
         await self.deliver(dm, replies, incoming)
         if in_view:

@@ -11,11 +11,11 @@ while an `Action.Execute` invoke must be answered in its own HTTP response.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adapters.teams.translate import CHOICE_FIELD
-from bot.core.model import Choice, Outgoing
+from adapters.teams.translate import CHOICE_FIELD, FORM_FIELD
+from bot.core.model import Choice, FormField, Outgoing
 
 Activity = dict[str, Any]
 
@@ -42,14 +42,26 @@ def escape(text: str) -> str:
 
 
 def message(reply: Outgoing) -> Activity:
-    """The activity that posts `reply` (a card when it has choices)."""
-    text = _clip(reply.text, TEXT_MAX)
+    """The activity that posts `reply` (a card when it has choices). Files cannot be sent
+    in Teams yet: a chart (an image) is left out, its figures are in the text; an export
+    says plainly that its file is not attached, never passing for sent."""
+    text = _clip(reply.text + _no_file(reply), TEXT_MAX)
     if not reply.choices:
         return {"type": "message", "textFormat": "markdown", "text": escape(text)}
     return {
         "type": "message",
         "attachments": [{"contentType": CARD_TYPE, "content": card(text, reply.choices)}],
     }
+
+
+def _no_file(reply: Outgoing) -> str:
+    file = reply.attachment
+    if file is None or file.mime_type.startswith("image/"):
+        return ""
+    return (
+        f"\n\n(I can't send files in Teams yet, so {file.filename} is not attached. "
+        "Ask whoever runs cpdbot for it, or use /export on Slack or Telegram.)"
+    )
 
 
 def _text_block(text: str, **extra: Any) -> dict[str, Any]:
@@ -94,3 +106,66 @@ def _adaptive(body: list[dict[str, Any]]) -> dict[str, Any]:
         "version": CARD_VERSION,
         "body": body,
     }
+
+
+def replaced(activity_id: str, reply: Outgoing) -> Activity:
+    """A card replaced (PUT over it) by a reply, its choices as buttons."""
+    content = card(_clip(reply.text, TEXT_MAX), reply.choices)
+    return {
+        "type": "message",
+        "id": activity_id,
+        "attachments": [{"contentType": CARD_TYPE, "content": content}],
+    }
+
+
+# ---------------------------------------------------------------- the quick form
+
+
+def form_message(
+    fields: Sequence[FormField],
+    today: str,
+    *,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    note: str = "",
+    drawn: int = 1,
+) -> Activity:
+    """The entry form as a card: one input per field (input id = field id), each error
+    under its field, the values typed kept; Save submits them with `{"cpd_form": drawn}`."""
+    values, errors = values or {}, errors or {}
+    ids = {f.id for f in fields}
+    body: list[dict[str, Any]] = [_text_block("Log CPD", weight="Bolder", size="Medium")]
+    if note:
+        body.append(_text_block(note))
+    for text in (text for field_id, text in errors.items() if field_id not in ids):
+        body.append(_text_block(text, color="Attention"))
+    for f in fields:
+        body.append(_input(f, values.get(f.id, today if f.kind == "date" and f.required else "")))
+        if f.id in errors:
+            body.append(_text_block(errors[f.id], color="Attention", spacing="None"))
+    content = _adaptive(body)
+    content["actions"] = [{"type": "Action.Submit", "title": "Save", "data": {FORM_FIELD: drawn}}]
+    return {"type": "message", "attachments": [{"contentType": CARD_TYPE, "content": content}]}
+
+
+def _input(f: FormField, value: str) -> dict[str, Any]:
+    label = f.label if f.required else f"{f.label} (optional)"
+    element: dict[str, Any] = {"id": f.id, "label": _clip(label, LABEL_MAX)}
+    if f.kind == "date":
+        element["type"] = "Input.Date"
+    elif f.kind == "select":
+        element["type"] = "Input.ChoiceSet"
+        element["style"] = "compact"
+        element["choices"] = [
+            {"title": _clip(o.label, LABEL_MAX), "value": o.id} for o in f.options
+        ]
+    else:  # text, longtext, hours
+        element["type"] = "Input.Text"
+        element["maxLength"] = f.max_length
+        if f.kind == "longtext":
+            element["isMultiline"] = True
+    if f.placeholder:
+        element["placeholder"] = _clip(f.placeholder, LABEL_MAX)
+    if value:
+        element["value"] = value
+    return element

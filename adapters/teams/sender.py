@@ -22,11 +22,14 @@ log = logging.getLogger("cpdbot.teams")
 
 
 class ConnectorError(Exception):
-    """The connector refused or failed a call (`status` 0: no answer at all)."""
+    """The connector refused or failed a call (`status` 0: no answer at all).
 
-    def __init__(self, status: int, what: str) -> None:
+    `retry_after`: the seconds a 429's `Retry-After` asked for (None when absent)."""
+
+    def __init__(self, status: int, what: str, retry_after: float | None = None) -> None:
         super().__init__(f"{what}: HTTP {status}" if status else what)
         self.status = status
+        self.retry_after = retry_after
 
 
 class Connector:
@@ -62,9 +65,22 @@ class Connector:
             if response.status_code == 401 and attempt == 1:
                 continue  # the token may have been revoked early: one fresh try
             if response.status_code >= 400:
-                raise ConnectorError(response.status_code, f"{method} to the connector")
+                raise ConnectorError(
+                    response.status_code,
+                    f"{method} to the connector",
+                    retry_after(response.headers.get("Retry-After")),
+                )
             return response
         raise AssertionError("unreachable")
+
+
+def retry_after(value: str | None) -> float | None:
+    """A `Retry-After` header's delay in seconds (the delta form; None if absent or odd)."""
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and 0 <= seconds < 86_400 else None
 
 
 def _activities(service_url: str, conversation_id: str) -> str:

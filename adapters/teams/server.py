@@ -5,9 +5,11 @@ nothing recorded or sent when it fails); a message in a personal chat is written
 inbox table (`bot/services/intake.py`), named by its conversation and activity id so a
 repeat is handled once, then answered 200; the engine runs after, in the person's queue
 (adapters/runtime.py), and the replies go out through the Bot Connector
-(adapters/teams/sender.py). `replay()` at start runs rows a crash left unfinished. A
-message in a group chat or channel gets a pointer to the personal chat: no row, no person.
-Other activity types (conversation updates, invokes) are answered 200 and ignored for now.
+(adapters/teams/sender.py); then the personal chat's conversation reference is held for
+the messages the bot starts (adapters/teams/proactive.py). `replay()` at start runs rows
+a crash left unfinished. A message in a group chat or channel gets a pointer to the
+personal chat: no row, no person, no reference. Other activity types (conversation
+updates, invokes) are answered 200 and ignored for now.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from adapters.teams.options import TeamsSettings
 from adapters.teams.sender import Connector
 from adapters.teams.tokens import BOT_FRAMEWORK_SCOPE, ClientCredentials
 from adapters.teams.work import TeamsWork
+from bot.core.model import ConversationRef
+from bot.services import references
 from bot.services.db_work import EngineAndInbox
 from bot.services.engine import Engine
 from bot.services.intake import Inbox
@@ -147,9 +151,23 @@ class TeamsBot:
                 await self.work.personal(activity)
             except Exception:
                 log.exception("teams: work after the 200 failed (%s)", name)
+            await self.remember(activity)
             self.inbox.finish(name)
 
         self._queues.submit(key, then_finish)
+
+    async def remember(self, activity: Mapping[str, Any]) -> None:
+        """Hold this personal chat's reference for the messages the bot starts (after the
+        engine, which creates the identity); a message from someone marked unreachable
+        makes them reachable again. A failure is logged: the reply has gone already."""
+        key = translate.where(activity).identity
+        ref = reference_of(activity)
+        if key is None or ref is None:
+            return
+        try:
+            await self._lanes.engine(references.remember, self.engine, key, ref)
+        except Exception:
+            log.exception("teams: storing the conversation reference failed")
 
     # ------------------------------------------------------------ lifecycle
 
@@ -184,6 +202,23 @@ class TeamsBot:
         await self.inbox.flush()
         await self.http.aclose()
         self._lanes.close()
+
+
+def reference_of(activity: Mapping[str, Any]) -> ConversationRef | None:
+    """The conversation reference a personal message brings: its service URL (path kept),
+    conversation id, tenant, the bot's id in it (`recipient.id`) and channel."""
+    place = translate.where(activity)
+    recipient = activity.get("recipient")
+    bot_id = recipient.get("id") if isinstance(recipient, Mapping) else None
+    if not place.personal or not place.service_url or not place.conversation_id:
+        return None
+    return ConversationRef(
+        service_url=place.service_url,
+        conversation_id=place.conversation_id,
+        tenant_id=translate.tenant_of(activity),
+        bot_id=str(bot_id or ""),
+        channel_id=str(activity.get("channelId") or "msteams"),
+    )
 
 
 async def serve(engine: Engine, settings: TeamsSettings) -> None:

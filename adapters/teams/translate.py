@@ -23,6 +23,12 @@ from bot.services.commands import menu
 
 PLATFORM = "teams"
 CHOICE_FIELD = "cpd"  # Action.Submit data: {"cpd": "<choice id>", ...}
+# The quick form's Save (Action.Submit) data: {"cpd_form": <how many times it was drawn>};
+# the submit's `value` holds that and every input, by field id.
+FORM_FIELD = "cpd_form"
+# Sent alone, with or without a slash, these open the quick form: "form", and "cpd" as
+# Slack's `/cpd` alone does. Neither is a dialogue command (bot/dialogue/registry.py).
+FORM_WORDS = frozenset({"form", "cpd"})
 # What a person sees in the app's command menu and sends by picking it: the first ten
 # titles, without the slash (cpdbot/teams_package.py, MAX_COMMANDS). Sent alone, each runs
 # that command.
@@ -100,6 +106,45 @@ def pressed_choice(activity: Mapping[str, Any]) -> str | None:
     return None
 
 
+def asks_for_form(activity: Mapping[str, Any]) -> bool:
+    """A typed 'form' (or 'cpd', either with a slash): send the quick form."""
+    if activity.get("value") is not None:
+        return False
+    text = plain(str(activity.get("text") or "")).lower()
+    return text.removeprefix("/") in FORM_WORDS
+
+
+def form_round(activity: Mapping[str, Any]) -> int | None:
+    """How many times the submitted form had been drawn (None: not a form submit)."""
+    value = activity.get("value")
+    if not isinstance(value, Mapping) or FORM_FIELD not in value:
+        return None
+    try:
+        return max(1, int(value[FORM_FIELD]))
+    except (TypeError, ValueError):
+        return 1
+
+
+def form_values(activity: Mapping[str, Any]) -> dict[str, str]:
+    """A submitted form's inputs: field id -> raw value ('' when left empty)."""
+    values: dict[str, str] = {}
+    for name, value in _dict(activity.get("value")).items():
+        if name != FORM_FIELD and (value is None or isinstance(value, str | int | float)):
+            values[str(name)] = "" if value is None else str(value)
+    return values
+
+
+def form_key(activity: Mapping[str, Any]) -> str | None:
+    """Each drawing of a form is saved once: a double click on Save is a repeat, while the
+    same card re-drawn with its errors is submitted anew."""
+    card = activity.get("replyToId")
+    if not card:
+        return activity_key(activity)
+    conversation = str(_dict(activity.get("conversation")).get("id") or "")
+    drawn = form_round(activity) or 1
+    return f"form:{short(conversation, 40)}:{short(str(card), 110)}:{drawn}"
+
+
 def plain(text: str) -> str:
     """What a person typed: mentions of the bot dropped, tags and entities decoded."""
     return html.unescape(_TAG.sub("", _MENTION.sub("", text))).strip()
@@ -123,6 +168,9 @@ def incoming(activity: Mapping[str, Any], key: IdentityKey) -> Incoming:
         "timezone_hint": str(activity.get("localTimezone") or "") or None,
         "sent_at": sent_at(activity),
     }
+    if form_round(activity) is not None:
+        values = form_values(activity)
+        return Incoming(key, Kind.FORM, form=values, dedupe_key=form_key(activity), **extra)
     choice = pressed_choice(activity)
     if choice is not None:
         return Incoming(key, Kind.CHOICE, choice=choice, dedupe_key=press_key(activity), **extra)

@@ -12,9 +12,11 @@ from typing import Any
 
 from adapters.teams import cards, translate
 from adapters.teams.sender import Connector, ConnectorError
-from bot.core.model import Incoming, Kind, Outgoing
+from adapters.teams.translate import Where
+from bot.core.model import IdentityKey, Incoming, Kind, Outgoing
+from bot.core.zones import is_zone, local_today, zone_of
 from bot.services.db_work import EngineAndInbox
-from bot.services.engine import Engine
+from bot.services.engine import Engine, Handled
 
 log = logging.getLogger("cpdbot.teams")
 
@@ -35,27 +37,38 @@ class TeamsWork:
 
     async def step(self, event: Incoming) -> tuple[list[Outgoing], bool]:
         """Run the engine (off the loop): the replies, and whether it was a repeat."""
-        handled = await self._lanes.engine(self.engine.process, event)
+        handled = await self.run(event)
         return list(handled.replies), handled.duplicate
+
+    async def run(self, event: Incoming) -> Handled:
+        handled: Handled = await self._lanes.engine(self.engine.process, event)
+        return handled
 
     async def personal(self, activity: Mapping[str, Any]) -> None:
         """A message or card press in a person's personal chat with the bot."""
         place = translate.where(activity)
         if place.identity is None:
             return
+        if translate.asks_for_form(activity):
+            await self.send_form(activity, place.identity)
+            return
         event = translate.incoming(activity, place.identity)
         if event.kind == Kind.TEXT and not event.text:
             return  # an empty message (e.g. only an image): nothing to answer
         try:
-            replies, duplicate = await self.step(event)
+            handled = await self.run(event)
         except Exception:
             log.exception("teams: the engine failed on a %s activity", event.kind)
             await self.deliver(activity, [Outgoing(SORRY)])
             return
-        if event.kind == Kind.CHOICE:
-            if duplicate and not replies:
-                return  # this card was pressed before (and answered)
-            await self.mark_pressed(activity)
+        replies = list(handled.replies)
+        if handled.duplicate and not replies and event.kind in (Kind.CHOICE, Kind.FORM):
+            return  # this card was pressed (or this form saved) before, and answered
+        if event.kind == Kind.FORM:
+            await self.form_submitted(activity, event, replies)
+            return
+        if event.kind == Kind.CHOICE and not handled.stale_press:
+            await self.mark_pressed(activity)  # a stale press leaves its card as it was
         await self.deliver(activity, replies, event)
 
     async def deliver(
@@ -89,6 +102,71 @@ class TeamsWork:
             )
         except ConnectorError as exc:
             log.info("teams: updating a pressed card failed: %s", exc)
+
+    # ------------------------------------------------------------ the quick form
+
+    def today(self, activity: Mapping[str, Any]) -> str:
+        zone = str(activity.get("localTimezone") or "")
+        return local_today(
+            self.engine.clock(), zone_of(zone if is_zone(zone) else "UTC")
+        ).isoformat()
+
+    async def form_card(
+        self,
+        activity: Mapping[str, Any],
+        key: IdentityKey,
+        values: Mapping[str, str] | None = None,
+        errors: Mapping[str, str] | None = None,
+        note: str = "",
+    ) -> dict[str, Any]:
+        """The entry form for this person's scheme, drawn once more than the one submitted."""
+        zone = str(activity.get("localTimezone") or "") or None
+        fields = await self._lanes.engine(self.engine.entry_form, key, zone)
+        drawn = (translate.form_round(activity) or 0) + 1
+        return cards.form_message(
+            fields, self.today(activity), values=values, errors=errors, note=note, drawn=drawn
+        )
+
+    async def send_form(self, activity: Mapping[str, Any], key: IdentityKey) -> None:
+        """'form' typed: the quick form as a card (nothing is changed until it is saved)."""
+        place = translate.where(activity)
+        card = await self.form_card(activity, key)
+        await self.connector.post(place.service_url, place.conversation_id, card)
+
+    async def form_submitted(
+        self, activity: Mapping[str, Any], event: Incoming, replies: Sequence[Outgoing]
+    ) -> None:
+        """A saved form's card becomes the first reply (Saved ...); a form with errors is
+        drawn again over itself with what was typed and each error under its field."""
+        place = translate.where(activity)
+        card_id = str(activity.get("replyToId") or "")
+        failed = next((r for r in replies if r.errors), None)
+        if failed is not None:
+            card = await self.form_card(
+                activity, event.identity, event.form, failed.errors, failed.text
+            )
+            if not await self.replace(place, card_id, card):  # a new card then: nothing lost
+                await self.connector.post(place.service_url, place.conversation_id, card)
+            await self._lanes.engine(self.engine.delivered, event)
+            return
+        rest = list(replies)
+        if rest and await self.replace(place, card_id, cards.replaced(card_id, rest[0])):
+            rest.pop(0)
+        await self.deliver(activity, rest, event)
+        if not rest and event.dedupe_key:
+            await self._lanes.engine(self.engine.delivered, event)
+
+    async def replace(self, place: Where, card_id: str, update: dict[str, Any]) -> bool:
+        """PUT `update` over the card `card_id`: whether it was done."""
+        if not card_id:
+            return False
+        update = {**update, "id": card_id}
+        try:
+            await self.connector.update(place.service_url, place.conversation_id, card_id, update)
+        except ConnectorError as exc:
+            log.info("teams: updating a form card failed: %s", exc)
+            return False
+        return True
 
     async def pointer(self, activity: Mapping[str, Any]) -> None:
         """A message in a group chat or channel: a short pointer to the personal chat."""

@@ -100,6 +100,9 @@ class Outgoing:
     # The answer itself is a number (hours): a console keys its choices with letters, not
     # numbers, so a typed '3' is the answer and never a pick. Buttons are unaffected.
     numeric_answer: bool = False
+    # A button press the dialogue did not take (from an earlier message): adapters leave the
+    # pressed message as it was instead of marking the choice on it.
+    refused_press: bool = False
 
 
 @dataclass(frozen=True)

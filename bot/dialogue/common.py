@@ -54,7 +54,10 @@ def stay(conv: Conv, ctx: Context, text: str) -> Step:
 
 
 def stale(conv: Conv, ctx: Context) -> Step:
-    return stay(conv, ctx, "That button is from an earlier message, so I ignored it.")
+    """A press of a button the dialogue no longer takes: said so, marked for the adapters."""
+    step = stay(conv, ctx, "That button is from an earlier message, so I ignored it.")
+    first = replace(step.replies[0], refused_press=True)
+    return Step(step.conv, (first, *step.replies[1:]), step.effects)
 
 
 def with_effects(conv: Conv, ctx: Context, text: str, effects: tuple[Effect, ...]) -> Step:

@@ -39,6 +39,7 @@ from bot.core.model import (
     FormField,
     IdentityKey,
     Incoming,
+    Kind,
     LinkEntry,
     Outgoing,
     PersonView,
@@ -110,6 +111,9 @@ class Handled:
     attempts: int = 1
     # process(make_files=False): what the files the replies ask for are to be made from.
     report: Report | None = None
+    # A press of a button the dialogue no longer accepts: nothing was taken, so adapters
+    # leave its card (or message) as it was rather than marking the choice as made.
+    stale_press: bool = False
 
     @property
     def wants_files(self) -> bool:
@@ -156,9 +160,18 @@ class Engine:
                 self._log(event, started, "duplicate" if not outcome.replies else "resent")
                 if not make_files:
                     return Handled(
-                        outcome.replies, duplicate=True, attempts=attempt, report=outcome.report
+                        outcome.replies,
+                        duplicate=True,
+                        attempts=attempt,
+                        report=outcome.report,
+                        stale_press=_stale_press(event, outcome.replies),
                     )
-                return Handled(self._files(event, outcome), duplicate=True, attempts=attempt)
+                return Handled(
+                    self._files(event, outcome),
+                    duplicate=True,
+                    attempts=attempt,
+                    stale_press=_stale_press(event, outcome.replies),
+                )
             except _Refused as exc:
                 # Checked against the data the step saw, yet refused on writing (changed
                 # meanwhile): nothing of this event was kept; the dialogue stays where it was.
@@ -176,9 +189,12 @@ class Engine:
                 time.sleep(0.005 * attempt)
                 continue
             self._log(event, started, "ok")
+            stale = _stale_press(event, outcome.replies)
             if not make_files:
-                return Handled(outcome.replies, attempts=attempt, report=outcome.report)
-            return Handled(self._files(event, outcome), attempts=attempt)
+                return Handled(
+                    outcome.replies, attempts=attempt, report=outcome.report, stale_press=stale
+                )
+            return Handled(self._files(event, outcome), attempts=attempt, stale_press=stale)
         raise AssertionError("unreachable")
 
     def delivered(self, event: Incoming) -> None:
@@ -523,6 +539,11 @@ class Engine:
         else:
             return False
         return True
+
+
+def _stale_press(event: Incoming, replies: tuple[Outgoing, ...]) -> bool:
+    """The event pressed a button and the dialogue did not take it (see Handled)."""
+    return event.kind == Kind.CHOICE and bool(replies) and replies[0].refused_press
 
 
 def _valid_zone(zone: str | None) -> str | None:

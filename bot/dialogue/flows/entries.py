@@ -70,7 +70,7 @@ def undo_last(conv: Conv, ctx: Context, number: int | None) -> Step:
                 f"/delete {number} removes #{number}."
             )
         )
-        return Step(conv, (say(text),))
+        return Step(conv, (replace(say(text), refused_press=number is not None),))
     data = Data()
     if undo.kind == "saved":
         return Step(

@@ -23,10 +23,13 @@ class RateLimit:
 
 # Telegram: ~30 messages/s overall, 1/s per chat. Slack: chat.postMessage allows ~1/s per
 # channel, and conversations.open (first message to a person) is Tier 3 (~50/min), so
-# overall we keep to 1/s. The senders also honour 429 Retry-After themselves.
+# overall we keep to 1/s. Teams: Microsoft documents 7 messages/s per conversation and about
+# 50/s per app per tenant; 10/s overall is a conservative pace for proactive messages.
+# The senders also honour 429 Retry-After themselves.
 DEFAULT_LIMITS: Mapping[str, RateLimit] = {
     "telegram": RateLimit(per_second=30, per_recipient=1.0),
     "slack": RateLimit(per_second=1, per_recipient=1.0),
+    "teams": RateLimit(per_second=10, per_recipient=1.0),
     "console": RateLimit(),
 }
 
