@@ -30,7 +30,7 @@ import httpx
 
 from adapters.teams import cards
 from adapters.teams.options import TeamsSettings
-from adapters.teams.sender import Connector, ConnectorError
+from adapters.teams.sender import Connector, ConnectorError, connector_session
 from adapters.teams.tokens import BOT_FRAMEWORK_SCOPE, ClientCredentials
 from adapters.teams.translate import PLATFORM
 from bot.core.model import ConversationRef, IdentityKey, Outgoing, Unreachable
@@ -41,7 +41,7 @@ RATE_LIMIT_RETRIES = 3
 RETRY_AFTER_DEFAULT = 1.0  # seconds, when a 429 names no Retry-After
 RETRY_AFTER_MAX = 60.0  # a longer wait goes back to the send loop's own retry
 GONE = frozenset({403, 404})
-HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)  # the token provider's client
 
 Lookup = Callable[[IdentityKey], Awaitable[ConversationRef | None]]
 
@@ -91,13 +91,13 @@ async def open_sender(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> AsyncIterator[TeamsSender]:
-    """A Sender with its own HTTP client and token, for the scheduler (`cpdbot run`/`tick`).
+    """A Sender with its own HTTP clients and token, for the scheduler (`cpdbot run`/`tick`).
 
     `lookup`: the reference held for an identity (`bot.services.references.reference_for`
     run off the event loop; the app builds it, as adapters do not reach the database)."""
     if not settings.app_id or not settings.app_password:
         raise ValueError("Teams sending needs TEAMS_APP_ID and TEAMS_APP_PASSWORD")
-    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http, connector_session() as session:
         credentials = ClientCredentials(
             settings.outbound_token_url,
             settings.app_id,
@@ -107,4 +107,4 @@ async def open_sender(
             clock,
             tenant_id=settings.tenant_id,
         )
-        yield TeamsSender(Connector(http, credentials), lookup, sleep=sleep)
+        yield TeamsSender(Connector(session, credentials), lookup, sleep=sleep)

@@ -1,24 +1,43 @@
-"""Sending to Teams: the Bot Connector REST API over one shared httpx client.
+"""Sending to Teams: the Bot Connector REST API over one long-lived aiohttp session.
 
 `POST {serviceUrl}v3/conversations/{id}/activities` posts an activity and `PUT
 .../activities/{activity id}` replaces one (a card after a press), each with the bot's
-own `Bearer` token (`ClientCredentials`, cached). Plain httpx rather than the SDK's
-`ConnectorClient`: the token check and the token provider already share this client's
-connection pool, so a reply costs no session set-up, and the SDK's client closes the
-aiohttp session it is given. The service URL is the one the activity's token vouched for.
+own `Bearer` token (`ClientCredentials`, cached). Plain aiohttp rather than the SDK's
+`ConnectorClient` (which closes the session it is given): one session, opened with
+`connector_session()` and closed by its owner, keeps the connections to the connector
+alive, so a reply costs no set-up. aiohttp rather than httpx here because every reply and
+card update goes this way and httpx cost about half the event loop's CPU under load
+(bench/teams.py); the token check and the token provider, rare calls, keep httpx. The
+service URL is the one the activity's token vouched for.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 from urllib.parse import quote
 
-import httpx
+import aiohttp
 
 from adapters.teams.tokens import ClientCredentials
 
 log = logging.getLogger("cpdbot.teams")
+
+# As httpx.Timeout(10.0, connect=5.0) was: 5 s to connect, 10 s for a free connection
+# from the pool (and the connect), 10 s between reads of the answer.
+CONNECTOR_TIMEOUT = aiohttp.ClientTimeout(sock_connect=5.0, connect=10.0, sock_read=10.0)
+CONNECTIONS = 100  # open at once, as httpx's default pool
+
+
+def connector_session() -> aiohttp.ClientSession:
+    """The session a `Connector` sends with (call in a running event loop; the caller
+    closes it). `trust_env`: proxy settings from the environment, as httpx honoured."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=CONNECTIONS),
+        timeout=CONNECTOR_TIMEOUT,
+        trust_env=True,
+    )
 
 
 class ConnectorError(Exception):
@@ -33,15 +52,15 @@ class ConnectorError(Exception):
 
 
 class Connector:
-    def __init__(self, http: httpx.AsyncClient, credentials: ClientCredentials) -> None:
-        self.http = http
+    def __init__(self, session: aiohttp.ClientSession, credentials: ClientCredentials) -> None:
+        self.session = session
         self.credentials = credentials
 
     async def post(self, service_url: str, conversation_id: str, activity: dict[str, Any]) -> str:
         """Post an activity to a conversation; returns its id ("" if none came back)."""
-        response = await self._call("POST", _activities(service_url, conversation_id), activity)
+        body = await self._call("POST", _activities(service_url, conversation_id), activity)
         try:
-            return str(response.json().get("id") or "")
+            return str(json.loads(body).get("id") or "")
         except (ValueError, AttributeError):
             return ""
 
@@ -51,26 +70,28 @@ class Connector:
         url = f"{_activities(service_url, conversation_id)}/{quote(activity_id, safe='')}"
         await self._call("PUT", url, activity)
 
-    async def _call(self, method: str, url: str, body: dict[str, Any]) -> httpx.Response:
+    async def _call(self, method: str, url: str, body: dict[str, Any]) -> bytes:
+        """The answer's body; `ConnectorError` for an error status or no answer."""
         for attempt in (1, 2):
             token = await self.credentials.get_access_token("", [], force_refresh=attempt > 1)
             try:
-                response = await self.http.request(
+                async with self.session.request(
                     method, url, json=body, headers={"Authorization": f"Bearer {token}"}
-                )
-            except httpx.HTTPError as exc:
+                ) as response:
+                    status = response.status
+                    if status == 401 and attempt == 1:
+                        continue  # the token may have been revoked early: one fresh try
+                    if status >= 400:
+                        raise ConnectorError(
+                            status,
+                            f"{method} to the connector",
+                            retry_after(response.headers.get("Retry-After")),
+                        )
+                    return await response.read()
+            except (aiohttp.ClientError, TimeoutError) as exc:
                 raise ConnectorError(
                     0, f"{method} to the connector: {type(exc).__name__}"
                 ) from None
-            if response.status_code == 401 and attempt == 1:
-                continue  # the token may have been revoked early: one fresh try
-            if response.status_code >= 400:
-                raise ConnectorError(
-                    response.status_code,
-                    f"{method} to the connector",
-                    retry_after(response.headers.get("Retry-After")),
-                )
-            return response
         raise AssertionError("unreachable")
 
 

@@ -29,7 +29,7 @@ from adapters.runtime import PersonQueues
 from adapters.teams import translate
 from adapters.teams.auth import KeysUnavailable, TeamsAuth, Unauthorized
 from adapters.teams.options import TeamsSettings
-from adapters.teams.sender import Connector
+from adapters.teams.sender import Connector, connector_session
 from adapters.teams.tokens import BOT_FRAMEWORK_SCOPE, ClientCredentials
 from adapters.teams.work import TeamsWork
 from bot.core.model import ConversationRef
@@ -67,7 +67,8 @@ class TeamsBot:
     def __init__(self, engine: Engine, settings: TeamsSettings) -> None:
         app_id, password = check_settings(settings)
         self.engine = engine
-        self.http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
+        self.http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)  # token check and token provider
+        self.connector_http = connector_session()  # replies and card updates
         self.auth = TeamsAuth(app_id, settings.metadata_url, self.http, engine.clock)
         credentials = ClientCredentials(
             settings.outbound_token_url,
@@ -85,7 +86,7 @@ class TeamsBot:
             inbox_threads=INBOX_THREADS,
             name="cpdbot-teams",
         )
-        self.work = TeamsWork(engine, Connector(self.http, credentials), self._lanes)
+        self.work = TeamsWork(engine, Connector(self.connector_http, credentials), self._lanes)
         self.inbox = Inbox(engine.db, engine.clock, translate.PLATFORM, self._lanes.inbox)
 
     # ------------------------------------------------------------ HTTP
@@ -201,6 +202,7 @@ class TeamsBot:
             await self._queues.close()
         await self.inbox.flush()
         await self.http.aclose()
+        await self.connector_http.close()
         self._lanes.close()
 
 
