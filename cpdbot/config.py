@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     teams_port: int = 3978
     teams_openid_metadata_url: str | None = None  # default: the Bot Framework's
     teams_token_url: str | None = None  # default: login.microsoftonline.com/<tenant>
+    # Local development only (docs/teams.md): incoming tokens are not checked; refused
+    # unless TEAMS_HOST is a loopback address.
+    teams_dev_no_auth: bool = False
 
     # Calendar feeds on private, loopback or link-local addresses (self-hosting, tests).
     calendar_allow_private_networks: bool = False

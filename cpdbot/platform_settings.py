@@ -53,4 +53,5 @@ def teams_settings(settings: Settings) -> TeamsSettings:
         port=settings.teams_port,
         openid_metadata_url=settings.teams_openid_metadata_url,
         token_url=settings.teams_token_url,
+        dev_no_auth=settings.teams_dev_no_auth,
     )

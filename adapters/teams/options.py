@@ -11,7 +11,7 @@ from adapters.teams.tokens import token_url_for
 @dataclass(frozen=True)
 class TeamsSettings:
     """TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TENANT_ID, TEAMS_HOST/TEAMS_PORT,
-    TEAMS_OPENID_METADATA_URL and TEAMS_TOKEN_URL.
+    TEAMS_OPENID_METADATA_URL, TEAMS_TOKEN_URL and TEAMS_DEV_NO_AUTH.
 
     The listen address defaults to loopback, as Telegram's webhook does: the Bot Connector
     only calls https endpoints, so a TLS-terminating proxy sits in front of this plain-HTTP
@@ -25,6 +25,9 @@ class TeamsSettings:
     port: int = 3978
     openid_metadata_url: str | None = None
     token_url: str | None = None
+    # TEAMS_DEV_NO_AUTH: incoming tokens are not checked (the Agents Playground sends none).
+    # Local development only: refused unless `host` is a loopback address.
+    dev_no_auth: bool = False
 
     @property
     def metadata_url(self) -> str:

@@ -8,13 +8,16 @@ repeat is handled once, then answered 200; the engine runs after, in the person'
 (adapters/teams/sender.py); then the personal chat's conversation reference is held for
 the messages the bot starts (adapters/teams/proactive.py). `replay()` at start runs rows
 a crash left unfinished. A message in a group chat or channel gets a pointer to the
-personal chat: no row, no person, no reference. Other activity types (conversation
-updates, invokes) are answered 200 and ignored for now.
+personal chat: no row, no person, no reference. The app installed in a personal chat
+(a `conversationUpdate` adding the bot) runs the dialogue's first contact, as `/start`;
+other activity types (invokes, other updates) are answered 200 and ignored.
+TEAMS_DEV_NO_AUTH skips the token check (loopback only, a warning at every start).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import sys
@@ -52,12 +55,30 @@ class TeamsConfigError(RuntimeError):
     """The Teams settings cannot work (missing app id or password)."""
 
 
+NO_AUTH_WARNING = "teams: token validation is OFF: local development only (TEAMS_DEV_NO_AUTH)"
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: reachable only from this machine."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def check_settings(settings: TeamsSettings) -> tuple[str, str]:
     """The app id and password, or `TeamsConfigError` (checked before anything starts)."""
     if not settings.app_id:
         raise TeamsConfigError("TEAMS_APP_ID is required when TEAMS_APP_PASSWORD is set.")
     if not settings.app_password:
         raise TeamsConfigError("TEAMS_APP_PASSWORD is not set.")
+    if settings.dev_no_auth and not is_loopback(settings.host):
+        raise TeamsConfigError(
+            f"TEAMS_DEV_NO_AUTH is for local development only: TEAMS_HOST must be a loopback "
+            f"address (127.0.0.1, ::1 or localhost), not {settings.host!r}."
+        )
     return settings.app_id, settings.app_password
 
 
@@ -67,6 +88,9 @@ class TeamsBot:
     def __init__(self, engine: Engine, settings: TeamsSettings) -> None:
         app_id, password = check_settings(settings)
         self.engine = engine
+        self.dev_no_auth = settings.dev_no_auth
+        if self.dev_no_auth:
+            log.warning(NO_AUTH_WARNING)
         self.http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)  # token check and token provider
         self.connector_http = connector_session()  # replies and card updates
         self.auth = TeamsAuth(app_id, settings.metadata_url, self.http, engine.clock)
@@ -112,6 +136,16 @@ class TeamsBot:
             return web.Response(status=400, text="not a JSON activity")
         if not isinstance(activity, dict):
             return web.Response(status=400, text="not a JSON activity")
+        refused = None if self.dev_no_auth else await self._refused(request, activity)
+        if refused is not None:
+            return refused
+        await self._dispatch(activity)
+        return web.Response(status=200)
+
+    async def _refused(
+        self, request: web.Request, activity: Mapping[str, Any]
+    ) -> web.Response | None:
+        """The answer to a request whose token does not check out (None: it does)."""
         try:
             await self.auth.check(
                 request.headers.get("Authorization"),
@@ -124,11 +158,14 @@ class TeamsBot:
         except Unauthorized as exc:
             log.warning("teams: request refused: %s", exc.reason)
             return web.Response(status=401, text="unauthorized")
-        await self._dispatch(activity)
-        return web.Response(status=200)
+        return None
 
     async def _dispatch(self, activity: dict[str, Any]) -> None:
-        """Record and start a personal message; point group messages to the personal chat."""
+        """Record and start a personal message; point group messages to the personal chat;
+        greet a person who installed the app in their personal chat."""
+        if translate.bot_added(activity):
+            self._welcome(activity)
+            return
         if activity.get("type") != "message":
             return
         place = translate.where(activity)
@@ -156,6 +193,26 @@ class TeamsBot:
             self.inbox.finish(name)
 
         self._queues.submit(key, then_finish)
+
+    def _welcome(self, activity: Mapping[str, Any]) -> None:
+        """The app installed in a personal chat: the dialogue's first contact (`/start`),
+        and the chat's reference held. Not recorded in the inbox: a welcome lost to a
+        crash is not worth a replay. Added to a group chat or channel: nothing."""
+        place = translate.where(activity)
+        key = place.identity
+        if not place.personal or key is None:
+            return
+        event = translate.welcome(activity, key)
+
+        async def greet() -> None:
+            try:
+                handled = await self.work.run(event)
+                await self.work.deliver(activity, list(handled.replies), event)
+            except Exception:
+                log.exception("teams: the welcome failed")
+            await self.remember(activity)
+
+        self._queues.submit(key, greet)
 
     async def remember(self, activity: Mapping[str, Any]) -> None:
         """Hold this personal chat's reference for the messages the bot starts (after the

@@ -190,3 +190,32 @@ def pressed_label(activity: Mapping[str, Any]) -> str:
 
 def pressed_text(activity: Mapping[str, Any]) -> str:
     return str(_dict(activity.get("value")).get("q") or "")
+
+
+def bot_added(activity: Mapping[str, Any]) -> bool:
+    """A `conversationUpdate` whose `membersAdded` names the bot itself (`recipient.id`):
+    the app was installed in this conversation (Microsoft Learn, "Conversation events")."""
+    if activity.get("type") != "conversationUpdate":
+        return False
+    bot_id = _dict(activity.get("recipient")).get("id")
+    added = activity.get("membersAdded")
+    if not bot_id or not isinstance(added, list):
+        return False
+    return any(_dict(member).get("id") == bot_id for member in added)
+
+
+def welcome(activity: Mapping[str, Any], key: IdentityKey) -> Incoming:
+    """The app installed in a personal chat: the dialogue's first contact, as `/start`
+    (a repeat of the same update is answered once)."""
+    activity_id = activity.get("id")
+    conversation = str(_dict(activity.get("conversation")).get("id") or "")
+    dedupe = f"welcome:{short(conversation, 40)}:{short(str(activity_id), 120)}"
+    return Incoming(
+        key,
+        Kind.COMMAND,
+        text="/start",
+        command="start",
+        display_name=str(_dict(activity.get("from")).get("name") or ""),
+        timezone_hint=str(activity.get("localTimezone") or "") or None,
+        dedupe_key=dedupe if activity_id else None,
+    )

@@ -26,13 +26,15 @@ class IdentityKey:
 
     @staticmethod
     def parse(text: str) -> IdentityKey:
-        """'NAME' (console), 'telegram:ID' or 'slack:TEAM:USER'."""
+        """'NAME' (console), 'telegram:ID', 'slack:TEAM:USER' or 'teams:TENANT:AAD'
+        (the tenant id and the person's Entra object id, as the Teams adapter keys them)."""
         platform, _, rest = text.partition(":")
         if platform == "telegram" and rest:
             return IdentityKey("telegram", rest)
-        if platform == "slack" and rest.count(":") == 1:
-            team, user = rest.split(":")
-            return IdentityKey("slack", user, team)
+        if platform in ("slack", "teams") and rest.count(":") == 1:
+            workspace, user = rest.split(":")
+            if workspace and user:
+                return IdentityKey(platform, user, workspace)
         return IdentityKey("console", text)
 
 
