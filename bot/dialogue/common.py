@@ -293,7 +293,7 @@ def minutes_error(minutes: int, written: str | None, days: int = 1) -> str | Non
 
 def day_minutes(ctx: Context) -> int:
     """A "full day" of CPD in minutes: the person's own, or the scheme's day length."""
-    return ctx.person.day_minutes or round(ctx.scheme.day_hours * 60)
+    return ctx.person.day_minutes or ctx.scheme.day_minutes
 
 
 def no_entry(args: str) -> str:

@@ -190,6 +190,11 @@ class Scheme(_Frozen):
         ]
         return tuple(ordered[: self.ask])
 
+    @property
+    def day_minutes(self) -> int:
+        """The minutes of a "full day" of CPD in this scheme (a person may set their own)."""
+        return round(self.day_hours * 60)
+
     def target_hours(self, status_id: str) -> float | None:
         return self.status(status_id).hours
 

@@ -189,7 +189,7 @@ def woken(conv: Conv) -> Conv:
 def wake(conv: Conv, ctx: Context) -> tuple[Conv, tuple[Outgoing, ...]]:
     """A dialogue left for more than a day: idle (log draft parked) and what to say of it."""
     seen = conv.data.last_seen
-    if not may_wake(conv) or seen is None or ctx.snap.now - seen <= STALE_AFTER:
+    if seen is None or not may_wake(conv, ctx.snap.now):
         return conv, ()
     day = local_today(seen, ctx.person.timezone)
     shown = fmt.day(day, ctx.today)

@@ -292,9 +292,7 @@ def _end_change(text: str, entry: EntryView, ctx: Context) -> Change | Ask | str
 
 
 def _hours_change(text: str, entry: EntryView, ctx: Context) -> Change | str:
-    # 'full day' / 'half day': the person's own day length, else the scheme's.
-    day = ctx.person.day_minutes or round(ctx.scheme.day_hours * 60)
-    minutes = parse_duration(text, day_minutes=day)
+    minutes = parse_duration(text, day_minutes=day_minutes(ctx))  # 'full day', 'half day'
     days = days_of(entry.activity_date, entry.end_date)
     if minutes is None:
         error: str | None = f"I couldn't read '{clip(text)}' as hours. Try 1.5h or 90m."

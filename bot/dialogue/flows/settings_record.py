@@ -89,11 +89,11 @@ def set_number(value: str, ctx: Context) -> tuple[Changes, str] | str:
 
 def day_minutes(person: PersonView, scheme: Scheme) -> int:
     """The minutes of a "full day" for `person`: their own, else their scheme's."""
-    return person.day_minutes or round(scheme.day_hours * 60)
+    return person.day_minutes or scheme.day_minutes
 
 
 def _usual(scheme: Scheme) -> str:
-    return f"{scheme.name}'s usual {fmt.hours(round(scheme.day_hours * 60))}"
+    return f"{scheme.name}'s usual {fmt.hours(scheme.day_minutes)}"
 
 
 def set_day(value: str, ctx: Context) -> tuple[Changes, str] | str:
@@ -124,7 +124,7 @@ def set_day(value: str, ctx: Context) -> tuple[Changes, str] | str:
 def day_line(person: PersonView, scheme: Scheme) -> str:
     """The /settings menu's line for the full day."""
     if person.day_minutes:
-        usual = fmt.hours(round(scheme.day_hours * 60))
+        usual = fmt.hours(scheme.day_minutes)
         own = fmt.hours(person.day_minutes)
         return f"Full day: {own} (your own; {scheme.name}'s usual is {usual})"
     return f"Full day: {fmt.hours(day_minutes(person, scheme))} ({scheme.name}'s usual)"
@@ -172,7 +172,7 @@ def value_prompt(key: str, ctx: Context) -> Outgoing | None:
         )
     if key == "day":
         scheme = ctx.scheme
-        usual = fmt.hours(round(scheme.day_hours * 60))
+        usual = fmt.hours(scheme.day_minutes)
         return Outgoing(
             "How many hours is a full day of CPD for you? Now: "
             f"{fmt.hours(day_minutes(person, scheme))}. An activity logged as 'full day' "
