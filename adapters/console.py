@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
 import os
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import IO
 
-from bot.core.model import Attachment, Choice, IdentityKey, Incoming, Kind, Outgoing
+from bot.core.model import Attachment, Choice, IdentityKey, Incoming, Kind, Outgoing, SecretAsk
+
+try:
+    import termios
+except ImportError:  # not a POSIX system: getpass turns echo off its own way
+    termios = None  # type: ignore[assignment]
 
 Handler = Callable[[Incoming], Awaitable[list[Outgoing]]]
 
@@ -58,6 +64,8 @@ def render(reply: Outgoing, saved: Path | None = None) -> str:
     choices = offered(reply.choices)
     picks = keys(len(choices), reply.numeric_answer)
     lines += [f"  [{key}] {choice.label}" for key, choice in zip(picks, choices, strict=True)]
+    if reply.secret is not None:
+        lines.append(f"  {reply.secret.label} (not shown as you type; Enter alone cancels):")
     if saved is not None:
         lines.append(f"  (saved: {saved})")
     elif reply.attachment is not None:
@@ -129,10 +137,20 @@ async def chat(
     zone = system_timezone()
     shown: tuple[Choice, ...] = ()
     letters = False
+    secret: SecretAsk | None = None
     interactive = stdin.isatty()
     if interactive:
         stdout.write("cpdbot — type /help for commands, Ctrl-D to quit.\n")
     while True:
+        if secret is not None:
+            value = await read_secret(stdin, stdout)
+            if value is None:
+                break
+            if echo:
+                stdout.write("> (hidden)\n")
+            event = _secret_event(identity, secret, value, zone)
+            shown, letters, secret = _show(await handle(event), stdout, files)
+            continue
         if interactive:
             stdout.write("> ")
             stdout.flush()
@@ -143,13 +161,60 @@ async def chat(
             continue
         if echo:
             stdout.write(f"> {line.rstrip()}\n")
-        replies = await handle(to_event(line, identity, shown, zone, letters=letters))
-        for reply in replies:
-            stdout.write(_printed(reply, files) + "\n")
-        stdout.flush()
-        with_choices = [r for r in replies if r.choices]
-        shown = with_choices[-1].choices if with_choices else ()
-        letters = bool(with_choices) and with_choices[-1].numeric_answer
+        event = to_event(line, identity, shown, zone, letters=letters)
+        shown, letters, secret = _show(await handle(event), stdout, files)
+
+
+def _secret_event(identity: IdentityKey, ask: SecretAsk, value: str, zone: str | None) -> Incoming:
+    """The secret typed, as a form; Enter alone (or /cancel) cancels instead."""
+    if value.strip() in ("", "/cancel"):
+        return Incoming.text_of(identity, "/cancel", timezone_hint=zone, chat_id=identity.user_id)
+    return Incoming(
+        identity, Kind.FORM, form={ask.field: value}, timezone_hint=zone, chat_id=identity.user_id
+    )
+
+
+def _show(
+    replies: list[Outgoing], stdout: IO[str], files: Path | None
+) -> tuple[tuple[Choice, ...], bool, SecretAsk | None]:
+    """Print the replies; what the next line answers: the choices shown last, whether they
+    are lettered, and the secret the last reply asks for (read without echo)."""
+    for reply in replies:
+        stdout.write(_printed(reply, files) + "\n")
+    stdout.flush()
+    with_choices = [r for r in replies if r.choices]
+    shown = with_choices[-1].choices if with_choices else ()
+    letters = bool(with_choices) and with_choices[-1].numeric_answer
+    secret = replies[-1].secret if replies else None
+    return shown, letters, secret
+
+
+async def read_secret(stdin: IO[str], stdout: IO[str]) -> str | None:
+    """The next line, typed without echo when `stdin` is a terminal (None: end of input).
+
+    Echo is turned off on `stdin` itself, as getpass does on the terminal, because getpass
+    reads /dev/tty rather than the stream given (a piped session's secret comes down the
+    pipe, which echoes nothing). The terminal's settings come back even on Ctrl-C."""
+    saved = None
+    if stdin.isatty() and termios is not None:
+        fd = stdin.fileno()
+        saved = termios.tcgetattr(fd)
+        quiet = termios.tcgetattr(fd)
+        quiet[3] &= ~termios.ECHO
+        termios.tcsetattr(fd, termios.TCSAFLUSH, quiet)
+    elif stdin.isatty():
+        return await asyncio.to_thread(getpass.getpass, "> ")
+    try:
+        if saved is not None:
+            stdout.write("> ")
+            stdout.flush()
+        line = await read_line(stdin)
+    finally:
+        if saved is not None:
+            termios.tcsetattr(stdin.fileno(), termios.TCSAFLUSH, saved)
+            stdout.write("\n")  # the Enter typed was not echoed either
+            stdout.flush()
+    return line.rstrip("\r\n") if line else None
 
 
 class ConsoleSender:

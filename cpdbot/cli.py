@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from bot.services.engine import Engine
     from cpdbot.config import Settings
     from storage.db import Database
+    from storage.secrets import SecretBox
 
 # Only argparse is loaded to parse the command line (`cpdbot --help` stays fast); each
 # handler imports what its command needs: the database, the engine, the documents, the
@@ -32,9 +33,30 @@ def _database(url: str | None, settings: Settings) -> Database:
     from storage import migrate
     from storage.db import Database
 
-    db = Database(url or settings.database_url)
+    db = Database(url or settings.database_url, secrets=_secret_box(settings))
     migrate.ensure_current(db)
     return db
+
+
+def _secret_box(settings: Settings) -> SecretBox:
+    """The box for secrets at rest, from CPDBOT_SECRET_KEY: a malformed key stops the
+    start here, in one line (`ConfigError`)."""
+    from cpdbot.config import ConfigError
+    from storage.secrets import BadSecretKey, SecretBox
+
+    key = settings.secret_key
+    try:
+        return SecretBox(key.get_secret_value() if key is not None else None)
+    except BadSecretKey as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def cmd_secret_key(args: argparse.Namespace, settings: Settings) -> int:
+    """Print a new key for CPDBOT_SECRET_KEY."""
+    from storage.secrets import new_key
+
+    print(new_key())
+    return 0
 
 
 def _engine(db: Database, settings: Settings) -> Engine:
@@ -42,7 +64,12 @@ def _engine(db: Database, settings: Settings) -> Engine:
     from bot.services.engine import Engine
 
     schemes = load_schemes(settings.cpdbot_schemes_dir)
-    return Engine(db, schemes, allow_private_feeds=settings.calendar_allow_private_networks)
+    return Engine(
+        db,
+        schemes,
+        allow_private_feeds=settings.calendar_allow_private_networks,
+        microsoft=settings.microsoft_endpoints(),
+    )
 
 
 # The identity columns' lengths (storage.models.Identity; a test keeps them equal).
@@ -400,6 +427,10 @@ def parser() -> argparse.ArgumentParser:
     backup.add_argument("file", help="the backup file to write")
     backup.add_argument("--db", help="database URL")
     backup.set_defaults(func=cmd_db_backup)
+    secret_key = sub.add_parser(
+        "secret-key", help="print a new key for CPDBOT_SECRET_KEY (encrypts sign-ins at rest)"
+    )
+    secret_key.set_defaults(func=cmd_secret_key)
     _teams_parser(sub)
     return p
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from bot.services.calendar.graph_auth import MicrosoftEndpoints
 
 
 class ConfigError(ValueError):
@@ -17,6 +21,9 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     cpdbot_schemes_dir: Path | None = None
+    # Encrypts calendar sign-ins and passwords at rest: a Fernet key (`cpdbot secret-key`),
+    # or several separated by commas, newest first (key rotation). Never printed.
+    cpdbot_secret_key: SecretStr | None = None
     log_level: str = "WARNING"
     log_format: str = "text"  # text (key=value) or json: one line per handled event
     scheduler_enabled: bool = True
@@ -41,6 +48,10 @@ class Settings(BaseSettings):
     teams_app_id: str | None = None
     # Set with TEAMS_APP_ID, `cpdbot run` serves Teams at /api/messages (docs: issue 14).
     teams_app_password: str | None = None
+    # Or, instead of the password: a PEM file with the certificate uploaded to the app
+    # registration and its private key (the key may be in its own file, _KEY).
+    teams_app_certificate: str | None = None
+    teams_app_certificate_key: str | None = None
     teams_tenant_id: str | None = None  # single-tenant registration: the organisation's
     # Plain HTTP behind a TLS-terminating proxy (the connector calls https only).
     teams_host: str = "127.0.0.1"
@@ -48,16 +59,43 @@ class Settings(BaseSettings):
     teams_openid_metadata_url: str | None = None  # default: the Bot Framework's
     teams_token_url: str | None = None  # default: login.microsoftonline.com/<tenant>
     # Local development only (docs/teams.md): incoming tokens are not checked; refused
-    # unless TEAMS_HOST is a loopback address.
+    # unless TEAMS_HOST is a loopback address. Alone (no password or certificate) it runs
+    # Teams for the Agents Playground: replies unsigned, to loopback service URLs only.
     teams_dev_no_auth: bool = False
 
     # Calendar feeds on private, loopback or link-local addresses (self-hosting, tests).
     calendar_allow_private_networks: bool = False
     # How often each connected calendar is read (minutes).
     calendar_poll_minutes: int = Field(default=10, ge=1)
+    # Outlook calendars through Microsoft Graph (issue 15): the public client app
+    # registration's id (none: /calendar outlook is off), the tenant, and where the
+    # identity platform and Graph are (tests and national clouds change them).
+    microsoft_client_id: str | None = None
+    microsoft_tenant: str = "organizations"
+    microsoft_login_url: str = "https://login.microsoftonline.com"
+    graph_url: str = "https://graph.microsoft.com"
     # Progress charts on scheduled messages are drawn in this many worker processes, off
     # the process that answers chats (0: in a thread of the bot's own process).
     chart_processes: int = Field(default=2, ge=0)
+
+    @property
+    def secret_key(self) -> SecretStr | None:
+        """CPDBOT_SECRET_KEY (the field has the prefix so that a SECRET_KEY meant for
+        something else in the environment is not taken for it)."""
+        return self.cpdbot_secret_key
+
+    def microsoft_endpoints(self) -> MicrosoftEndpoints | None:
+        """Where Outlook sign-ins and calendars are read; None without MICROSOFT_CLIENT_ID."""
+        if not self.microsoft_client_id:
+            return None
+        from bot.services.calendar.graph_auth import MicrosoftEndpoints
+
+        return MicrosoftEndpoints(
+            client_id=self.microsoft_client_id,
+            login_url=self.microsoft_login_url,
+            graph_url=self.graph_url,
+            tenant=self.microsoft_tenant,
+        )
 
     @property
     def telegram_enabled(self) -> bool:
@@ -69,5 +107,6 @@ class Settings(BaseSettings):
 
     @property
     def teams_enabled(self) -> bool:
-        """TEAMS_APP_PASSWORD set (TEAMS_APP_ID alone only builds the app package)."""
-        return bool(self.teams_app_password)
+        """TEAMS_APP_PASSWORD or TEAMS_APP_CERTIFICATE set, or TEAMS_DEV_NO_AUTH (TEAMS_APP_ID
+        alone only builds the app package)."""
+        return bool(self.teams_app_password or self.teams_app_certificate or self.teams_dev_no_auth)

@@ -95,6 +95,8 @@ def _jobs(
         allow_private_feeds=settings.calendar_allow_private_networks,
         poll_every=timedelta(minutes=settings.calendar_poll_minutes),
         chart_processes=settings.chart_processes,
+        microsoft=settings.microsoft_endpoints(),
+        secrets=db.secrets,
     )
 
 

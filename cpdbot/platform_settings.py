@@ -48,6 +48,8 @@ def teams_settings(settings: Settings) -> TeamsSettings:
     return TeamsSettings(
         app_id=settings.teams_app_id,
         app_password=settings.teams_app_password,
+        app_certificate=settings.teams_app_certificate,
+        app_certificate_key=settings.teams_app_certificate_key,
         tenant_id=settings.teams_tenant_id,
         host=settings.teams_host,
         port=settings.teams_port,

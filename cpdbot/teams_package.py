@@ -114,11 +114,12 @@ def developer_for(
 
 
 def menu_commands() -> list[dict[str, str]]:
-    """The Teams command menu: the registry's menu commands with the ten lowest
-    menu_rank (bot.dialogue.registry.MENU is in that order), titles without the slash."""
-    from bot.dialogue.registry import MENU
+    """The Teams command menu: the ten commands the dialogue's registry marks essential
+    (bot.dialogue.registry.ESSENTIAL, in menu order), titles without the slash, their menu
+    summaries as the descriptions."""
+    from bot.dialogue.registry import ESSENTIAL
 
-    return [{"title": name, "description": summary} for name, summary in MENU[:MAX_COMMANDS]]
+    return [{"title": name, "description": summary} for name, summary in ESSENTIAL]
 
 
 def build(

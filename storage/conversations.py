@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from bot.core.model import Choice, FileRequest, IdentityKey, Outgoing, PersonView
+from bot.core.model import Choice, FileRequest, IdentityKey, Outgoing, PersonView, SecretAsk
 from storage import repo
 from storage.models import Conversation, Identity, Person, ProcessedEvent
 from storage.types import UTCDateTime
@@ -189,6 +189,10 @@ def encode_replies(replies: Sequence[Outgoing], year: int | None) -> dict[str, A
             item["errors"] = dict(reply.errors)
         if reply.file is not None:
             item["file"] = [reply.file.kind, reply.file.failed]
+        if reply.secret is not None:  # the question only: never an answer
+            item["secret"] = [reply.secret.field, reply.secret.label, reply.secret.button]
+        if reply.scrub_incoming:
+            item["scrub"] = True
         encoded.append(item)
     return {"replies": encoded, "year": year}
 
@@ -198,12 +202,15 @@ def decode_replies(kept: dict[str, Any]) -> tuple[tuple[Outgoing, ...], int | No
     replies = []
     for item in kept.get("replies") or ():
         file = item.get("file")
+        secret = item.get("secret")
         replies.append(
             Outgoing(
                 str(item["text"]),
                 choices=tuple(Choice(str(i), str(label)) for i, label in item.get("choices", ())),
                 errors={str(k): str(v) for k, v in (item.get("errors") or {}).items()},
                 file=FileRequest(str(file[0]), str(file[1])) if file else None,
+                secret=SecretAsk(*(str(part) for part in secret[:3])) if secret else None,
+                scrub_incoming=bool(item.get("scrub")),
             )
         )
     year = kept.get("year")

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 import storage.models  # noqa: F401  (registers the tables)
+from storage.secrets import SecretBox
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 DISK_FULL_SQLSTATE = "53100"  # PostgreSQL's disk_full
@@ -68,9 +69,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 class Database:
-    """An engine plus a session factory; `transaction()` is the one unit of work."""
+    """An engine plus a session factory; `transaction()` is the one unit of work.
 
-    def __init__(self, url: str | None = None) -> None:
+    `secrets` encrypts what must not be stored in the clear (calendar sign-ins and
+    passwords); without one given, a box with no key, which refuses to store any.
+    """
+
+    def __init__(self, url: str | None = None, *, secrets: SecretBox | None = None) -> None:
+        self.secrets = secrets if secrets is not None else SecretBox(None)
         self.url = normalise_url(url or default_url())
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"

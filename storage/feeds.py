@@ -9,7 +9,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
@@ -38,6 +38,15 @@ class FeedToPoll:
     paused_until: date | None
     keywords: str | None
     all_events: bool
+    # Calendar accounts (issue 15): ics | graph | caldav, the account shown to its owner,
+    # the refresh token or password and the Graph access token, still encrypted
+    # (storage.calendar_accounts.read_secret), and when the server allows the next poll.
+    kind: str = "ics"
+    account: str | None = None
+    secret: bytes | None = None
+    access_secret: bytes | None = None
+    access_expires_at: datetime | None = None
+    retry_at: datetime | None = None
 
 
 def feed_views(session: Session, person_id: int) -> list[FeedView]:
@@ -53,6 +62,8 @@ def feed_views(session: Session, person_id: int) -> list[FeedView]:
             url=f.url,
             last_ok_at=f.last_ok_at,
             failures=f.failures,
+            kind=f.kind,
+            account=f.account or "",
         )
         for i, f in enumerate(feeds, 1)
     ]
@@ -132,15 +143,21 @@ def decide(
 # ---------------------------------------------------------------- polling
 
 
-def feeds_to_consider(session: Session) -> list[FeedToPoll]:
-    """Every feed with its owner's settings (the job decides which are due)."""
-    rows = session.exec(
+def feeds_to_consider(session: Session, *, now: datetime | None = None) -> list[FeedToPoll]:
+    """Every feed with its owner's settings (the job decides which are due); given `now`,
+    not those a server asked to leave alone until later (`retry_at`, from Retry-After)."""
+    query = (
         select(CalendarFeed, Person)
         .join(Person, col(Person.id) == col(CalendarFeed.person_id))
         # The stored body is read by claim_poll, only for the feeds actually polled.
         .options(defer(CalendarFeed.body))  # type: ignore[arg-type]
         .order_by(col(CalendarFeed.id))
-    ).all()
+    )
+    if now is not None:
+        query = query.where(
+            or_(col(CalendarFeed.retry_at).is_(None), col(CalendarFeed.retry_at) <= now)
+        )
+    rows = session.exec(query).all()
     return [
         FeedToPoll(
             feed_id=int(f.id or 0),
@@ -158,6 +175,12 @@ def feeds_to_consider(session: Session) -> list[FeedToPoll]:
             paused_until=p.paused_until,
             keywords=p.calendar_keywords,
             all_events=p.calendar_all_events,
+            kind=f.kind,
+            account=f.account,
+            secret=f.secret,
+            access_secret=f.access_secret,
+            access_expires_at=f.access_expires_at,
+            retry_at=f.retry_at,
         )
         for f, p in rows
     ]
@@ -193,7 +216,8 @@ def record_ok(
     last_modified: str | None,
     body: bytes | None,
 ) -> None:
-    """A successful poll: the window for the next one starts now; failures are forgotten.
+    """A successful poll: the window for the next one starts now; failures (and a
+    server's request to wait) are forgotten.
 
     The body is kept (compressed) only with a validator, for reading it again after a 304.
     """
@@ -202,6 +226,7 @@ def record_ok(
         "failures": 0,
         "failure_reported": False,
         "last_error": None,
+        "retry_at": None,
         "etag": etag[:500] if etag else None,
         "last_modified": last_modified[:100] if last_modified else None,
     }
@@ -220,6 +245,16 @@ def record_failure(session: Session, feed_id: int, *, error: str) -> None:
         update(CalendarFeed)
         .where(col(CalendarFeed.id) == feed_id)
         .values(failures=CalendarFeed.failures + 1, last_error=error[:500])
+        .execution_options(synchronize_session=False)
+    )
+
+
+def set_retry_at(session: Session, feed_id: int, at: datetime | None) -> None:
+    """The server asked to wait (429/503 Retry-After): not polled before `at`."""
+    session.execute(
+        update(CalendarFeed)
+        .where(col(CalendarFeed.id) == feed_id)
+        .values(retry_at=at)
         .execution_options(synchronize_session=False)
     )
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    String,
     Text,
     UniqueConstraint,
 )
@@ -19,9 +20,20 @@ from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
 
+# Column.info key of columns holding a secret's ciphertext: never exported (storage.rights).
+SECRET_COLUMN = "secret"
+
 
 def _utc(nullable: bool = False) -> Any:
     return Field(sa_column=Column(UTCDateTime(), nullable=nullable))
+
+
+def _secret(*, nullable: bool = True) -> Any:
+    """Encrypted bytes (storage.secrets): marked so that exports leave them out."""
+    return Field(
+        default=None,
+        sa_column=Column(LargeBinary, nullable=nullable, info={SECRET_COLUMN: True}),
+    )
 
 
 def _fk(target: str, *, index: bool = True) -> Any:
@@ -196,15 +208,29 @@ class InboxUpdate(SQLModel, table=True):
 
 
 class CalendarFeed(SQLModel, table=True):
-    """An ICS feed a person connected; polled for events that just ended.
+    """A calendar a person connected; polled for events that just ended.
 
-    `body` keeps the last feed body (zlib) so a 304 Not Modified can still be read for
-    events that ended since. `failures` counts consecutive failed polls.
+    kind: ics (a secret address), graph (Outlook through Microsoft Graph: `url` is the
+    Graph base URL) or caldav (`url` is the calendar collection). `account` is the
+    Microsoft account or CalDAV user name shown in /calendar list. `secret` is the
+    encrypted refresh token or password, `access_secret` the encrypted Graph access token
+    (storage.secrets; never exported). `body` keeps the last ICS body, or the Graph delta
+    state (zlib), so a 304 Not Modified can still be read for events that ended since.
+    `failures` counts consecutive failed polls; `retry_at`: not polled before (a server's
+    Retry-After).
     """
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = _fk("person.id")
+    kind: str = Field(
+        default="ics", sa_column=Column(String(10), nullable=False, server_default="ics")
+    )
     url: str = Field(sa_column=Column(Text, nullable=False))
+    account: str | None = Field(default=None, max_length=320)
+    secret: bytes | None = _secret()
+    access_secret: bytes | None = _secret()
+    access_expires_at: datetime | None = _utc(nullable=True)
+    retry_at: datetime | None = _utc(nullable=True)
     owner_emails: str = Field(default="", max_length=500)  # comma-separated, lower-case
     etag: str | None = Field(default=None, max_length=500)
     last_modified: str | None = Field(default=None, max_length=100)
@@ -215,6 +241,46 @@ class CalendarFeed(SQLModel, table=True):
     failure_reported: bool = False
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = _utc()
+
+
+class CalendarSignin(SQLModel, table=True):
+    """A device-code sign-in under way (Outlook): one per person, a new one replaces it.
+
+    The device code is a credential (whoever holds it gets the tokens once the person
+    signs in): stored encrypted, never exported. Polled no sooner than `next_poll_at`.
+    """
+
+    __tablename__ = "calendar_signin"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("person.id", ondelete="CASCADE"), nullable=False, unique=True
+        )
+    )
+    kind: str = Field(default="graph", max_length=10)
+    device_code: bytes = _secret(nullable=False)
+    user_code: str = Field(max_length=32)
+    verification_uri: str = Field(max_length=300)
+    interval: int  # seconds between polls, as the identity platform asked
+    expires_at: datetime = _utc()
+    next_poll_at: datetime = _utc()
+    created_at: datetime = _utc()
+
+
+class Absence(SQLModel, table=True):
+    """An out-of-office stretch read from a calendar: nudges and prompts are held during
+    it; `told` once the person has been told so."""
+
+    __table_args__ = (UniqueConstraint("feed_id", "uid", "starts_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _fk("person.id")
+    feed_id: int = _fk("calendarfeed.id")
+    uid: str = Field(max_length=500)
+    starts_at: datetime = _utc()
+    ends_at: datetime = _utc()
+    told: bool = False
 
 
 class SeenOccurrence(SQLModel, table=True):

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, exists, func, select, tuple_
+from sqlalchemy import String, cast, exists, func, select, tuple_, update
 from sqlmodel import Session, col
 
 from bot.core.model import PersonView
@@ -197,3 +197,42 @@ def pending_counts(session: Session, person_ids: Iterable[int]) -> dict[int, int
         .group_by(col(Entry.person_id))
     ).all()
     return {int(p): int(n) for p, n in rows}
+
+
+# ---------------------------------------------------------------- absences
+
+HELD_MIN_GRACE = timedelta(hours=1)  # a held row may be sent for at least this long
+
+
+def hold_claimed(
+    session: Session, row_id: int, *, worker: str, attempts: int, until: datetime, note: str
+) -> bool:
+    """Put a claimed outbox row back to pending, due at `until` (its person is away until
+    then), its grace window moved with it (at least HELD_MIN_GRACE); only while `worker`
+    holds it under claim `attempts`. False if the claim was lost meanwhile."""
+    held = (
+        col(Outbox.id) == row_id,
+        col(Outbox.state) == "claimed",
+        col(Outbox.claimed_by) == worker,
+        col(Outbox.attempts) == attempts,
+    )
+    found = session.execute(select(col(Outbox.due_at), col(Outbox.expires_at)).where(*held)).first()
+    if found is None:
+        return False
+    due_at, expires_at = found
+    if expires_at is not None:
+        expires_at = until + max(expires_at - due_at, HELD_MIN_GRACE)
+    result = session.execute(
+        update(Outbox)
+        .where(*held)
+        .values(
+            state="pending",
+            due_at=until,
+            expires_at=expires_at,
+            claimed_by=None,
+            claimed_at=None,
+            last_error=note[:500],
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]

@@ -13,12 +13,14 @@ Like `repo`, these functions never commit: the caller owns the transaction.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from bot.core.model import ConversationRef, IdentityKey
@@ -100,12 +102,54 @@ def remember(session: Session, key: IdentityKey, ref: ConversationRef, *, now: d
     same = all(getattr(row, name) == getattr(ref, name) for name in FIELDS)
     if same and not row.unreachable:
         return False
-    if not same:
-        values = {name: getattr(ref, name) for name in FIELDS}
-        conn.execute(_UPSERT[conn.dialect.name], {"identity_id": row.id, "now": now, **values})
-    if row.unreachable:
-        conn.execute(_REACHABLE, {"identity_id": row.id})
+    _write(conn, row.id, None if same else ref, bool(row.unreachable), now=now)
     return True
+
+
+def remember_all(
+    session: Session, refs: Mapping[IdentityKey, ConversationRef], *, now: datetime
+) -> int | None:
+    """`remember` for several identities within the caller's transaction (the Teams inbox
+    batch): each held reference read and compared first, then only what changed written,
+    in a savepoint. An identity erased meanwhile by another transaction (/forget) makes
+    the writes fail: the savepoint is rolled back and None returned, the caller's own
+    writes kept. Otherwise how many identities were written. Every `ref` must fit
+    (`problem`)."""
+    conn = session.connection()
+    changes: list[tuple[Any, ConversationRef | None, bool]] = []
+    for key, ref in refs.items():
+        row = conn.execute(_HELD, _key(key)).first()
+        if row is None:
+            continue  # unknown (or erased): nothing to hold
+        same = all(getattr(row, name) == getattr(ref, name) for name in FIELDS)
+        if not same or row.unreachable:
+            changes.append((row.id, None if same else ref, bool(row.unreachable)))
+    if not changes:
+        return 0
+    try:
+        with session.begin_nested():
+            inner = session.connection()  # the savepoint's (emitted by this call)
+            for identity_id, moved, unreachable in changes:
+                _write(inner, identity_id, moved, unreachable, now=now)
+    except DBAPIError:
+        return None
+    return len(changes)
+
+
+def _write(
+    conn: Connection,
+    identity_id: Any,
+    ref: ConversationRef | None,
+    unreachable: bool,
+    *,
+    now: datetime,
+) -> None:
+    """Hold `ref` (None: the one held stays); mark the identity reachable if it was not."""
+    if ref is not None:
+        values = {name: getattr(ref, name) for name in FIELDS}
+        conn.execute(_UPSERT[conn.dialect.name], {"identity_id": identity_id, "now": now, **values})
+    if unreachable:
+        conn.execute(_REACHABLE, {"identity_id": identity_id})
 
 
 def reference_for(session: Session, key: IdentityKey) -> ConversationRef | None:

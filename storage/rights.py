@@ -22,9 +22,11 @@ from sqlmodel import Session, SQLModel
 
 from storage import inbox
 from storage.db import truncate_wal
-from storage.models import Identity, InboxUpdate, ProcessedEvent
+from storage.models import SECRET_COLUMN, Identity, InboxUpdate, ProcessedEvent
 
 PERSON_TABLE = "person"
+# What an export shows in place of a stored secret.
+WITHHELD = "(a secret, stored encrypted: not exported)"
 log = logging.getLogger("cpdbot.rights")
 
 
@@ -87,15 +89,23 @@ def _kept_replies(person_id: int) -> ColumnElement[bool]:
 
 def person_data(session: Session, person_id: int) -> dict[str, list[dict[str, Any]]]:
     """Every row held about the person, table by table, as JSON-ready dictionaries (the
-    replies kept until delivered among them)."""
+    replies kept until delivered among them). Secrets (columns marked `SECRET_COLUMN`:
+    encrypted sign-ins and passwords) are named but left out, even encrypted."""
     session.flush()
     data: dict[str, list[dict[str, Any]]] = {}
     tables = [*owned_tables(person_id), (_PROCESSED, _kept_replies(person_id))]
     for table, cond in tables:
         order = list(table.primary_key.columns)
+        hidden = {c.name for c in table.columns if c.info.get(SECRET_COLUMN)}
         rows = session.execute(select(table).where(cond).order_by(*order)).mappings().all()
         if rows:
-            data[table.name] = [{k: _jsonable(v) for k, v in row.items()} for row in rows]
+            data[table.name] = [
+                {
+                    k: WITHHELD if k in hidden and v is not None else _jsonable(v)
+                    for k, v in row.items()
+                }
+                for row in rows
+            ]
     return data
 
 

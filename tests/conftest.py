@@ -22,6 +22,7 @@ from bot.core.schemes import Scheme, load_schemes
 from bot.services.engine import Engine
 from storage import migrate
 from storage.db import Database, normalise_url
+from tests.radicale_server import radicale  # noqa: F401 (a real CalDAV server fixture)
 
 # Third-party test material (recorded payloads, calendars, date phrases), kept in the
 # repository byte for byte with its provenance: tests/fixtures/SOURCES.md.

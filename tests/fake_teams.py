@@ -1,6 +1,6 @@
 """A small fake of Microsoft's side of a Teams bot on 127.0.0.1 that records every call.
 
-It plays three parts, at the paths Microsoft uses:
+It plays these parts, at the paths Microsoft uses (the upload session at one of its own):
 
 - the Bot Framework's OpenID metadata (`GET /v1/.well-known/openidconfiguration`) and
   signing keys (`GET /v1/.well-known/keys`), shaped like
@@ -11,7 +11,10 @@ It plays three parts, at the paths Microsoft uses:
 - the Bot Connector (`POST /teams/v3/conversations/{id}/activities[/{activity id}]` and
   `PUT .../activities/{activity id}`), which records what the bot sent; the activities'
   `serviceUrl` is `service_url`. `fail_send` queues answers per conversation instead
-  (429 with `Retry-After`, 403 when the app was removed, 404, 5xx).
+  (429 with `Retry-After`, 403 when the app was removed, 404, 5xx);
+- an upload session in a person's OneDrive (`PUT /upload/{session}`, `upload_url()`), the
+  `uploadUrl` a file consent card's Allow brings: it records the bytes and headers
+  (`uploads`) and answers 201, or `upload_status`.
 
 `sign()` makes the token the connector would send with an activity, signed by one of the
 published keys, another key, or with chosen claims and header.
@@ -33,6 +36,8 @@ from typing import Any
 
 import jwt
 from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
@@ -63,6 +68,16 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+def _names(header: dict[str, Any], certificate: x509.Certificate) -> bool:
+    """The assertion's header names this certificate (SHA-256 or SHA-1 thumbprint)."""
+    sha256 = _b64(certificate.fingerprint(hashes.SHA256()))
+    sha1 = _b64(certificate.fingerprint(hashes.SHA1()))
+    return header.get("x5t#S256") == sha256 or header.get("x5t") == sha1
+
+
 def _hs256(body: dict[str, Any], headers: dict[str, str], secret: str | bytes) -> str:
     head = _b64(json.dumps({"alg": "HS256", **headers}).encode())
     signed = f"{head}.{_b64(json.dumps(body).encode())}"
@@ -91,6 +106,17 @@ class SendFailure:
 
 
 @dataclass
+class Upload:
+    """One PUT to an upload session (`PUT /upload/{id}`), as OneDrive would receive it."""
+
+    session: str
+    body: bytes
+    content_range: str | None
+    content_length: str | None
+    authorization: str | None
+
+
+@dataclass
 class TokenFailure:
     status: int
     body: dict[str, Any]
@@ -111,8 +137,15 @@ class FakeTeams:
         self.metadata_status = 200  # set to 500 to make the metadata fail
         self.token_requested = asyncio.Event()  # set when a token request arrives
         self._token_failures: list[TokenFailure] = []
+        # Certificates registered on the app: a client assertion signed by one's key gets a
+        # token, checked as Entra does (`_client_refusal`) against `clock` (epoch seconds).
+        self.certificates: list[x509.Certificate] = []
+        self.clock: Callable[[], float] = time.time
+        self.assertion_ids: set[str] = set()  # each assertion's jti, used once
         self._send_failures: dict[str, list[SendFailure]] = {}  # conversation id -> queue
         self.refused: list[Sent] = []  # calls answered with a queued failure
+        self.uploads: list[Upload] = []  # PUTs to upload sessions (a file the person allowed)
+        self.upload_status = 201  # what an upload session answers (set 500 to fail them)
         self._posted = asyncio.Condition()
         self._token_gate: asyncio.Event | None = None
         self._ids = itertools.count(1)
@@ -130,6 +163,7 @@ class FakeTeams:
         app.router.add_post(conversation, self._activity)
         app.router.add_post(conversation + "/{activity}", self._activity)
         app.router.add_put(conversation + "/{activity}", self._activity)
+        app.router.add_put("/upload/{session}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -150,6 +184,10 @@ class FakeTeams:
     def service_url(self) -> str:
         """The `serviceUrl` of the activities this fake connector sends (with its slash)."""
         return f"{self.url}/teams/"
+
+    def upload_url(self, session: str) -> str:
+        """An upload session's URL, as a `fileConsent/invoke`'s `uploadInfo.uploadUrl`."""
+        return f"{self.url}/upload/{session}"
 
     def token_url(self, tenant: str = TENANT_ID) -> str:
         return f"{self.url}/{tenant}/oauth2/v2.0/token"
@@ -248,13 +286,9 @@ class FakeTeams:
         if self._token_failures:
             failure = self._token_failures.pop(0)
             return web.json_response(failure.body, status=failure.status)
-        if (
-            form.get("client_id") != self.app_id
-            or form.get("client_secret") != self.app_password
-            or form.get("grant_type") != "client_credentials"
-        ):
-            described = "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 0"
-            body = {"error": "invalid_client", "error_description": described}
+        refusal = self._client_refusal(form, str(request.url))
+        if refusal is not None:
+            body = {"error": "invalid_client", "error_description": f"{refusal}\r\nTrace ID: 0"}
             return web.json_response(body, status=401)
         token = f"fake-access-token-{next(self._ids)}"
         self.tokens_issued.append(token)
@@ -266,6 +300,49 @@ class FakeTeams:
                 "access_token": token,
             }
         )
+
+    def _client_refusal(self, form: dict[str, str], token_url: str) -> str | None:
+        """Why Entra would refuse this client (AADSTS-style), or None: the password, or a
+        client assertion (Microsoft, "certificate credentials"): signed RS256/PS256 by a
+        registered certificate named by `x5t#S256` or `x5t`, aud = this token URL, iss =
+        sub = the app id, within nbf..exp, a jti not seen before."""
+        if form.get("client_id") != self.app_id or form.get("grant_type") != "client_credentials":
+            return "AADSTS700016: Application not found in the directory."
+        if "client_secret" in form:
+            if form["client_secret"] != self.app_password:
+                return "AADSTS7000215: Invalid client secret provided."
+            return None
+        assertion = form.get("client_assertion", "")
+        if form.get("client_assertion_type") != JWT_BEARER or not assertion:
+            return "AADSTS7000216: 'client_assertion' or 'client_secret' is required."
+        try:
+            header = jwt.get_unverified_header(assertion)
+        except jwt.InvalidTokenError:
+            return "AADSTS50027: JWT token is invalid or malformed."
+        certificate = next((c for c in self.certificates if _names(header, c)), None)
+        if certificate is None:
+            return "AADSTS700027: The certificate used to sign the assertion is not registered."
+        try:
+            claims = jwt.decode(
+                assertion,
+                certificate.public_key(),  # type: ignore[arg-type]
+                algorithms=["RS256", "PS256"],
+                audience=token_url,
+                issuer=self.app_id,
+                options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
+            )
+        except jwt.InvalidTokenError as exc:
+            return f"AADSTS700027: Client assertion failed validation ({type(exc).__name__})."
+        now = self.clock()
+        if not (int(claims.get("nbf", now + 1)) <= now < int(claims.get("exp", 0))):
+            return "AADSTS700024: Client assertion is not within its valid time range."
+        if claims.get("sub") != self.app_id:
+            return "AADSTS700021: Client assertion application identifier doesn't match."
+        jti = str(claims.get("jti") or "")
+        if not jti or jti in self.assertion_ids:
+            return "AADSTS700025: Client assertion jti is missing or was used before."
+        self.assertion_ids.add(jti)
+        return None
 
     async def _activity(self, request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else {}
@@ -286,3 +363,22 @@ class FakeTeams:
         async with self._posted:
             self._posted.notify_all()
         return web.json_response({"id": sent.id})
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """An upload session: records the bytes; 201 and the drive item, as OneDrive
+        answers the last range of a file, or `upload_status`."""
+        body = await request.read()
+        self.uploads.append(
+            Upload(
+                request.match_info["session"],
+                body,
+                request.headers.get("Content-Range"),
+                request.headers.get("Content-Length"),
+                request.headers.get("Authorization"),
+            )
+        )
+        if self.upload_status not in (200, 201):
+            error = {"error": {"code": "generalException"}}
+            return web.json_response(error, status=self.upload_status)
+        item = {"id": request.match_info["session"], "size": len(body)}
+        return web.json_response(item, status=201)

@@ -95,6 +95,7 @@ class FakeTelegram:
         self.pending: list[dict[str, Any]] = []  # updates not yet confirmed via getUpdates
         self.webhook: dict[str, Any] | None = None
         self.commands: list[dict[str, Any]] = []
+        self.deleted: list[tuple[int, int]] = []  # (chat, message id) deleteMessage removed
         self.webhook_statuses: list[int] = []
         self._failures: list[Failure] = []
         self._message_ids = itertools.count(1000)
@@ -331,6 +332,11 @@ class FakeTelegram:
             message["reply_markup"] = params["reply_markup"]
         message["edit_date"] = int(time.time())
         return message
+
+    async def _api_deleteMessage(self, params: dict[str, Any], files: Any) -> Any:
+        self.deleted.append((params["chat_id"], params["message_id"]))
+        self.messages.pop((params["chat_id"], params["message_id"]), None)
+        return True
 
     async def _api_editMessageReplyMarkup(self, params: dict[str, Any], files: Any) -> Any:
         message = self._message(params)

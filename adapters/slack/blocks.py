@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from bot.core.model import Choice, FormField, Outgoing
+from bot.core.model import Choice, FormField, Outgoing, SecretAsk
 
 Block = dict[str, Any]
 
@@ -20,6 +20,13 @@ Block = dict[str, Any]
 CHOICE_ACTION = "choice"
 CHOICE_ACTION_RE = re.compile(rf"^{CHOICE_ACTION}:\d+$")
 ENTRY_MODAL = "cpd_entry"  # callback_id of the entry form
+# A secret (a CalDAV password) is typed in a modal, never in the chat: the reply's button
+# has action id `secret:<field>` and carries the label in its value; the modal's one input
+# block has block id <field>, so its submission reads as a form {field: value}.
+SECRET_ACTION = "secret"
+SECRET_ACTION_RE = re.compile(rf"^{SECRET_ACTION}:.+$")
+SECRET_MODAL = "cpd_secret"  # callback_id of the secret's modal
+ACTION_ID_MAX = 255
 FIELD_ACTION = "value"  # action_id of the one element in each input block
 
 # Slack's limits (https://docs.slack.dev/reference/block-kit).
@@ -122,7 +129,44 @@ def buttons(choices: Sequence[Choice], *, start: int = 0) -> list[Block]:
 
 def message(reply: Outgoing) -> tuple[str, list[Block]]:
     """A reply as `chat.postMessage` arguments: fallback text and blocks."""
-    return _clip(reply.text, MESSAGE_TEXT_MAX), text_sections(reply.text) + buttons(reply.choices)
+    rendered = text_sections(reply.text) + buttons(reply.choices)
+    if reply.secret is not None:
+        rendered.append(secret_button(reply.secret))
+    return _clip(reply.text, MESSAGE_TEXT_MAX), rendered
+
+
+def secret_button(ask: SecretAsk) -> Block:
+    """The button that opens the secret's modal (the field in its action id)."""
+    button = {
+        "type": "button",
+        "action_id": f"{SECRET_ACTION}:{ask.field}"[:ACTION_ID_MAX],
+        "text": _plain_text(ask.button, BUTTON_TEXT_MAX),
+        "value": ask.label[:BUTTON_VALUE_MAX],
+        "style": "primary",
+    }
+    return {"type": "actions", "block_id": "secret", "elements": [button]}
+
+
+def secret_modal(field_id: str, label: str, title: str) -> dict[str, Any]:
+    """A modal with one text input for the secret (block id = the field): what is typed
+    there goes to the bot alone and never shows in the conversation."""
+    element = {"type": "plain_text_input", "action_id": FIELD_ACTION, "max_length": 1000}
+    return {
+        "type": "modal",
+        "callback_id": SECRET_MODAL,
+        "title": _plain_text(title, 24),
+        "submit": _plain_text("Send", 24),
+        "close": _plain_text("Cancel", 24),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": field_id,
+                "label": _plain_text(label or "Password", LABEL_MAX),
+                "element": element,
+                "hint": _plain_text("Only the bot sees this; it never shows in the chat.", 2000),
+            },
+        ],
+    }
 
 
 def pressed(blocks: Iterable[Mapping[str, Any]], label: str) -> list[Block]:

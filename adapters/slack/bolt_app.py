@@ -113,6 +113,8 @@ class SlackBot:
         app.command(re.compile(r"^/"))(self._on_command)
         app.action(blocks.CHOICE_ACTION_RE)(self._on_press)
         app.view(blocks.ENTRY_MODAL)(self._on_submit)
+        app.action(blocks.SECRET_ACTION_RE)(self._on_secret_button)
+        app.view(blocks.SECRET_MODAL)(self._on_secret)
         # Anything else interactive (a button or form not made by this bot) is acked and
         # ignored, so Slack shows no error; bolt runs only the first matching listener.
         app.action(re.compile(r".*"))(_ack_only)
@@ -364,6 +366,38 @@ class SlackBot:
         await ack()  # closes the modal
         if replies:
             self._queues.submit(key, lambda: self.work.submitted(key, replies, incoming))
+
+    async def _on_secret_button(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        context: AsyncBoltContext,
+    ) -> None:
+        # The secret's modal: like `/cpd` alone, its trigger expires in 3 s, so it does not
+        # queue behind this person's other work, and nothing is recorded.
+        await ack()
+        key = self._key(context, (body.get("user") or {}).get("id"))
+        trigger_id = str(body.get("trigger_id") or "")
+        if key is None or not trigger_id:
+            return
+        field_id = str(action.get("action_id") or "").partition(":")[2]
+        label = str(action.get("value") or "")
+        title = str((action.get("text") or {}).get("text") or "Password")
+        self._queues.submit(None, lambda: self.work.open_secret(trigger_id, field_id, label, title))
+
+    async def _on_secret(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        # Acked first (the modal closes): checking a password may take the server it is for
+        # longer than Slack's 3 s. Not recorded in the inbox, which would keep the password
+        # in its payload: a crash before the step loses it, and the member is asked again.
+        await ack()
+        key = self._key(context, (body.get("user") or {}).get("id"))
+        if key is None:
+            return
+        trigger = body.get("trigger_id")
+        self._queues.submit(key, lambda: self.work.secret_submitted(key, view, trigger))
 
 
 async def _ack_only(ack: AsyncAck) -> None:

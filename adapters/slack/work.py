@@ -89,6 +89,20 @@ class SlackWork:
         view = blocks.entry_modal(fields, self.today(profile.tz))
         await self.client.views_open(trigger_id=trigger_id, view=view)
 
+    async def open_secret(self, trigger_id: str, field_id: str, label: str, title: str) -> None:
+        """The modal a secret is typed in (its button was pressed)."""
+        view = blocks.secret_modal(field_id, label, title)
+        await self.client.views_open(trigger_id=trigger_id, view=view)
+
+    async def secret_submitted(
+        self, key: IdentityKey, view: Mapping[str, Any], trigger: object
+    ) -> None:
+        """The secret's modal sent: a form {field: value} for the engine, answered in the DM."""
+        profile = await self.profiles.get(key)
+        dm = await self.sender.dm_channel(key)
+        incoming = translate.form(view, key, profile, str(trigger) if trigger else None)
+        await self.step_and_deliver(replace(incoming, chat_id=dm), dm)
+
     async def publish_home(self, key: IdentityKey) -> None:
         profile = await self.profiles.get(key)
         replies = await self._lanes.engine(self.engine.home, key, profile.tz)

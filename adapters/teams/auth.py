@@ -12,6 +12,14 @@ Keys are cached by `kid`. The metadata and keys are read again after a day; a to
 naming a key we do not know makes one re-read, at most once a minute, so tokens with
 made-up key ids cannot make cpdbot hammer Microsoft. `Unauthorized.reason` is for the
 logs and never holds the token.
+
+The connector sends one token with many activities, so a token whose signature, issuer
+and audience checked out is held (by its exact string: the same bytes carry the same
+signature) with the key that verified it, and its next requests skip the RS256
+verification: everything else (the key still published, its endorsement of the
+activity's channel, the times against the clock, the `serviceurl` claim against the
+activity) is checked at every request. At most `VERIFIED_MAX` tokens are held, each until
+it expires or its key is no longer the one published.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ ALGORITHMS = ["RS256"]
 LEEWAY = timedelta(minutes=5)
 METADATA_MAX_AGE = timedelta(hours=24)
 UNKNOWN_KID_REFETCH = timedelta(minutes=1)
+VERIFIED_MAX = 256  # tokens held as verified (the connector uses a few at a time)
 
 
 class Unauthorized(Exception):
@@ -64,6 +73,15 @@ class Claims:
 class _Key:
     key: jwt.PyJWK
     endorsements: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Verified:
+    """A token whose signature, issuer and audience were verified, by `key` (named `kid`)."""
+
+    kid: str
+    key: _Key
+    claims: dict[str, Any]
 
 
 def _strip_slash(url: str) -> str:
@@ -124,12 +142,24 @@ class TeamsAuth:
         self._tried_at: datetime | None = None  # the last attempt, successful or not
         self._unknown_at: datetime | None = None  # the last re-read for an unknown key id
         self._lock = asyncio.Lock()
+        self._verified: dict[str, _Verified] = {}  # token -> what verified it
 
     async def check(
         self, authorization: str | None, *, service_url: str, channel_id: str
     ) -> Claims:
         """The token's claims if the request may be handled; otherwise `Unauthorized`."""
         token = _bearer(authorization)
+        held = self._verified.get(token)
+        if held is not None and await self._key(held.kid) is held.key:
+            return self._checked(held.key, held.claims, service_url, channel_id)
+        verified = await self._verify(token)
+        claims = self._checked(verified.key, verified.claims, service_url, channel_id)
+        self._hold(token, verified)
+        return claims
+
+    async def _verify(self, token: str) -> _Verified:
+        """The token's signature, issuer and audience checked against the published key
+        its header names; `Unauthorized` if any is wrong."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -140,14 +170,30 @@ class TeamsAuth:
         if not isinstance(kid, str) or not kid:
             raise Unauthorized("token names no signing key")
         key = await self._key(kid)
+        return _Verified(kid, key, self._decode(token, key))
+
+    def _checked(
+        self, key: _Key, claims: dict[str, Any], service_url: str, channel_id: str
+    ) -> Claims:
+        """What is checked at every request, the token verified or not: the key endorses
+        the activity's channel, the times hold and the service URL is the token's."""
         if not channel_id or channel_id not in key.endorsements:
             raise Unauthorized(f"signing key is not endorsed for channel {channel_id[:40]!r}")
-        claims = self._decode(token, key)
         expires = self._check_times(claims)
         claimed = claims.get("serviceurl")
         if not isinstance(claimed, str) or _strip_slash(claimed) != _strip_slash(service_url):
             raise Unauthorized("serviceurl claim does not match the activity's serviceUrl")
         return Claims(self.app_id, service_url, claims["iss"], expires, claims)
+
+    def _hold(self, token: str, verified: _Verified) -> None:
+        if len(self._verified) >= VERIFIED_MAX:
+            now = self.clock()
+            for name, held in list(self._verified.items()):
+                if now > datetime.fromtimestamp(int(held.claims["exp"]), now.tzinfo) + LEEWAY:
+                    del self._verified[name]
+            while len(self._verified) >= VERIFIED_MAX:
+                del self._verified[next(iter(self._verified))]  # the oldest
+        self._verified[token] = verified
 
     def _decode(self, token: str, key: _Key) -> dict[str, Any]:
         options: Any = {

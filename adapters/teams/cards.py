@@ -14,8 +14,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adapters.teams.translate import CHOICE_FIELD, FORM_FIELD
-from bot.core.model import Choice, FormField, Outgoing
+from adapters.teams import files
+from adapters.teams.translate import CHOICE_FIELD, FORM_FIELD, SECRET_FIELD
+from bot.core.model import Choice, FormField, Outgoing, SecretAsk
 
 Activity = dict[str, Any]
 
@@ -42,25 +43,37 @@ def escape(text: str) -> str:
 
 
 def message(reply: Outgoing) -> Activity:
-    """The activity that posts `reply` (a card when it has choices). Files cannot be sent
-    in Teams yet: a chart (an image) is left out, its figures are in the text; an export
-    says plainly that its file is not attached, never passing for sent."""
-    text = _clip(reply.text + _no_file(reply), TEXT_MAX)
-    if not reply.choices:
-        return {"type": "message", "textFormat": "markdown", "text": escape(text)}
+    """The activity that posts `reply` (a card when it has choices). A chart (a small
+    image) goes in the message (adapters/teams/files.py); any other file is offered by a
+    consent card in the personal chat (`TeamsWork.deliver`). Where no card can be
+    offered (a message the bot starts, adapters/teams/proactive.py: its file would not
+    wait for the answer), the text says how to get the file, never passing for sent."""
+    text = _clip(reply.text + _not_here(reply), TEXT_MAX)
+    file = reply.attachment
+    images = [files.inline_image(file)] if file is not None and files.inline(file) else []
+    if not reply.choices and reply.secret is None:
+        activity: Activity = {"type": "message", "textFormat": "markdown", "text": escape(text)}
+        if images:
+            activity["attachments"] = images
+        return activity
     return {
         "type": "message",
-        "attachments": [{"contentType": CARD_TYPE, "content": card(text, reply.choices)}],
+        "attachments": [
+            {"contentType": CARD_TYPE, "content": card(text, reply.choices, reply.secret)},
+            *images,
+        ],
     }
 
 
-def _no_file(reply: Outgoing) -> str:
+def _not_here(reply: Outgoing) -> str:
     file = reply.attachment
-    if file is None or file.mime_type.startswith("image/"):
+    if file is None or files.inline(file):
         return ""
+    if file.mime_type.startswith("image/"):
+        return ""  # a chart too big to show: its figures are in the text
     return (
-        f"\n\n(I can't send files in Teams yet, so {file.filename} is not attached. "
-        "Ask whoever runs cpdbot for it, or use /export on Slack or Telegram.)"
+        f"\n\n(In Teams I send files when you ask for them: send /export here, with the "
+        f"year for an earlier one, and press Allow to get {file.filename} in this chat.)"
     )
 
 
@@ -68,8 +81,9 @@ def _text_block(text: str, **extra: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": escape(text), "wrap": True, **extra}
 
 
-def card(text: str, choices: Sequence[Choice]) -> dict[str, Any]:
-    """An Adaptive Card: the text, then the choices as buttons carrying their ids."""
+def card(text: str, choices: Sequence[Choice], secret: SecretAsk | None = None) -> dict[str, Any]:
+    """An Adaptive Card: the text, then the choices as buttons carrying their ids (and a
+    secret's masked input with its own submit button)."""
     question = _clip(text, QUESTION_IN_DATA_MAX)
     actions = [
         {
@@ -86,7 +100,42 @@ def card(text: str, choices: Sequence[Choice]) -> dict[str, Any]:
     body: list[dict[str, Any]] = [_text_block(text)]
     for first in range(0, len(actions), BUTTONS_PER_SET):
         body.append({"type": "ActionSet", "actions": actions[first : first + BUTTONS_PER_SET]})
+    if secret is not None:
+        body += secret_input(secret)
     return _adaptive(body)
+
+
+def secret_input(ask: SecretAsk) -> list[dict[str, Any]]:
+    """A password input (masked as typed) and its submit, whose data marks a secret."""
+    field = {
+        "type": "Input.Text",
+        "id": ask.field,
+        "style": "password",
+        "label": _clip(ask.label, LABEL_MAX),
+        "isRequired": True,
+        "errorMessage": "Type it here, then press the button.",
+    }
+    submit = {
+        "type": "Action.Submit",
+        "title": _clip(ask.button, LABEL_MAX),
+        "data": {SECRET_FIELD: ask.field, "label": _clip(ask.label, LABEL_MAX)},
+    }
+    return [field, {"type": "ActionSet", "actions": [submit]}]
+
+
+SECRET_RECEIVED = "✓ Password received"
+
+
+def secret_received(activity_id: str, label: str) -> Activity:
+    """A secret's card once submitted (PUT over it): its input gone."""
+    body = [_text_block(SECRET_RECEIVED, weight="Bolder")]
+    if label:
+        body.insert(0, _text_block(label))
+    return {
+        "type": "message",
+        "id": activity_id,
+        "attachments": [{"contentType": CARD_TYPE, "content": _adaptive(body)}],
+    }
 
 
 def pressed(activity_id: str, text: str, label: str) -> Activity:

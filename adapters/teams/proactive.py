@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 import httpx
 
 from adapters.teams import cards
-from adapters.teams.options import TeamsSettings
+from adapters.teams.options import TeamsSettings, credential_of
 from adapters.teams.sender import Connector, ConnectorError, connector_session
 from adapters.teams.tokens import BOT_FRAMEWORK_SCOPE, ClientCredentials
 from adapters.teams.translate import PLATFORM
@@ -95,16 +95,17 @@ async def open_sender(
 
     `lookup`: the reference held for an identity (`bot.services.references.reference_for`
     run off the event loop; the app builds it, as adapters do not reach the database)."""
-    if not settings.app_id or not settings.app_password:
-        raise ValueError("Teams sending needs TEAMS_APP_ID and TEAMS_APP_PASSWORD")
+    credential = credential_of(settings, clock())  # ValueError: as `cpdbot run` refuses
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http, connector_session() as session:
-        credentials = ClientCredentials(
-            settings.outbound_token_url,
-            settings.app_id,
-            settings.app_password,
-            BOT_FRAMEWORK_SCOPE,
-            http,
-            clock,
-            tenant_id=settings.tenant_id,
-        )
+        credentials = None  # TEAMS_DEV_NO_AUTH without credentials: loopback, unsigned
+        if credential is not None:
+            credentials = ClientCredentials(
+                settings.outbound_token_url,
+                settings.app_id or "",
+                credential,
+                BOT_FRAMEWORK_SCOPE,
+                http,
+                clock,
+                tenant_id=settings.tenant_id,
+            )
         yield TeamsSender(Connector(session, credentials), lookup, sleep=sleep)

@@ -8,18 +8,23 @@ own `Bearer` token (`ClientCredentials`, cached). Plain aiohttp rather than the 
 alive, so a reply costs no set-up. aiohttp rather than httpx here because every reply and
 card update goes this way and httpx cost about half the event loop's CPU under load
 (bench/teams.py); the token check and the token provider, rare calls, keep httpx. The
-service URL is the one the activity's token vouched for.
+service URL is the one the activity's token vouched for (TEAMS_DEV_NO_AUTH without
+credentials: no token either way, and loopback service URLs only).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
+from yarl import URL
 
+from adapters.teams.options import is_loopback_url
 from adapters.teams.tokens import ClientCredentials
 
 log = logging.getLogger("cpdbot.teams")
@@ -32,11 +37,14 @@ CONNECTIONS = 100  # open at once, as httpx's default pool
 
 def connector_session() -> aiohttp.ClientSession:
     """The session a `Connector` sends with (call in a running event loop; the caller
-    closes it). `trust_env`: proxy settings from the environment, as httpx honoured."""
+    closes it). The environment's proxy settings are honoured, as httpx did, by the
+    `Connector` (read once per origin) rather than by `trust_env`, which reads them and
+    ~/.netrc on a thread at every call (two thread hops a reply, bench/teams.py) and fails
+    every call when ~/.netrc names the connector's host (its password next to our token)."""
     return aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=CONNECTIONS),
         timeout=CONNECTOR_TIMEOUT,
-        trust_env=True,
+        trust_env=False,
     )
 
 
@@ -52,9 +60,16 @@ class ConnectorError(Exception):
 
 
 class Connector:
-    def __init__(self, session: aiohttp.ClientSession, credentials: ClientCredentials) -> None:
+    """`credentials` None: TEAMS_DEV_NO_AUTH with no password or certificate (the Agents
+    Playground's anonymous mode). Calls then carry no `Authorization` header and go only
+    to a loopback service URL; any other is refused (`ConnectorError`, logged)."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, credentials: ClientCredentials | None
+    ) -> None:
         self.session = session
         self.credentials = credentials
+        self._proxies: dict[str, tuple[URL | None, aiohttp.BasicAuth | None]] = {}
 
     async def post(self, service_url: str, conversation_id: str, activity: dict[str, Any]) -> str:
         """Post an activity to a conversation; returns its id ("" if none came back)."""
@@ -72,14 +87,18 @@ class Connector:
 
     async def _call(self, method: str, url: str, body: dict[str, Any]) -> bytes:
         """The answer's body; `ConnectorError` for an error status or no answer."""
+        if self.credentials is None and not is_loopback_url(url):
+            log.warning("teams: no credentials (TEAMS_DEV_NO_AUTH): not sending off loopback")
+            raise ConnectorError(0, f"{method} to the connector: not a loopback service URL")
+        proxy, proxy_auth = await self._proxy(url)
         for attempt in (1, 2):
-            token = await self.credentials.get_access_token("", [], force_refresh=attempt > 1)
+            headers = await self._authorization(force_refresh=attempt > 1)
             try:
                 async with self.session.request(
-                    method, url, json=body, headers={"Authorization": f"Bearer {token}"}
+                    method, url, json=body, headers=headers, proxy=proxy, proxy_auth=proxy_auth
                 ) as response:
                     status = response.status
-                    if status == 401 and attempt == 1:
+                    if status == 401 and attempt == 1 and headers:
                         continue  # the token may have been revoked early: one fresh try
                     if status >= 400:
                         raise ConnectorError(
@@ -93,6 +112,28 @@ class Connector:
                     0, f"{method} to the connector: {type(exc).__name__}"
                 ) from None
         raise AssertionError("unreachable")
+
+    async def _proxy(self, url: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+        """The proxy HTTPS_PROXY / HTTP_PROXY name for `url` (NO_PROXY honoured), or None:
+        read from the environment the first time an origin is called."""
+        target = URL(url)
+        origin = str(target.origin())
+        found = self._proxies.get(origin)
+        if found is None:
+            try:
+                found = await asyncio.to_thread(get_env_proxy_for_url, target)
+            except LookupError:
+                found = (None, None)
+            if len(self._proxies) >= 64:  # service URLs are few; never grow without end
+                self._proxies.clear()
+            self._proxies[origin] = found
+        return found
+
+    async def _authorization(self, force_refresh: bool) -> dict[str, str]:
+        if self.credentials is None:
+            return {}
+        token = await self.credentials.get_access_token("", [], force_refresh=force_refresh)
+        return {"Authorization": f"Bearer {token}"}
 
 
 def retry_after(value: str | None) -> float | None:

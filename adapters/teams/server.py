@@ -5,23 +5,27 @@ nothing recorded or sent when it fails); a message in a personal chat is written
 inbox table (`bot/services/intake.py`), named by its conversation and activity id so a
 repeat is handled once, then answered 200; the engine runs after, in the person's queue
 (adapters/runtime.py), and the replies go out through the Bot Connector
-(adapters/teams/sender.py); then the personal chat's conversation reference is held for
-the messages the bot starts (adapters/teams/proactive.py). `replay()` at start runs rows
-a crash left unfinished. A message in a group chat or channel gets a pointer to the
-personal chat: no row, no person, no reference. The app installed in a personal chat
-(a `conversationUpdate` adding the bot) runs the dialogue's first contact, as `/start`;
-other activity types (invokes, other updates) are answered 200 and ignored.
-TEAMS_DEV_NO_AUTH skips the token check (loopback only, a warning at every start).
+(adapters/teams/sender.py); then one batched inbox write marks the row done, the replies
+delivered (no longer kept for a replay) and holds the personal chat's conversation
+reference, if it changed, for the messages the bot starts (adapters/teams/proactive.py).
+`replay()` at start runs rows a crash left unfinished. A message in a group chat or
+channel gets a pointer to the personal chat: no row, no person, no reference. The app
+installed in a personal chat (a `conversationUpdate` adding the bot) runs the dialogue's
+first contact, as `/start`; a file consent card's answer (`fileConsent/invoke`) is
+answered 200 and its upload done in the person's queue (adapters/teams/files.py); other
+activity types (other invokes, other updates) are answered 200 and ignored.
+TEAMS_DEV_NO_AUTH skips the token check (loopback only, a warning at every start); with
+no password or certificate as well, nothing is signed and replies go to loopback only.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import sys
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -29,13 +33,13 @@ from aiohttp import web
 
 from adapters.healthz import healthz
 from adapters.runtime import PersonQueues
-from adapters.teams import translate
+from adapters.teams import files, translate
 from adapters.teams.auth import KeysUnavailable, TeamsAuth, Unauthorized
-from adapters.teams.options import TeamsSettings
+from adapters.teams.options import TeamsSettings, credential_of, is_loopback
 from adapters.teams.sender import Connector, connector_session
-from adapters.teams.tokens import BOT_FRAMEWORK_SCOPE, ClientCredentials
+from adapters.teams.tokens import BOT_FRAMEWORK_SCOPE, Certificate, ClientCredentials
 from adapters.teams.work import TeamsWork
-from bot.core.model import ConversationRef
+from bot.core.model import ConversationRef, IdentityKey
 from bot.services import references
 from bot.services.db_work import EngineAndInbox
 from bot.services.engine import Engine
@@ -52,57 +56,56 @@ HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
 class TeamsConfigError(RuntimeError):
-    """The Teams settings cannot work (missing app id or password)."""
+    """The Teams settings cannot work (missing app id, password or certificate...)."""
 
 
 NO_AUTH_WARNING = "teams: token validation is OFF: local development only (TEAMS_DEV_NO_AUTH)"
 
 
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 or localhost: reachable only from this machine."""
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_settings(settings: TeamsSettings) -> tuple[str, str]:
-    """The app id and password, or `TeamsConfigError` (checked before anything starts)."""
-    if not settings.app_id:
-        raise TeamsConfigError("TEAMS_APP_ID is required when TEAMS_APP_PASSWORD is set.")
-    if not settings.app_password:
-        raise TeamsConfigError("TEAMS_APP_PASSWORD is not set.")
+def check_settings(
+    settings: TeamsSettings, now: datetime | None = None
+) -> tuple[str, str | Certificate | None]:
+    """The app id ("" only in dev mode) and the password, certificate or None (dev mode
+    without either: nothing signed), or `TeamsConfigError` (checked before anything
+    starts; a certificate expired at `now` is refused)."""
     if settings.dev_no_auth and not is_loopback(settings.host):
         raise TeamsConfigError(
             f"TEAMS_DEV_NO_AUTH is for local development only: TEAMS_HOST must be a loopback "
             f"address (127.0.0.1, ::1 or localhost), not {settings.host!r}."
         )
-    return settings.app_id, settings.app_password
+    try:
+        credential = credential_of(settings, now or datetime.now(UTC))
+    except ValueError as exc:
+        raise TeamsConfigError(str(exc)) from None
+    return settings.app_id or "", credential
 
 
 class TeamsBot:
     """One bot registration's endpoint. Construct it in a running event loop; `close()` it."""
 
     def __init__(self, engine: Engine, settings: TeamsSettings) -> None:
-        app_id, password = check_settings(settings)
+        app_id, credential = check_settings(settings, engine.clock())
         self.engine = engine
         self.dev_no_auth = settings.dev_no_auth
         if self.dev_no_auth:
             log.warning(NO_AUTH_WARNING)
         self.http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)  # token check and token provider
         self.connector_http = connector_session()  # replies and card updates
-        self.auth = TeamsAuth(app_id, settings.metadata_url, self.http, engine.clock)
-        credentials = ClientCredentials(
-            settings.outbound_token_url,
-            app_id,
-            password,
-            BOT_FRAMEWORK_SCOPE,
-            self.http,
-            engine.clock,
-            tenant_id=settings.tenant_id,
-        )
+        # Dev mode never checks a token; it may have no app id to check one against.
+        self.auth = TeamsAuth(app_id or "-", settings.metadata_url, self.http, engine.clock)
+        credentials = None
+        if credential is not None:
+            credentials = ClientCredentials(
+                settings.outbound_token_url,
+                app_id,
+                credential,
+                BOT_FRAMEWORK_SCOPE,
+                self.http,
+                engine.clock,
+                tenant_id=settings.tenant_id,
+            )
+        else:
+            log.warning("teams: no password or certificate: replies go unsigned, to loopback only")
         self._queues = PersonQueues(log, slots=WORK_SLOTS, name="teams")
         self._lanes = EngineAndInbox(
             engine.db,
@@ -166,6 +169,9 @@ class TeamsBot:
         if translate.bot_added(activity):
             self._welcome(activity)
             return
+        if files.is_consent(activity):
+            self._file_answer(activity)
+            return
         if activity.get("type") != "message":
             return
         place = translate.where(activity)
@@ -181,16 +187,26 @@ class TeamsBot:
         if await self.inbox.record([(name, payload)], {name: place.identity}):
             self._start(name, activity)
 
+    def _file_answer(self, activity: Mapping[str, Any]) -> None:
+        """A file consent card's Allow or Decline: answered 200 at once (the invoke's own
+        answer, `handle`), the upload done in the person's queue. Not recorded in the
+        inbox: the file waits in memory only, and its token, used once, makes a repeat
+        do nothing (adapters/teams/files.py)."""
+        key = translate.where(activity).identity
+        if key is not None:
+            self._queues.submit(key, lambda: self.work.file_answered(activity))
+
     def _start(self, name: str, activity: Mapping[str, Any]) -> None:
         key = translate.where(activity).identity
 
         async def then_finish() -> None:
+            delivered = None
             try:
-                await self.work.personal(activity)
+                delivered = await self.work.personal(activity)
             except Exception:
                 log.exception("teams: work after the 200 failed (%s)", name)
-            await self.remember(activity)
-            self.inbox.finish(name)
+            # One batched write: the row done, the replies confirmed sent, the reference.
+            self.inbox.finish(name, delivered, self.reference(activity))
 
         self._queues.submit(key, then_finish)
 
@@ -205,27 +221,27 @@ class TeamsBot:
         event = translate.welcome(activity, key)
 
         async def greet() -> None:
+            delivered = None
             try:
                 handled = await self.work.run(event)
-                await self.work.deliver(activity, list(handled.replies), event)
+                delivered = await self.work.deliver(activity, list(handled.replies), event)
             except Exception:
                 log.exception("teams: the welcome failed")
-            await self.remember(activity)
+            self.inbox.finish(None, delivered, self.reference(activity))
 
         self._queues.submit(key, greet)
 
-    async def remember(self, activity: Mapping[str, Any]) -> None:
-        """Hold this personal chat's reference for the messages the bot starts (after the
-        engine, which creates the identity); a message from someone marked unreachable
-        makes them reachable again. A failure is logged: the reply has gone already."""
+    def reference(self, activity: Mapping[str, Any]) -> tuple[IdentityKey, ConversationRef] | None:
+        """This personal chat's reference, for the inbox's batched write to hold for the
+        messages the bot starts (after the engine, which creates the identity): read and
+        compared in that write, stored when it changed; a message from someone marked
+        unreachable makes them reachable again. None: nothing to hold, or a reference that
+        does not fit (logged without its content)."""
         key = translate.where(activity).identity
         ref = reference_of(activity)
-        if key is None or ref is None:
-            return
-        try:
-            await self._lanes.engine(references.remember, self.engine, key, ref)
-        except Exception:
-            log.exception("teams: storing the conversation reference failed")
+        if key is None or ref is None or not references.fits(key, ref):
+            return None
+        return key, ref
 
     # ------------------------------------------------------------ lifecycle
 
@@ -247,7 +263,10 @@ class TeamsBot:
         return len(rows)
 
     async def idle(self) -> None:
+        """Until the work in flight is done and its batched inbox write made (rows done,
+        replies confirmed delivered, references held)."""
         await self._queues.join()
+        await self.inbox.flush()
 
     async def close(self, grace: float = 5.0) -> None:
         """Let work in flight finish (for `grace` seconds), then stop; work cut short keeps

@@ -1,6 +1,8 @@
 """The bot's own access token for what it sends to Teams (OAuth 2.0 client credentials).
 
-`ClientCredentials` posts the app id and password to `TEAMS_TOKEN_URL`
+`ClientCredentials` posts the app id and either the password (TEAMS_APP_PASSWORD) or a
+client assertion signed with the app's certificate (TEAMS_APP_CERTIFICATE, see
+`Certificate`) to `TEAMS_TOKEN_URL`
 (`https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token` by default) and keeps
 the token until five minutes before it expires; callers who ask at the same time share
 one request. It has the shape of the Agents SDK's `AccessTokenProviderBase` (hosting-core
@@ -8,24 +10,43 @@ one request. It has the shape of the Agents SDK's `AccessTokenProviderBase` (hos
 object: the SDK's own MSAL provider refuses a token URL that is not https, which rules
 out the local fake the tests use. The SDK is imported only where one of its types must be
 returned, so importing this module loads no Microsoft library. Neither the secret nor a
-token is ever logged or put in an error.
+token is ever logged or put in an error, nor is the private key or an assertion.
+
+The assertion follows Microsoft's "certificate credentials" page (Microsoft identity
+platform, learn.microsoft.com/entra/identity-platform/certificate-credentials): a JWT
+signed PS256 by the certificate's private key, its header naming the certificate by
+`x5t#S256` (the base64url SHA-256 thumbprint of the DER certificate; the older RS256 with
+a SHA-1 `x5t` is still accepted by Entra, this is the form the page now gives), claims
+`aud` = the token URL, `iss` = `sub` = the app id, a fresh `jti`, `nbf`/`iat` now and
+`exp` ten minutes on; posted as `client_assertion` with `client_assertion_type`
+`urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 log = logging.getLogger(__name__)
 
 BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"
 REFRESH_BEFORE = timedelta(minutes=5)
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+ASSERTION_LIFETIME = timedelta(minutes=10)  # Microsoft's libraries use ten minutes
+EXPIRY_WARNING = timedelta(days=30)
 
 
 def token_url_for(tenant_id: str | None) -> str:
@@ -36,6 +57,115 @@ def token_url_for(tenant_id: str | None) -> str:
 
 class TokenError(Exception):
     """The bot could not get its access token. The message never holds the secret."""
+
+
+class CertificateError(ValueError):
+    """TEAMS_APP_CERTIFICATE (or its key) cannot be used; the message says why, in one line."""
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """The app's certificate and its private key (never shown: `repr` names the file)."""
+
+    path: str
+    key: rsa.RSAPrivateKey = field(repr=False)
+    certificate: x509.Certificate = field(repr=False)
+
+    @property
+    def x5t_s256(self) -> str:
+        """The base64url SHA-256 thumbprint of the DER certificate (header `x5t#S256`)."""
+        return _b64url(self.certificate.fingerprint(hashes.SHA256()))
+
+    @property
+    def not_after(self) -> datetime:
+        return self.certificate.not_valid_after_utc
+
+    def check_dates(self, now: datetime) -> None:
+        """`CertificateError` once expired (Entra refuses it); a warning 30 days before."""
+        if now >= self.not_after:
+            raise CertificateError(
+                f"TEAMS_APP_CERTIFICATE: the certificate in {self.path} expired on "
+                f"{self.not_after:%Y-%m-%d %H:%M} UTC: upload a new one to the app "
+                f"registration and point TEAMS_APP_CERTIFICATE at it"
+            )
+        if now >= self.not_after - EXPIRY_WARNING:
+            log.warning(
+                "teams: the certificate in %s expires on %s UTC: renew it",
+                self.path,
+                f"{self.not_after:%Y-%m-%d}",
+            )
+
+    def assertion(self, token_url: str, client_id: str, now: datetime) -> str:
+        """A signed client assertion for one token request at `token_url`."""
+        claims = {
+            "aud": token_url,
+            "iss": client_id,
+            "sub": client_id,
+            "jti": str(uuid.uuid4()),
+            "nbf": int(now.timestamp()),
+            "iat": int(now.timestamp()),
+            "exp": int((now + ASSERTION_LIFETIME).timestamp()),
+        }
+        headers = {"typ": "JWT", "x5t#S256": self.x5t_s256}
+        return jwt.encode(claims, self.key, algorithm="PS256", headers=headers)
+
+
+def _read(path: str, setting: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise CertificateError(
+            f"{setting}: cannot read {path}: {exc.strerror or type(exc).__name__}"
+        ) from None
+
+
+def _private_key(data: bytes, path: str) -> rsa.RSAPrivateKey:
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except TypeError:  # cryptography: "Password was not given but private key is encrypted"
+        raise CertificateError(
+            f"the private key in {path} is encrypted: cpdbot reads an unencrypted PEM key "
+            f"(openssl pkey -in {path} -out key.pem), kept readable by the bot only"
+        ) from None
+    except ValueError:
+        raise CertificateError(
+            f"{path} holds no PEM private key (-----BEGIN PRIVATE KEY-----): put the key in "
+            f"the same file as the certificate, or set TEAMS_APP_CERTIFICATE_KEY"
+        ) from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise CertificateError(
+            f"the private key in {path} is not an RSA key: Entra's certificate credentials "
+            f"are RSA (PS256/RS256)"
+        )
+    return key
+
+
+def load_certificate(path: str, key_path: str | None = None) -> Certificate:
+    """The certificate in the PEM file `path` (the one matching the key, if it holds a
+    chain) and its private key, from the same file or from `key_path`."""
+    data = _read(path, "TEAMS_APP_CERTIFICATE")
+    key_data = _read(key_path, "TEAMS_APP_CERTIFICATE_KEY") if key_path else data
+    key = _private_key(key_data, key_path or path)
+    try:
+        certificates = x509.load_pem_x509_certificates(data)
+    except ValueError:
+        certificates = []
+    if not certificates:
+        raise CertificateError(
+            f"TEAMS_APP_CERTIFICATE: {path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+        )
+    public = key.public_key().public_numbers()
+    for certificate in certificates:
+        mine = certificate.public_key()
+        if isinstance(mine, rsa.RSAPublicKey) and mine.public_numbers() == public:
+            return Certificate(path, key, certificate)
+    raise CertificateError(
+        f"TEAMS_APP_CERTIFICATE: the private key does not belong to the certificate in {path}"
+    )
 
 
 @dataclass(frozen=True)
@@ -52,18 +182,19 @@ class ClientCredentials:
         self,
         token_url: str,
         client_id: str,
-        client_secret: str,
+        credential: str | Certificate,
         scope: str,
         http: httpx.AsyncClient,
         clock: Callable[[], datetime],
         *,
         tenant_id: str | None = None,
     ) -> None:
-        if not client_id or not client_secret:
-            raise ValueError("ClientCredentials needs the app id and password")
+        """`credential`: the client secret, or the app's `Certificate`."""
+        if not client_id or not credential:
+            raise ValueError("ClientCredentials needs the app id and a password or certificate")
         self.token_url = token_url
         self.client_id = client_id
-        self._secret = client_secret
+        self._credential = credential
         self.scope = scope
         self.tenant_id = tenant_id
         self.http = http
@@ -152,12 +283,15 @@ class ClientCredentials:
             return self._token
 
     async def _request(self) -> _Token:
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": self.client_id,
-            "client_secret": self._secret,
-            "scope": self.scope,
-        }
+        form = {"grant_type": "client_credentials", "client_id": self.client_id}
+        if isinstance(self._credential, Certificate):
+            form["client_assertion_type"] = JWT_BEARER
+            form["client_assertion"] = self._credential.assertion(
+                self.token_url, self.client_id, self.clock()
+            )
+        else:
+            form["client_secret"] = self._credential
+        form["scope"] = self.scope
         try:
             response = await self.http.post(self.token_url, data=form)
         except httpx.HTTPError as exc:
@@ -199,5 +333,6 @@ class ClientCredentials:
         code = str(body.get("error") or "")[:60]
         description = str(body.get("error_description") or "").splitlines()[:1]
         text = ": ".join([code, *(d[:200] for d in description)]).strip(": ")
-        text = text.replace(self._secret, "***")
+        if isinstance(self._credential, str):
+            text = text.replace(self._credential, "***")
         return f" ({text})" if text else ""

@@ -19,21 +19,23 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.model import IdentityKey, Incoming, Kind
-from bot.services.commands import menu
+from bot.services.commands import essential_menu
 
 PLATFORM = "teams"
 CHOICE_FIELD = "cpd"  # Action.Submit data: {"cpd": "<choice id>", ...}
 # The quick form's Save (Action.Submit) data: {"cpd_form": <how many times it was drawn>};
 # the submit's `value` holds that and every input, by field id.
 FORM_FIELD = "cpd_form"
+# A secret's card (a CalDAV password): its Action.Submit data is {"cpd_secret": "<field>"},
+# and the submit's `value` also holds the password input, by field id.
+SECRET_FIELD = "cpd_secret"
 # Sent alone, with or without a slash, these open the quick form: "form", and "cpd" as
 # Slack's `/cpd` alone does. Neither is a dialogue command (bot/dialogue/registry.py).
 FORM_WORDS = frozenset({"form", "cpd"})
-# What a person sees in the app's command menu and sends by picking it: the first ten
-# titles, without the slash (cpdbot/teams_package.py, MAX_COMMANDS). Sent alone, each runs
-# that command.
-MENU_SIZE = 10
-MENU_TITLES = frozenset(name.lower() for name, _ in menu()[:MENU_SIZE])
+# What a person sees in the app's command menu and sends by picking it: the ten commands
+# the registry marks essential, titles without the slash (cpdbot/teams_package.py). Sent
+# alone, each runs that command.
+MENU_TITLES = frozenset(name.lower() for name, _ in essential_menu())
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^<>]+>")
 
@@ -125,6 +127,14 @@ def form_round(activity: Mapping[str, Any]) -> int | None:
         return 1
 
 
+def secret_field(activity: Mapping[str, Any]) -> str | None:
+    """The field a secret's card asked for, if this activity is its submission."""
+    value = activity.get("value")
+    if isinstance(value, Mapping) and isinstance(value.get(SECRET_FIELD), str):
+        return str(value[SECRET_FIELD])
+    return None
+
+
 def form_values(activity: Mapping[str, Any]) -> dict[str, str]:
     """A submitted form's inputs: field id -> raw value ('' when left empty)."""
     values: dict[str, str] = {}
@@ -168,6 +178,11 @@ def incoming(activity: Mapping[str, Any], key: IdentityKey) -> Incoming:
         "timezone_hint": str(activity.get("localTimezone") or "") or None,
         "sent_at": sent_at(activity),
     }
+    field = secret_field(activity)
+    if field is not None:  # only the secret's own input, whatever else rode along
+        typed = _dict(activity.get("value")).get(field)
+        secret = {field: typed if isinstance(typed, str) else ""}
+        return Incoming(key, Kind.FORM, form=secret, dedupe_key=press_key(activity), **extra)
     if form_round(activity) is not None:
         values = form_values(activity)
         return Incoming(key, Kind.FORM, form=values, dedupe_key=form_key(activity), **extra)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from adapters.teams import cards, translate
+from adapters.teams import cards, files, translate
+from adapters.teams.files import Files
 from adapters.teams.sender import Connector, ConnectorError
 from adapters.teams.translate import Where
 from bot.core.model import IdentityKey, Incoming, Kind, Outgoing
@@ -34,6 +36,7 @@ class TeamsWork:
         self.engine = engine
         self.connector = connector
         self._lanes = lanes
+        self.files = Files(connector, engine.clock)
 
     async def step(self, event: Incoming) -> tuple[list[Outgoing], bool]:
         """Run the engine (off the loop): the replies, and whether it was a repeat."""
@@ -44,48 +47,69 @@ class TeamsWork:
         handled: Handled = await self._lanes.engine(self.engine.process, event)
         return handled
 
-    async def personal(self, activity: Mapping[str, Any]) -> None:
-        """A message or card press in a person's personal chat with the bot."""
+    async def personal(self, activity: Mapping[str, Any]) -> str | None:
+        """A message or card press in a person's personal chat with the bot: the dedupe
+        key of the event whose replies were sent, if any, for the caller to confirm with
+        its inbox write (`Inbox.finish(delivered=...)`)."""
         place = translate.where(activity)
         if place.identity is None:
-            return
+            return None
         if translate.asks_for_form(activity):
             await self.send_form(activity, place.identity)
-            return
+            return None
         event = translate.incoming(activity, place.identity)
         if event.kind == Kind.TEXT and not event.text:
-            return  # an empty message (e.g. only an image): nothing to answer
+            return None  # an empty message (e.g. only an image): nothing to answer
+        if translate.secret_field(activity) is not None:
+            await self.secret_taken(activity)  # the input leaves the chat at once
         try:
             handled = await self.run(event)
         except Exception:
             log.exception("teams: the engine failed on a %s activity", event.kind)
             await self.deliver(activity, [Outgoing(SORRY)])
-            return
+            return None
         replies = list(handled.replies)
         if handled.duplicate and not replies and event.kind in (Kind.CHOICE, Kind.FORM):
-            return  # this card was pressed (or this form saved) before, and answered
-        if event.kind == Kind.FORM:
-            await self.form_submitted(activity, event, replies)
-            return
+            return None  # this card was pressed (or this form saved) before, and answered
+        if event.kind == Kind.FORM and translate.secret_field(activity) is None:
+            return await self.form_submitted(activity, event, replies)
         if event.kind == Kind.CHOICE and not handled.stale_press:
             await self.mark_pressed(activity)  # a stale press leaves its card as it was
-        await self.deliver(activity, replies, event)
+        return await self.deliver(activity, replies, event)
 
     async def deliver(
         self,
         activity: Mapping[str, Any],
         replies: Sequence[Outgoing],
         event: Incoming | None = None,
-    ) -> None:
-        """Post the replies in the activity's conversation; then the engine stops keeping
-        `event`'s for a replay."""
+    ) -> str | None:
+        """Post the replies in the activity's conversation; returns `event`'s dedupe key
+        once they are sent (None: nothing to confirm), so the engine stops keeping them
+        for a replay when the caller's inbox write confirms it."""
         place = translate.where(activity)
         for reply in replies:
+            await self.send(place, reply)
+        if replies and event is not None and event.dedupe_key:
+            return event.dedupe_key
+        return None
+
+    async def send(self, place: Where, reply: Outgoing) -> None:
+        """Post one reply; a file that cannot go in the message (an export) follows as a
+        consent card (adapters/teams/files.py), the reply's text alone before it."""
+        file = reply.attachment
+        if file is None or files.inline(file):
             await self.connector.post(
                 place.service_url, place.conversation_id, cards.message(reply)
             )
-        if replies and event is not None and event.dedupe_key:
-            await self._lanes.engine(self.engine.delivered, event)
+            return
+        if reply.text or reply.choices:
+            text = cards.message(replace(reply, attachment=None))
+            await self.connector.post(place.service_url, place.conversation_id, text)
+        await self.files.offer(place, file)
+
+    async def file_answered(self, activity: Mapping[str, Any]) -> None:
+        """A file consent card's Allow or Decline (a `fileConsent/invoke`)."""
+        await self.files.answered(activity)
 
     async def mark_pressed(self, activity: Mapping[str, Any]) -> None:
         """Replace the pressed card by its text and the choice made (no buttons left)."""
@@ -102,6 +126,13 @@ class TeamsWork:
             )
         except ConnectorError as exc:
             log.info("teams: updating a pressed card failed: %s", exc)
+
+    async def secret_taken(self, activity: Mapping[str, Any]) -> None:
+        """Replace a submitted secret's card: its password input is gone from the chat."""
+        card_id = str(activity.get("replyToId") or "")
+        label = str((activity.get("value") or {}).get("label") or "")
+        update = cards.secret_received(card_id, label)
+        await self.replace(translate.where(activity), card_id, update)
 
     # ------------------------------------------------------------ the quick form
 
@@ -135,9 +166,10 @@ class TeamsWork:
 
     async def form_submitted(
         self, activity: Mapping[str, Any], event: Incoming, replies: Sequence[Outgoing]
-    ) -> None:
+    ) -> str | None:
         """A saved form's card becomes the first reply (Saved ...); a form with errors is
-        drawn again over itself with what was typed and each error under its field."""
+        drawn again over itself with what was typed and each error under its field. The
+        dedupe key to confirm delivered, as `deliver`."""
         place = translate.where(activity)
         card_id = str(activity.get("replyToId") or "")
         failed = next((r for r in replies if r.errors), None)
@@ -147,14 +179,12 @@ class TeamsWork:
             )
             if not await self.replace(place, card_id, card):  # a new card then: nothing lost
                 await self.connector.post(place.service_url, place.conversation_id, card)
-            await self._lanes.engine(self.engine.delivered, event)
-            return
+            return event.dedupe_key
         rest = list(replies)
         if rest and await self.replace(place, card_id, cards.replaced(card_id, rest[0])):
             rest.pop(0)
         await self.deliver(activity, rest, event)
-        if not rest and event.dedupe_key:
-            await self._lanes.engine(self.engine.delivered, event)
+        return event.dedupe_key
 
     async def replace(self, place: Where, card_id: str, update: dict[str, Any]) -> bool:
         """PUT `update` over the card `card_id`: whether it was done."""

@@ -217,6 +217,8 @@ class TelegramAdapter:
             replies = [Outgoing(route.notice)]
         else:
             return None
+        if route.said is not None and any(r.scrub_incoming for r in replies):
+            replies += await self.scrub(*route.said)
         if route.chat_id is None or not replies:
             return None
         link = None if route.private or not self.me.username else f"https://t.me/{self.me.username}"
@@ -231,6 +233,20 @@ class TelegramAdapter:
         # Sent: the engine stops keeping them for a replay (issue 12, item 7), written with
         # the inbox's next batch rather than in a transaction of its own.
         return route.event.dedupe_key if route.event is not None else None
+
+    async def scrub(self, chat_id: int, message_id: int) -> list[Outgoing]:
+        """Delete the person's message that held a secret; if Telegram refuses (too old, no
+        rights in a group), a reply asking them to delete it (logged without its text)."""
+        try:
+            await self.bot.delete_message(chat_id, message_id)
+        except TelegramError as exc:
+            log.warning(
+                "telegram: could not delete message %s holding a secret (%s)",
+                message_id,
+                type(exc).__name__,
+            )
+            return [Outgoing(translate.NOT_DELETED)]
+        return []
 
     async def _retire_pressed(self, board: Keyboard) -> None:
         """Take the buttons off the message that was pressed, showing what was chosen."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from telegram import CallbackQuery, Message, Update, User
@@ -43,6 +43,15 @@ EDITED = (
 BUTTON_GONE = "That button is no longer active."
 PRIVATE_LINK = "Message me privately"
 PRESSED = "\n\n✓ {label}"
+# A secret (a CalDAV password) is typed as a plain message: the bot deletes it once read.
+SECRET_PROMPT = (
+    "{label}: send it as your next message here. "
+    "I'll delete your message as soon as I have read it."
+)
+NOT_DELETED = (
+    "I could not delete your message with the password (Telegram did not let me). "
+    "Please delete it yourself now: long-press it, then Delete."
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,9 @@ class Route:
     keyboard: Keyboard | None = None
     reply_to: int | None = None  # in a group: the message the reply answers
     private: bool = True
+    # The person's message as (chat id, message id): deleted when a reply says it held a
+    # secret (`Outgoing.scrub_incoming`).
+    said: tuple[int, int] | None = None
 
 
 # Outgoing messages are built as the Bot API's JSON, not as python-telegram-bot objects:
@@ -149,7 +161,13 @@ def _message(message: Message, me: User, key: str) -> Route:
         event = Incoming.text_of(
             identity, text, private=False, display_name=user.full_name, dedupe_key=key
         )
-        return Route(chat_id=chat.id, event=event, reply_to=message.message_id, private=False)
+        return Route(
+            chat_id=chat.id,
+            event=event,
+            reply_to=message.message_id,
+            private=False,
+            said=(chat.id, message.message_id),
+        )
     if text is None:
         if message.effective_attachment is None:
             return Route()  # a service message (pin, timer change, ...): nothing was said
@@ -164,7 +182,7 @@ def _message(message: Message, me: User, key: str) -> Route:
         dedupe_key=key,
         sent_at=message.date,
     )
-    return Route(chat_id=own, event=event)
+    return Route(chat_id=own, event=event, said=(chat.id, message.message_id))
 
 
 def _private_chat(user: User) -> int:
@@ -326,6 +344,9 @@ def render(reply: Outgoing, *, private_link: str | None = None) -> list[Part]:
     `private_link` (a t.me URL) adds a button to open a private chat: used for group replies.
     """
     markup = keyboard(reply.choices)
+    if reply.secret is not None:
+        prompt = SECRET_PROMPT.format(label=reply.secret.label)
+        reply = replace(reply, text=f"{reply.text}\n\n{prompt}" if reply.text else prompt)
     if markup is None and private_link:
         markup = {"inline_keyboard": [[{"text": PRIVATE_LINK, "url": private_link}]]}
     attachment = reply.attachment

@@ -26,7 +26,8 @@ from bot.core.schemes import Scheme
 from bot.core.zones import local_instant, local_today, zone_of
 
 # Kinds the send loop holds back while the person is paused (a pause that began after
-# the message was enqueued still stops it). Failure reports and the year-end record go.
+# the message was enqueued still stops it), or puts back until the first day back while
+# they are away (an absence in their calendar). Failure reports and the year-end record go.
 PAUSABLE = frozenset({"nudge", "yearwarn", "reflect", "calendar", "reask"})
 
 # Grace windows: a message whose due time passed while the bot was down is still sent
@@ -141,13 +142,48 @@ def monthly_due_at(
     local = now.astimezone(zone)
     year, month = local.year, local.month
     for _ in range(2):  # this month, then last month (a late start within the grace)
-        last_day = _calendar.monthrange(year, month)[1]
-        day = date(year, month, min(max(nudge_day, 1), last_day))
-        due = local_instant(zone, day, time(min(max(nudge_hour, 0), 23)))
+        due = _nudge_instant(zone, year, month, nudge_day, nudge_hour)
         if due <= now < due + NUDGE_GRACE:
             return f"{year:04d}-{month:02d}", due
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     return None
+
+
+def _nudge_instant(
+    zone: ZoneInfo, year: int, month: int, nudge_day: int, nudge_hour: int
+) -> datetime:
+    last_day = _calendar.monthrange(year, month)[1]
+    day = date(year, month, min(max(nudge_day, 1), last_day))
+    return local_instant(zone, day, time(min(max(nudge_hour, 0), 23)))
+
+
+def next_nudge_after(timezone: str, nudge_day: int, nudge_hour: int, period: str) -> datetime:
+    """When the monthly nudge of the month after `period` ('YYYY-MM') falls due."""
+    year, month = (int(part) for part in period.split("-"))
+    year, month = (year, month + 1) if month < 12 else (year + 1, 1)
+    return _nudge_instant(zone_of(timezone), year, month, nudge_day, nudge_hour)
+
+
+# ---------------------------------------------------------------- absences
+
+
+def back_at(timezone: str, nudge_hour: int, away_until: datetime) -> datetime:
+    """When a message held by an absence (out of office, leave) goes: the nudge hour of the
+    first day back, local time: the day the absence ends if it ends by that hour (an
+    all-day absence ends at local midnight), else the next day. Not at the absence's end
+    itself, which is midnight for a day off. Worked out per date, so DST-safe."""
+    zone = zone_of(timezone)
+    hour = time(min(max(nudge_hour, 0), 23))
+    day = away_until.astimezone(zone).date()
+    at = local_instant(zone, day, hour)
+    return at if at >= away_until else local_instant(zone, day + timedelta(days=1), hour)
+
+
+def held_nudge_superseded(person: PersonView, period: str, back: datetime) -> bool:
+    """A nudge held until `back` is dropped when the next month's nudge falls due by then
+    (a long leave): one nudge after it, the latest, never a pile of them."""
+    following = next_nudge_after(person.timezone, person.nudge_day, person.nudge_hour, period)
+    return following <= back
 
 
 # ---------------------------------------------------------------- year end

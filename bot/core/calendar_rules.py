@@ -22,6 +22,22 @@ class FeedError(Exception):
         return self.message
 
 
+class FeedBusy(FeedError):
+    """The calendar service asked us to wait (HTTP 429 or 503): try again later.
+
+    ``retry_after`` is the number of seconds the service asked for (``Retry-After``), or
+    ``None`` when it named none.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class CredentialRejected(FeedError):
+    """A sign-in or password that stopped working: the owner is told once, with how to reconnect."""
+
+
 MAX_URL_LENGTH: Final = 2048
 
 _NOT_PUBLIC: Final = (

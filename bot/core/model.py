@@ -89,6 +89,30 @@ class FileRequest:
 
 
 @dataclass(frozen=True)
+class SecretAsk:
+    """Ask for a secret (a CalDAV password) where it stays out of the chat history."""
+
+    field: str  # the answer comes back as Incoming(kind=Kind.FORM, form={field: value})
+    label: str  # e.g. "Password for alice at caldav.fastmail.com"
+    button: str = "Enter password"
+
+
+@dataclass(frozen=True)
+class AccountRequest:
+    """A calendar account step the engine carries out after the event's transaction has
+    committed, as it makes files (it talks to Microsoft or a CalDAV server), then answers
+    in place of the reply that asked. kind: outlook (start a device-code sign-in) | caldav
+    (check the password the event brought, at `url` for user `account`) | caldav_pick
+    (connect calendar `pick` of the choice waiting). Never carries a secret: the password
+    is read from the event itself, and these requests are not kept for a replay."""
+
+    kind: str
+    url: str = ""
+    account: str = ""
+    pick: int = 0
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """A reply: text plus the choices a person can press (rendered per platform)."""
 
@@ -105,6 +129,14 @@ class Outgoing:
     # A button press the dialogue did not take (from an earlier message): adapters leave the
     # pressed message as it was instead of marking the choice on it.
     refused_press: bool = False
+    # Ask for a secret out of the chat history: console without echo, a Slack modal, a Teams
+    # card password input; on Telegram the member types it and the next reply scrubs it.
+    secret: SecretAsk | None = None
+    # The message just answered held a secret: delete it where the platform lets a bot
+    # (Telegram); say so otherwise.
+    scrub_incoming: bool = False
+    # Set by the dialogue, carried out (and removed) by the engine after the commit.
+    account: AccountRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -223,6 +255,19 @@ class FeedView:
     url: str
     last_ok_at: datetime | None
     failures: int
+    kind: str = "ics"  # ics | graph (Outlook) | caldav
+    account: str = ""  # the Microsoft account or CalDAV user name ("" for ICS)
+
+
+@dataclass(frozen=True)
+class SigninView:
+    """A calendar sign-in under way: an Outlook device code waiting for the member (graph),
+    or CalDAV calendars offered to choose from (caldav). Never the device code itself."""
+
+    kind: str
+    user_code: str
+    verification_uri: str
+    expires_at: datetime  # aware, UTC
 
 
 @dataclass(frozen=True)
@@ -285,6 +330,11 @@ class AddFeed:
 @dataclass(frozen=True)
 class RemoveFeed:
     feed_id: int
+
+
+@dataclass(frozen=True)
+class CancelSignin:
+    """End the person's calendar sign-in under way (its device code or password goes)."""
 
 
 @dataclass(frozen=True)
@@ -377,6 +427,7 @@ Effect = (
     | UpdatePerson
     | AddFeed
     | RemoveFeed
+    | CancelSignin
     | DecideOccurrence
     | SetRole
     | AddResponsibility

@@ -475,3 +475,97 @@ def feed_failure(
         ),
         due_at=now,
     )
+
+
+# ---------------------------------------------------------------- calendar accounts
+
+ABSENCE = "away"  # the member is told an absence holds their nudges (not held itself)
+
+
+def absence_notice(
+    *, absence_id: int, starts_at: datetime, ends_at: datetime, timezone: str, now: datetime
+) -> Message:
+    """Your calendar says you're away Mon 7 – Fri 11 Dec: I'll hold nudges and calendar
+    prompts until then. (Told once per absence; an absence running to midnight ends the
+    day before.)"""
+    zone = zone_of(timezone)
+    first = starts_at.astimezone(zone).date()
+    last = max((ends_at - timedelta(microseconds=1)).astimezone(zone).date(), first)
+
+    def day(d: date, year: bool) -> str:
+        return f"{d:%a} {d.day} {d:%b}" + (f" {d.year}" if year else "")
+
+    span = day(last, last.year != local_today(now, zone).year)
+    if (first.year, first.month) == (last.year, last.month) and first != last:
+        span = f"{first:%a} {first.day} – {span}"
+    elif first != last:
+        span = f"{day(first, first.year != last.year)} – {span}"
+    return Message(
+        kind=ABSENCE,
+        key=f"{absence_id}:{starts_at.isoformat()}",
+        text=(
+            f"Your calendar says you're away {span}: "
+            "I'll hold nudges and calendar prompts until then."
+        ),
+        due_at=now,
+        expires_at=ends_at,
+    )
+
+
+def credential_stopped(
+    *,
+    feed_id: int,
+    number: int,
+    account: str,
+    error: str,
+    reconnect: str,
+    last_ok_at: datetime | None,
+    now: datetime,
+) -> Message:
+    """A sign-in or password that stopped working: told once, with how to reconnect."""
+    streak = last_ok_at.isoformat() if last_ok_at else "never"
+    name = f" ({account})" if account else ""
+    return Message(
+        kind=FEED_FAILURE,
+        key=f"{feed_id}:signin:{streak}",
+        text=(
+            f"I can no longer read your calendar{name}: {error}\n"
+            f"I've stopped checking it. To connect it again, type {reconnect}; "
+            f"/calendar remove {number} removes it."
+        ),
+        due_at=now,
+    )
+
+
+# ---------------------------------------------------------------- calendar sign-ins
+
+SIGNIN = "signin"  # not pausable: the member is waiting for it
+SIGNIN_ENDED = {
+    "declined": "Sign-in declined; nothing connected.",
+    "expired": "The code expired; type /calendar outlook to try again.",
+    "failed": (
+        "The Outlook sign-in didn't work (Microsoft refused it); nothing connected. "
+        "Type /calendar outlook to try again."
+    ),
+}
+
+
+def signed_in(*, signin_key: str, account: str, now: datetime) -> Message:
+    """An Outlook sign-in done: the calendar is connected (told once per sign-in)."""
+    who = f" as {account}" if account else ""
+    return Message(
+        kind=SIGNIN,
+        key=f"{signin_key}:done",
+        text=f"Signed in to Outlook{who}. I'll ask about your training events as they end.",
+        due_at=now,
+    )
+
+
+def signin_ended(*, signin_key: str, reason: str, now: datetime) -> Message:
+    """An Outlook sign-in over without tokens: declined, expired or failed (told once)."""
+    return Message(
+        kind=SIGNIN,
+        key=f"{signin_key}:{reason}",
+        text=SIGNIN_ENDED.get(reason, SIGNIN_ENDED["failed"]),
+        due_at=now,
+    )

@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.assessment import Assessment
-from bot.core.model import EntryView, FeedView, OccurrenceView, PersonView, YearSummary
+from bot.core.model import (
+    EntryView,
+    FeedView,
+    OccurrenceView,
+    PersonView,
+    SigninView,
+    YearSummary,
+)
 from bot.core.plan import Plan, StatusPeriod
 from bot.core.record import Record
 from bot.core.report import Report
@@ -47,6 +54,11 @@ class Snapshot:
     feeds: tuple[FeedView, ...] = ()
     occurrence: OccurrenceView | None = None  # None also when it is not this person's
     allow_private_feeds: bool = False  # operator setting CALENDAR_ALLOW_PRIVATE_NETWORKS
+    # Loaded with `Needs.feeds`: the calendar sign-in under way, and what the operator set
+    # up: a CPDBOT_SECRET_KEY (secrets can be stored) and MICROSOFT_CLIENT_ID (Outlook).
+    signin: SigninView | None = None
+    secret_key: bool = False
+    outlook: bool = False
     report: Report | None = None
     assessment: Assessment | None = None  # with `summary`, for `Needs.standing`
     plan: Plan | None = None

@@ -45,6 +45,7 @@ class State(StrEnum):
     PLAN_PERIOD = "plan_period"
     FORGET_CONFIRM = "forget_confirm"
     LOG_DATE_CONFIRM = "log_date_confirm"  # a date in an earlier CPD year: log it there?
+    CALENDAR_PASSWORD = "calendar_password"  # /calendar caldav: the password asked for
 
 
 DATE_ORDERS: dict[str, str] = {
@@ -106,6 +107,8 @@ class Data(BaseModel):
     parked: list[Draft] = Field(default_factory=list)  # drafts put aside, offered back
     last_seen: datetime | None = None  # UTC time of the last step in a dialogue
     late: str | None = None  # text offered as a late reflection, awaiting a yes
+    # /calendar caldav: {"url": server address, "user": user name}, never the password.
+    caldav: dict[str, str] | None = None
 
 
 def replace_data(data: Data, **changes: Any) -> Data:

@@ -45,6 +45,9 @@ class Command:
     help_rank: int = 0  # where those lines go in /help
     summary: str = ""  # one line in the platforms' command menus ('' = not in the menus)
     menu_rank: int = 0  # where it goes in the menus
+    # One of the ten a member needs most (exactly ten are marked, each with a summary): the
+    # Teams app's command menu, which holds at most ten, shows these in menu_rank order.
+    essential: bool = False
     busy: bool = False  # starts a dialogue: refused while another one is under way
     also_in: tuple[State, ...] = ()  # ... except from these states (/start mid-onboarding)
     slashless: bool = False  # typed without a slash when idle, 'log 1h …' is /log 1h …

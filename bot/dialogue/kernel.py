@@ -19,7 +19,7 @@ from bot.core.snapshot import Needs
 from bot.dialogue.common import INPUT_MAX, clip, say, stay, with_person
 from bot.dialogue.conversation import Context, Conv, Data, State, Step
 from bot.dialogue.flow import doing, flow_of, prompt
-from bot.dialogue.flows import drafts, forget, late, onboarding
+from bot.dialogue.flows import calendar_accounts, drafts, forget, late, onboarding
 from bot.dialogue.flows.log_form import submit_form
 from bot.dialogue.registry import ALLOWED, BUTTONS, COMMANDS, HANDLERS, REGISTRY
 
@@ -149,6 +149,8 @@ def _step(conv: Conv, event: Incoming, ctx: Context) -> Step:
 def _dispatch(conv: Conv, event: Incoming, ctx: Context, command: str, args: str) -> Step:
     """The event to its flow: a form, onboarding first, a button, a command or an answer."""
     if event.kind == Kind.FORM:
+        if calendar_accounts.PASSWORD_FIELD in event.form:  # never an entry form's field
+            return calendar_accounts.password_form(conv, event, ctx)
         return submit_form(conv, event, ctx)
     if not ctx.person.onboarded:
         gated = _gate(conv, event, ctx, command)

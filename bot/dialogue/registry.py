@@ -4,7 +4,9 @@ the command menus all come from here.
 How to add a command: give its flow module one more `Command(...)` in that flow's `FLOW`
 (name, the function that runs it, what it needs loaded, its /help lines and menu summary
 with their places, and whether it is busy or typed without a slash). Nothing else changes:
-the kernel dispatches it, /help, Telegram's menu and Slack's words list it.
+the kernel dispatches it, /help, Telegram's menu and Slack's words list it. Exactly ten
+commands are `essential` (the Teams app's menu holds ten): marking one more means
+unmarking another.
 
 How to add a flow: add its states to `State` (bot/dialogue/conversation.py; the values are
 stored, never rename one), write `bot/dialogue/flows/<flow>.py` declaring one `Flow` (its
@@ -22,6 +24,7 @@ from bot.core.schemes import Scheme
 from bot.dialogue.conversation import State
 from bot.dialogue.flow import Command, Flow, Handler, Transition, index
 from bot.dialogue.flows import (
+    calendar_accounts,
     calendar_flow,
     development_plan,
     drafts,
@@ -41,7 +44,13 @@ KERNEL = Flow(
     name="kernel",
     commands=(
         Command(
-            "help", None, summary="What I can do", menu_rank=140, slashless=True, anywhere=True
+            "help",
+            None,
+            summary="What I can do",
+            menu_rank=140,
+            essential=True,
+            slashless=True,
+            anywhere=True,
         ),
         Command(
             "cancel",
@@ -65,6 +74,7 @@ FLOWS: tuple[Flow, ...] = (
     entries.FLOW,
     settings.FLOW,
     calendar_flow.FLOW,
+    calendar_accounts.FLOW,
     development_plan.FLOW,
     forget.FLOW,
     record_views.FLOW,
@@ -83,6 +93,7 @@ class Registry:
     transitions: tuple[Transition, ...]
     help: str  # every command's lines (what applies to one scheme: `help_for`)
     menu: tuple[tuple[str, str], ...]  # the platforms' command menus: (name, summary)
+    essential: tuple[tuple[str, str], ...]  # the ten marked `essential`, in menu order
     _helps: dict[tuple[str, ...], str] = field(default_factory=dict, compare=False, repr=False)
 
     def help_for(self, scheme: Scheme) -> str:
@@ -99,6 +110,17 @@ class Registry:
 
 
 _HELP_HEAD = "Here is what I can do:\n"
+ESSENTIAL_COUNT = 10  # the Teams app's command menu holds at most ten
+
+
+def _essential(ranked_menu: list[Command]) -> tuple[tuple[str, str], ...]:
+    """The commands marked `essential`, in menu order: exactly ten, each with a summary."""
+    marked = [c for c in ranked_menu if c.essential]
+    names = ", ".join(c.name for c in marked)
+    assert len(marked) == ESSENTIAL_COUNT, f"{len(marked)} essential commands, not ten: {names}"
+    for command in marked:
+        assert command.summary, f"/{command.name} is essential but has no menu summary"
+    return tuple((c.name, c.summary) for c in marked)
 
 
 def build(flows: tuple[Flow, ...]) -> Registry:
@@ -118,6 +140,7 @@ def build(flows: tuple[Flow, ...]) -> Registry:
         transitions=tuple(t for f in flows for t in f.transitions),
         help=_HELP_HEAD + "\n".join(c.help for c in ranked_help if c.help),
         menu=tuple((c.name, c.summary) for c in ranked_menu if c.summary),
+        essential=_essential(ranked_menu),
     )
 
 
@@ -140,6 +163,8 @@ ALLOWED = (
 HELP = REGISTRY.help
 MENU: tuple[tuple[str, str], ...] = REGISTRY.menu
 """The platforms' command menus: (name, one-line summary), in order."""
+ESSENTIAL: tuple[tuple[str, str], ...] = REGISTRY.essential
+"""The ten commands a member needs most, in menu order: the Teams app's command menu."""
 BUSY_COMMANDS = frozenset(c.name for c in COMMANDS.values() if c.busy)
 SLASHLESS = frozenset(c.name for c in COMMANDS.values() if c.slashless)
 # Typed without a slash these are commands only on their own: 'Review of BS 7671 1h' and

@@ -12,6 +12,11 @@ def menu() -> tuple[tuple[str, str], ...]:
     return registry.MENU
 
 
+def essential_menu() -> tuple[tuple[str, str], ...]:
+    """The ten commands a member needs most, in menu order (the Teams app's menu)."""
+    return registry.ESSENTIAL
+
+
 def slashless_words() -> frozenset[str]:
     """Commands that may be typed without a slash ('log 1h …', 'status')."""
     return registry.SLASHLESS

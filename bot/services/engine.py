@@ -31,6 +31,7 @@ from bot.core.model import (
     AddResponsibility,
     AddStatusPeriod,
     Attachment,
+    CancelSignin,
     DecideOccurrence,
     DeleteEntry,
     DeleteObjective,
@@ -60,8 +61,9 @@ from bot.core.schemes import Scheme, default_schemes, scheme_for
 from bot.core.snapshot import Snapshot
 from bot.core.zones import is_zone, local_today
 from bot.dialogue import Context, Conv
-from bot.services import records
-from storage import conversations, entry_store, feeds, repo, rights
+from bot.services import calendar_signin, records
+from bot.services.calendar.graph_auth import MicrosoftEndpoints
+from storage import calendar_accounts, conversations, entry_store, feeds, repo, rights
 from storage import plan_store as plan_repo
 from storage.db import Database, is_disk_full
 
@@ -117,8 +119,8 @@ class Handled:
 
     @property
     def wants_files(self) -> bool:
-        """Some reply still asks for a file (see `Engine.make_files`)."""
-        return any(r.file is not None for r in self.replies)
+        """Some reply still asks for a file or an account step (see `Engine.make_files`)."""
+        return any(r.file is not None or r.account is not None for r in self.replies)
 
 
 class Engine:
@@ -129,12 +131,14 @@ class Engine:
         clock: Clock = utcnow,
         *,
         allow_private_feeds: bool = False,
+        microsoft: MicrosoftEndpoints | None = None,
     ) -> None:
         self.db = db
         self.schemes = schemes if schemes is not None else default_schemes()
         self.clock = clock
         # CALENDAR_ALLOW_PRIVATE_NETWORKS: calendar URLs on private addresses are accepted.
         self.allow_private_feeds = allow_private_feeds
+        self.microsoft = microsoft  # MICROSOFT_CLIENT_ID etc.: /calendar outlook (None: off)
 
     async def handle(self, event: Incoming) -> list[Outgoing]:
         """Handle one event off the event loop (database work runs in a worker thread)."""
@@ -220,11 +224,13 @@ class Engine:
         return replace(handled, replies=made, report=None)
 
     def _files(self, event: Incoming, outcome: _Outcome) -> tuple[Outgoing, ...]:
-        """Make the files the replies ask for, now that the transaction has committed."""
-        if not any(r.file for r in outcome.replies):
-            return outcome.replies
+        """Make the files the replies ask for, now that the transaction has committed (and
+        carry out the calendar account steps they ask for: bot.services.calendar_signin)."""
+        replies = calendar_signin.carry_out(self, event, outcome.replies)
+        if not any(r.file for r in replies):
+            return replies
         made = []
-        for reply in outcome.replies:
+        for reply in replies:
             request = reply.file
             if request is None:
                 made.append(reply)
@@ -437,6 +443,9 @@ class Engine:
                 else None
             ),
             allow_private_feeds=self.allow_private_feeds,
+            signin=calendar_accounts.signin_view(session, person_id) if need.feeds else None,
+            secret_key=self.db.secrets.has_key,
+            outlook=self.microsoft is not None and bool(self.microsoft.client_id),
             report=report,
             assessment=assessment,
             plan=plan_repo.load_plan(session, person_id) if need.plan else None,
@@ -456,6 +465,9 @@ class Engine:
             return
         if isinstance(effect, RemoveFeed):
             feeds.remove_feed(session, person_id, effect.feed_id)
+            return
+        if isinstance(effect, CancelSignin):
+            calendar_accounts.cancel_signin(session, person_id)
             return
         if isinstance(effect, DecideOccurrence):
             feeds.decide(

@@ -1,6 +1,6 @@
 """Durable intake for the adapters: the inbox table, written in as few transactions as possible.
 
-Shared by the Telegram and Slack adapters (one `Inbox` per platform; queries in
+Shared by the Telegram, Slack and Teams adapters (one `Inbox` per platform; queries in
 `storage.inbox`). `record` is awaited (an update must be durable before the platform hears
 it arrived); `finish` is not (losing it in a crash only means the update is replayed, and
 the engine's dedupe key turns the replay into a no-op). Whatever is waiting when the writer
@@ -15,8 +15,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.core.model import IdentityKey
-from storage import conversations
+from bot.core.model import ConversationRef, IdentityKey
+from storage import conversations, references
 from storage import inbox as store
 from storage.db import Database
 
@@ -58,6 +58,7 @@ class Inbox:
         self._senders: dict[str, IdentityKey] = {}
         self._done: list[str] = []
         self._delivered: list[str] = []
+        self._references: dict[IdentityKey, ConversationRef] = {}
         self._finished = 0
         self._pruned_at: datetime | None = None
         self._writer: asyncio.Task[None] | None = None
@@ -77,13 +78,24 @@ class Inbox:
         self._kick()
         return await future
 
-    def finish(self, key: str, delivered: str | None = None) -> None:
-        """Mark an update handled (written with the next batch). `delivered`: the dedupe
-        key of an event whose replies were sent, so the engine stops keeping them for a
-        replay in the same write (issue 12, item 7)."""
-        self._done.append(key)
+    def finish(
+        self,
+        key: str | None,
+        delivered: str | None = None,
+        reference: tuple[IdentityKey, ConversationRef] | None = None,
+    ) -> None:
+        """Mark an update handled (written with the next batch; None: no inbox row, only
+        what follows). `delivered`: the dedupe key of an event whose replies were sent, so
+        the engine stops keeping them for a replay in the same write (issue 12, item 7).
+        `reference` (Teams): an identity's conversation reference, read and compared in
+        that write and stored if it changed, the identity made reachable if it was not
+        (`storage.references.remember_all`); it must fit (`services.references.fits`)."""
+        if key is not None:
+            self._done.append(key)
         if delivered:
             self._delivered.append(delivered)
+        if reference is not None:
+            self._references[reference[0]] = reference[1]  # the newest for each person
         self._kick()
 
     async def flush(self) -> None:
@@ -101,14 +113,15 @@ class Inbox:
             self._writer = asyncio.create_task(self._write_all(), name=f"{self.platform}-inbox")
 
     async def _write_all(self) -> None:
-        while self._records or self._done:
+        while self._records or self._done or self._delivered or self._references:
             records, self._records = self._records, []
             senders, self._senders = self._senders, {}
             done, self._done = self._done, []
             delivered, self._delivered = self._delivered, []
+            refs, self._references = self._references, {}
             items = [item for batch, _ in records for item in batch]
             try:
-                fresh = set(await self._run(self._write, items, done, senders, delivered))
+                fresh = set(await self._run(self._write, items, done, senders, delivered, refs))
             except Exception as exc:
                 log.exception("%s inbox: writing %d update(s) failed", self.platform, len(items))
                 for _, future in records:
@@ -127,6 +140,7 @@ class Inbox:
         done: list[str],
         senders: Mapping[str, IdentityKey] | None = None,
         delivered: Sequence[str] = (),
+        refs: Mapping[IdentityKey, ConversationRef] | None = None,
     ) -> list[str]:
         now = self.clock()
         with self.db.transaction() as session:
@@ -137,6 +151,8 @@ class Inbox:
             )
             store.finish(session, self.platform, done, now=now)
             conversations.confirm_delivered(session, self.platform, *delivered)
+            if refs and references.remember_all(session, refs, now=now) is None:
+                log.warning("%s inbox: a conversation reference was not stored", self.platform)
             before = self._finished // PRUNE_EVERY
             self._finished += len(done)
             due = self._pruned_at is None or now - self._pruned_at >= PRUNE_AFTER

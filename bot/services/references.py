@@ -1,6 +1,7 @@
 """Teams conversation references for the adapter (which may not import storage).
 
-`remember` after each personal message the engine has handled (so the identity exists):
+`remember` after each personal message the engine has handled (so the identity exists;
+the Teams adapter does the same within its inbox batch, `Inbox.finish(reference=...)`):
 it writes only when the reference changed, or when the identity had been marked
 unreachable (a message from them shows the bot can reach them again). `reference_for`
 when sending a message the bot starts. Both are blocking: run them where the adapter's
@@ -45,12 +46,21 @@ def remember(source: Database | Source, key: IdentityKey, ref: ConversationRef) 
     person's own message is still answered.
     """
     db, now = _db_and_now(source)
+    if not fits(key, ref):
+        return False
+    with db.transaction() as session:
+        return references.remember(session, key, ref, now=now)
+
+
+def fits(key: IdentityKey, ref: ConversationRef) -> bool:
+    """Whether `ref` can be stored as it is; if not, that is logged (field and length, no
+    content). The Teams adapter checks this before handing a reference to its inbox batch
+    (`bot.services.intake.Inbox.finish`)."""
     why = references.problem(ref)
     if why is not None:
         log.warning("teams reference for %s not stored: %s", key.platform, why)
         return False
-    with db.transaction() as session:
-        return references.remember(session, key, ref, now=now)
+    return True
 
 
 def reference_for(source: Database | Source, key: IdentityKey) -> ConversationRef | None:

@@ -1,4 +1,5 @@
-"""What a Teams reply says when the bot has a file it cannot send there yet."""
+"""What a message the bot starts in Teams says of a file it cannot offer there (no consent
+card: the file would not wait for the answer); replies offer files (test_teams_files.py)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ from adapters.teams.cards import message
 from bot.core.model import Attachment, Choice, Outgoing
 
 
-def test_an_export_says_its_file_is_not_attached() -> None:
+def test_a_started_message_with_a_file_says_how_to_get_it() -> None:
     reply = Outgoing(
         "Your CPD record for 2026.", attachment=Attachment("cpd-2026.pdf", b"%PDF", "x")
     )
     text = message(reply)["text"]
     assert text.startswith("Your CPD record for 2026.")
-    assert "cpd-2026.pdf is not attached" in text
+    assert "send /export here" in text and "Allow to get cpd-2026.pdf" in text
 
 
 def test_a_chart_is_left_out_quietly_its_figures_are_in_the_text() -> None:

@@ -4,19 +4,34 @@ installed, and Teams identities typed in the CLI ("teams:TENANT:AAD").
 The real endpoint on 127.0.0.1 against tests/fake_teams.py, as tests/adapters/test_teams.py.
 The install activity is a `conversationUpdate` whose `membersAdded` names the bot, as
 Microsoft Learn shows it ("Conversation events in your Teams bot", "Members added").
+
+The Microsoft 365 Agents Playground in its anonymous mode: no `Authorization` header on
+what it sends (microsoft.github.io/teams-sdk, "Microsoft 365 Agents Playground": "The
+Playground sends requests without a Bot Framework JWT") and none wanted on the replies,
+which go to its own connector, the activity's `serviceUrl`: `http://localhost:56150/_connector`
+by default (port 56150, TEAMSAPPTESTER_PORT). `playground_activity` is a message from its
+default context, as Microsoft Learn lists it ("Debug bot using Agents Playground",
+*Default configuration*: tenant, bot `00000000-0000-0000-0000-00000000000011` "Test Bot",
+user `user-id-0` "Alex Wilber", personal chat), in the Teams message shape it sends with
+`-c msteams`; `Playground` stands in for its connector on 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from adapters.teams import TeamsBot, TeamsSettings
-from bot.core.model import IdentityKey
+from adapters.teams.proactive import open_sender
+from adapters.teams.sender import ConnectorError
+from bot.core.model import ConversationRef, IdentityKey, Outgoing
 from bot.services.engine import Engine
 from cpdbot.app import check
 from cpdbot.config import ConfigError, Settings
@@ -167,3 +182,167 @@ def test_a_teams_identity_typed_in_the_cli_is_the_adapters_key() -> None:
     assert IdentityKey.parse("slack:T1:U1") == IdentityKey("slack", "U1", "T1")
     assert IdentityKey.parse("teams:only-one-part").platform == "console"
     assert IdentityKey.parse("teams::aad").platform == "console"
+
+
+# ---------------------------------------------------------------- the Agents Playground
+
+PLAYGROUND_TENANT = "00000000-0000-0000-0000-0000000000001"
+PLAYGROUND_BOT = "00000000-0000-0000-0000-00000000000011"
+PLAYGROUND_USER = "00000000-0000-0000-0000-0000000000020"  # Alex Wilber's aadObjectId
+
+
+@dataclass
+class Received:
+    conversation: str
+    authorization: str | None
+    body: dict[str, Any]
+
+
+class Playground:
+    """The Playground's connector (`/_connector/v3/conversations/{id}/activities`), which
+    shows what the bot sends; reached as `localhost`, as the Playground names itself."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self.runner: web.AppRunner | None = None
+        self.service_url = ""
+
+    async def start(self) -> Playground:
+        app = web.Application()
+        app.router.add_post("/_connector/v3/conversations/{id}/activities", self._post)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.service_url = f"http://localhost:{port}/_connector"
+        return self
+
+    async def _post(self, request: web.Request) -> web.Response:
+        conversation = request.match_info["id"]
+        authorization = request.headers.get("Authorization")
+        self.received.append(Received(conversation, authorization, await request.json()))
+        return web.json_response({"id": str(uuid.uuid4())})
+
+
+@pytest.fixture
+async def playground() -> AsyncIterator[Playground]:
+    server = await Playground().start()
+    yield server
+    assert server.runner is not None
+    await server.runner.cleanup()
+
+
+def playground_activity(service_url: str, text: str, conversation: str) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "text": text,
+        "id": str(uuid.uuid4()),
+        "channelId": "msteams",
+        "from": {"id": "user-id-0", "name": "Alex Wilber", "aadObjectId": PLAYGROUND_USER},
+        "timestamp": "2026-11-22T09:59:00.000Z",
+        "localTimestamp": "2026-11-22T09:59:00.000+00:00",
+        "localTimezone": "Europe/London",
+        "serviceUrl": service_url,
+        "conversation": {
+            "conversationType": "personal",
+            "tenantId": PLAYGROUND_TENANT,
+            "id": conversation,
+        },
+        "recipient": {"id": PLAYGROUND_BOT, "name": "Test Bot"},
+        "textFormat": "plain",
+        "locale": "en-US",
+        "entities": [
+            {
+                "type": "clientInfo",
+                "locale": "en-US",
+                "country": "US",
+                "platform": "Web",
+                "timezone": "Europe/London",
+            }
+        ],
+        "channelData": {"tenant": {"id": PLAYGROUND_TENANT}},
+    }
+
+
+@pytest.fixture
+async def anonymous(
+    engine: Engine, fake: FakeTeams, caplog: pytest.LogCaptureFixture
+) -> AsyncIterator[Teams]:
+    """The bot as `TEAMS_DEV_NO_AUTH=true` alone starts it: no app id, password or
+    certificate (the token URL is the fake's, so a token request would be seen)."""
+    settings = TeamsSettings(
+        dev_no_auth=True, openid_metadata_url=fake.openid_url, token_url=fake.token_url()
+    )
+    with caplog.at_level(logging.INFO):
+        bot = TeamsBot(engine, settings)
+        runner, port = await bot.start_http("127.0.0.1", 0)
+        try:
+            async with aiohttp.ClientSession() as http:
+                yield Teams(bot, fake, http, f"http://127.0.0.1:{port}/api/messages")
+        finally:
+            await runner.cleanup()
+            await bot.close()
+
+
+def test_dev_mode_alone_turns_teams_on_for_the_playground() -> None:
+    alone = Settings(_env_file=None, teams_dev_no_auth=True)  # type: ignore[call-arg]
+    assert alone.teams_enabled
+    check(alone)
+    with pytest.raises(ConfigError, match="loopback"):
+        check(Settings(_env_file=None, teams_dev_no_auth=True, teams_host="0.0.0.0"))  # type: ignore[call-arg]
+    assert not Settings(_env_file=None).teams_enabled  # type: ignore[call-arg]
+
+
+async def test_a_playground_message_is_answered_on_its_connector_without_a_token(
+    anonymous: Teams, playground: Playground, fake: FakeTeams
+) -> None:
+    said = playground_activity(playground.service_url, "hello", "personal-chat-id")
+    assert await anonymous.post(said, token=None) == 200
+    assert playground.received, "no reply reached the Playground"
+    assert {r.conversation for r in playground.received} == {"personal-chat-id"}
+    assert {r.authorization for r in playground.received} == {None}
+    assert "Hello! I help you log CPD" in str(playground.received[0].body.get("text"))
+    assert fake.token_forms == []  # no token was asked for
+
+
+async def test_without_credentials_nothing_goes_to_a_service_url_off_loopback(
+    anonymous: Teams,
+    playground: Playground,
+    fake: FakeTeams,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    away = playground_activity("https://connector.invalid/teams/", "hello", "chat-away")
+    assert await anonymous.post(away, token=None) == 200
+    assert playground.received == [] and fake.token_forms == []
+    assert "not sending off loopback" in caplog.text
+    # The bot serves on: a message from the Playground itself is answered.
+    here = playground_activity(playground.service_url, "hello", "chat-here")
+    assert await anonymous.post(here, token=None) == 200
+    assert {r.conversation for r in playground.received} == {"chat-here"}
+
+
+async def test_without_credentials_a_scheduled_message_goes_to_loopback_only(
+    playground: Playground, fake: FakeTeams
+) -> None:
+    refs = {
+        "here": ConversationRef(
+            playground.service_url, "personal-chat-id", PLAYGROUND_TENANT, PLAYGROUND_BOT, "msteams"
+        ),
+        "away": ConversationRef(
+            "http://198.51.100.7/teams/", "chat-away", PLAYGROUND_TENANT, PLAYGROUND_BOT, "msteams"
+        ),
+    }
+
+    async def lookup(identity: IdentityKey) -> ConversationRef | None:
+        return refs[identity.user_id]
+
+    settings = TeamsSettings(dev_no_auth=True, token_url=fake.token_url())
+    async with open_sender(settings, lookup) as sender:
+        await sender.send(IdentityKey("teams", "here", PLAYGROUND_TENANT), None, Outgoing("Hi"))
+        with pytest.raises(ConnectorError, match="not a loopback service URL"):
+            await sender.send(IdentityKey("teams", "away", PLAYGROUND_TENANT), None, Outgoing("Hi"))
+    assert [(r.conversation, r.authorization) for r in playground.received] == [
+        ("personal-chat-id", None)
+    ]
+    assert fake.token_forms == []

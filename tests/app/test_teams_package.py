@@ -16,6 +16,10 @@ from typing import Any, cast
 import pytest
 from PIL import Image
 
+from adapters.teams import translate
+from bot.core.model import IdentityKey
+from bot.dialogue.conversation import Conv
+from bot.dialogue.kernel import command_of
 from bot.dialogue.registry import COMMANDS
 from cpdbot import teams_package as tp
 
@@ -44,10 +48,10 @@ def opened(data: bytes) -> tuple[list[str], dict[str, Any], zipfile.ZipFile]:
 
 
 def ten_that_matter_most() -> list[tuple[str, str]]:
-    """The registry's menu commands with the ten lowest menu_rank (worked out here from
-    the commands themselves, not from MENU)."""
-    shown = sorted((c for c in COMMANDS.values() if c.summary), key=lambda c: c.menu_rank)
-    return [(c.name, c.summary) for c in shown[:10]]
+    """The commands the registry marks essential, in menu_rank order (worked out here from
+    the commands themselves, not from ESSENTIAL)."""
+    shown = sorted((c for c in COMMANDS.values() if c.essential), key=lambda c: c.menu_rank)
+    return [(c.name, c.summary) for c in shown]
 
 
 def test_the_cli_writes_the_package_an_admin_uploads(tmp_path: Path) -> None:
@@ -92,6 +96,40 @@ def test_the_manifest_is_within_teams_limits() -> None:
         assert not command["title"].startswith("/")
         assert command["title"] in COMMANDS  # picking it from the menu runs that command
         assert 0 < len(command["title"]) <= 32 and 0 < len(command["description"]) <= 128
+
+
+MARKED = [
+    "log",
+    "status",
+    "list",
+    "edit",
+    "reflect",
+    "drafts",
+    "calendar",
+    "export",
+    "settings",
+    "help",
+]
+
+
+def test_the_menu_is_the_ten_commands_the_registry_marks_with_their_summaries() -> None:
+    _, manifest, _ = opened(tp.build(BOT, version="1.0.0", domains=["cpd.example.org"]))
+    (menu,) = manifest["bots"][0]["commandLists"]
+    titles = [c["title"] for c in menu["commands"]]
+    assert titles == MARKED  # help, export and settings among them, in menu order
+    for command in menu["commands"]:
+        assert command["description"] == COMMANDS[command["title"]].summary
+    assert [(c["title"], c["description"]) for c in menu["commands"]] == ten_that_matter_most()
+
+
+@pytest.mark.parametrize("title", MARKED)
+def test_each_menu_title_sent_as_teams_sends_it_runs_its_command(title: str) -> None:
+    """Picking a menu entry sends its title (no slash; Teams may capitalise it)."""
+    key = IdentityKey("teams", "aad", "tenant")
+    for typed in (title, title.capitalize(), f"<at>cpdbot</at> {title}"):
+        activity = {"type": "message", "id": "1", "text": typed, "conversation": {"id": "c"}}
+        event = translate.incoming(activity, key)
+        assert command_of(Conv(), event) == (title, ""), typed
 
 
 def test_the_app_id_comes_from_teams_app_id_in_the_settings(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from bot.core.schemes import Scheme
 from bot.core.snapshot import Needs
 from bot.dialogue import TRANSITIONS, Conv, Data, Draft, State, needs, step
 from tests.dialogue import (
+    test_calendar_accounts,
     test_calendar_prompts,
     test_development_plan,
     test_drafts,
@@ -99,6 +100,7 @@ CASES = [
 
 
 ALL_CASES = [
+    *test_calendar_accounts.CASES,
     *test_calendar_prompts.CASES,
     *test_development_plan.CASES,
     *test_drafts.CASES,

@@ -22,9 +22,17 @@ from bot.core.schemes import Scheme
 from bot.core.snapshot import Needs, Snapshot
 from bot.dialogue import HELP, Context, Conv, State, Step, kernel
 from bot.dialogue.diagram import document
-from bot.dialogue.flow import Command, flow_of
+from bot.dialogue.flow import Command, Flow, flow_of
 from bot.dialogue.flows import record_views
-from bot.dialogue.registry import COMMANDS, FLOWS, HANDLERS, MENU, TRANSITIONS, build
+from bot.dialogue.registry import (
+    COMMANDS,
+    ESSENTIAL,
+    FLOWS,
+    HANDLERS,
+    MENU,
+    TRANSITIONS,
+    build,
+)
 from bot.services import commands
 from tests.dialogue.chat import ME, NOW, SUMMARY, person, text
 
@@ -80,6 +88,35 @@ def test_the_services_show_the_registry_to_the_adapters() -> None:
     assert commands.help_text() == HELP
     assert commands.busy_commands() == {n for n, c in COMMANDS.items() if c.busy}
     assert commands.slashless_words() == {n for n, c in COMMANDS.items() if c.slashless}
+
+
+def test_exactly_ten_commands_are_essential_in_menu_order_each_with_a_summary() -> None:
+    marked = [name for name, c in COMMANDS.items() if c.essential]
+    assert len(marked) == 10 and len(ESSENTIAL) == 10
+    assert [name for name, _ in ESSENTIAL] == [name for name, _ in MENU if name in marked]
+    assert all(summary == COMMANDS[name].summary != "" for name, summary in ESSENTIAL)
+    # What a member needs most: the menu leads to help, their record and their settings.
+    assert {"log", "status", "reflect", "export", "settings", "help"} <= set(marked)
+    assert commands.essential_menu() == ESSENTIAL
+
+
+def _marked(names: set[str]) -> tuple[Flow, ...]:
+    """FLOWS with `essential` set on exactly the commands `names`."""
+    return tuple(
+        replace(f, commands=tuple(replace(c, essential=c.name in names) for c in f.commands))
+        for f in FLOWS
+    )
+
+
+def test_the_registry_refuses_other_than_ten_essential_commands_or_one_without_summary() -> None:
+    ten = {name for name, _ in ESSENTIAL}
+    assert build(_marked(ten)).essential == ESSENTIAL
+    with pytest.raises(AssertionError, match="11 essential commands, not ten"):
+        build(_marked(ten | {"forget"}))
+    with pytest.raises(AssertionError, match="9 essential commands, not ten"):
+        build(_marked(ten - {"help"}))
+    with pytest.raises(AssertionError, match="/resume is essential but has no menu summary"):
+        build(_marked(ten - {"help"} | {"resume"}))
 
 
 def test_docs_dialogue_is_generated_from_the_registry() -> None:

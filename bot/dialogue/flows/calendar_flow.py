@@ -16,6 +16,7 @@ from bot.core.zones import local_now
 from bot.dialogue.common import TITLE_MAX, entry_number, norm, say, stay, tidy, with_effects
 from bot.dialogue.conversation import Context, Conv, Data, Draft, State, Step
 from bot.dialogue.flow import Command, Flow, doing
+from bot.dialogue.flows import calendar_accounts as accounts
 from bot.dialogue.flows.log import advance, guess, understood
 
 S = State
@@ -47,6 +48,10 @@ def _calendar_usage(ctx: Context) -> str:
         "it — title, date and hours already filled in.\n"
         "/calendar add <ICS address> — e.g. Google Calendar's 'Secret address in iCal "
         "format', or an Outlook published calendar (ICS link)\n"
+        "/calendar outlook — sign in to Outlook / Microsoft 365 (also: microsoft, office365)\n"
+        "/calendar caldav <server address> <user name> — iCloud, Fastmail, Nextcloud (also: "
+        "/calendar icloud <Apple ID>, /calendar fastmail <user name>, /calendar nextcloud "
+        "<address> <user name>)\n"
         "/calendar list — your calendars; /calendar remove 1 — disconnect one\n"
         "/calendar all — ask about every event; /calendar keywords training, course — "
         "only events with these words (or #cpd)\n"
@@ -66,6 +71,10 @@ def _calendar(conv: Conv, args: str, ctx: Context) -> Step:
         return _calendar_add(conv, rest, ctx)
     if word == "list":
         return stay(conv, ctx, _calendar_list(ctx))
+    if word in accounts.ACCOUNT_WORDS:
+        if len(ctx.snap.feeds) >= MAX_FEEDS:
+            return stay(conv, ctx, _too_many(len(ctx.snap.feeds)))
+        return accounts.connect(conv, word, rest, ctx)
     if word in ("remove", "delete", "rm"):
         return _calendar_remove(conv, rest, ctx)
     if word in ("all", "keywords", "keyword", "default"):
@@ -123,12 +132,7 @@ def _calendar_add(conv: Conv, rest: str, ctx: Context) -> Step:
     if same is not None:
         return stay(conv, ctx, f"That calendar is already connected (number {same.number}).")
     if len(feeds) >= MAX_FEEDS:
-        return stay(
-            conv,
-            ctx,
-            f"You have {len(feeds)} calendars connected, the most I follow. "
-            "/calendar remove N first.",
-        )
+        return stay(conv, ctx, _too_many(len(feeds)))
     text = (
         f"Connected calendar {len(feeds) + 1} ({sched.mask_url(clean)}). I'll check it every "
         "few minutes and, soon after an event ends, ask whether to log it — for "
@@ -139,10 +143,16 @@ def _calendar_add(conv: Conv, rest: str, ctx: Context) -> Step:
     return with_effects(conv, ctx, text, (effect,))
 
 
+def _too_many(count: int) -> str:
+    return f"You have {count} calendars connected, the most I follow. /calendar remove N first."
+
+
 def _calendar_list(ctx: Context) -> str:
     feeds = ctx.snap.feeds
+    waiting = accounts.signin_line(ctx)
     if not feeds:
-        return "No calendar connected. " + _calendar_usage(ctx)
+        head = "No calendar connected. "
+        return head + (waiting if waiting else _calendar_usage(ctx))
     lines = ["Your calendars:"]
     for f in feeds:
         if f.failures:
@@ -152,7 +162,9 @@ def _calendar_list(ctx: Context) -> str:
             state = f"last read {fmt.day(local.date(), ctx.today)} {local:%H:%M}"
         else:
             state = "not read yet"
-        lines.append(f"{f.number}. {sched.mask_url(f.url)} — {state}")
+        lines.append(f"{f.number}. {accounts.feed_label(f)} — {state}")
+    if waiting:
+        lines.append(waiting)
     lines.append(f"I ask about {calendar_filter_label(ctx.person)}.")
     lines.append("/calendar remove N disconnects one.")
     return "\n".join(lines)
@@ -162,13 +174,19 @@ def _calendar_remove(conv: Conv, rest: str, ctx: Context) -> Step:
     number = entry_number(rest)
     feeds = ctx.snap.feeds
     feed = next((f for f in feeds if f.number == number), None)
+    if feed is None and not rest.strip():
+        cancelled = accounts.cancel_signin(conv, ctx)
+        if cancelled is not None:
+            return cancelled
     if feed is None:
         if not feeds:
             return stay(conv, ctx, "No calendar is connected.")
         return stay(
             conv, ctx, f"Which one? /calendar remove 1 to {len(feeds)} (/calendar list shows them)."
         )
-    text = f"Disconnected calendar {feed.number} ({sched.mask_url(feed.url)})."
+    text = f"Disconnected calendar {feed.number} ({accounts.feed_label(feed)})."
+    if feed.kind != "ics":
+        text += " Its sign-in is deleted."
     return with_effects(conv, ctx, text, (RemoveFeed(feed.feed_id),))
 
 
@@ -265,11 +283,12 @@ FLOW = Flow(
             _calendar,
             needs=lambda args: Needs(feeds=True),
             help="/calendar add <ICS address> — after a training event in your calendar ends, "
-            "I ask whether\n  to log it (/calendar list, /calendar remove 1, /calendar all, "
-            "/calendar keywords a, b)",
+            "I ask whether\n  to log it (/calendar outlook, /calendar caldav <server> <user>, "
+            "/calendar list,\n  /calendar remove 1, /calendar all, /calendar keywords a, b)",
             help_rank=130,
             summary="Connect a calendar for prompts after events",
             menu_rank=100,
+            essential=True,
             slashless=True,
         ),
     ),

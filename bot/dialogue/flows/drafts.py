@@ -337,6 +337,7 @@ FLOW = Flow(
             help_rank=75,
             summary="Entries set aside, not yet saved",
             menu_rank=75,
+            essential=True,
             slashless=True,
             bare_only=True,
         ),

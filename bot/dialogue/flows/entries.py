@@ -398,6 +398,7 @@ FLOW = Flow(
             help_rank=40,
             summary="Change an entry, e.g. /edit 12",
             menu_rank=40,
+            essential=True,
             busy=True,
         ),
         Command(

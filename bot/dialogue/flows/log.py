@@ -525,12 +525,12 @@ LOG = Command(
     _log,
     help=(
         "/log — record an activity step by step\n"
-        "/log 2h course on risk assessment yesterday — in one line; I ask only what is "
-        "missing"
+        "/log 2h course on risk assessment yesterday — in one line; I ask only what is missing"
     ),
     help_rank=10,
     summary="Record a CPD activity",
     menu_rank=10,
+    essential=True,
     busy=True,
     slashless=True,
 )

@@ -229,6 +229,7 @@ FLOW = Flow(
             help_rank=20,
             summary="Hours and requirements this CPD year",
             menu_rank=20,
+            essential=True,
             slashless=True,
         ),
         Command(
@@ -239,6 +240,7 @@ FLOW = Flow(
             help_rank=30,
             summary="Your recent entries",
             menu_rank=30,
+            essential=True,
             slashless=True,
         ),
         Command(
@@ -262,6 +264,7 @@ FLOW = Flow(
             help_rank=110,
             summary="Your record as a file (pdf, md, csv, all)",
             menu_rank=120,
+            essential=True,
             slashless=True,
         ),
     ),

@@ -96,6 +96,7 @@ FLOW = Flow(
             help_rank=70,
             summary="Answer reflections left for later",
             menu_rank=70,
+            essential=True,
             busy=True,
             slashless=True,
         ),

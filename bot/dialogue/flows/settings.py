@@ -511,6 +511,7 @@ FLOW = Flow(
             help_rank=150,
             summary="Professional body, status, time zone",
             menu_rank=130,
+            essential=True,
             busy=True,
             slashless=True,
         ),

@@ -51,6 +51,8 @@ from typing import TYPE_CHECKING, Final
 from bot.core.calendar_rules import (
     DEFAULT_KEYWORDS,
     MAX_URL_LENGTH,
+    CredentialRejected,
+    FeedBusy,
     FeedError,
     is_public_address,
     validate_feed_url,
@@ -102,6 +104,8 @@ __all__ = [
     "MAX_OCCURRENCES",
     "MAX_REDIRECTS",
     "MAX_URL_LENGTH",
+    "CredentialRejected",
+    "FeedBusy",
     "FeedError",
     "FeedReading",
     "FetchResult",

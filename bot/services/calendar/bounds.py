@@ -34,6 +34,22 @@ _MAX_UID: Final = 255
 _MAX_NOTES: Final = 10
 USER_AGENT: Final = "cpdbot (calendar feed reader)"
 
+# Microsoft Graph (graph_auth.py, graph_delta.py).
+# Seconds one sign-in or token request may take, and one read_graph as a whole.
+GRAPH_AUTH_TIMEOUT: Final = 15.0
+GRAPH_TIMEOUT: Final = 30.0
+# Events per calendarView/delta page we ask for (Prefer: odata.maxpagesize), pages per read.
+GRAPH_PAGE_SIZE: Final = 50
+GRAPH_MAX_PAGES: Final = 60
+# JSON bytes one read_graph accepts over all its pages (and one token answer).
+GRAPH_MAX_BYTES: Final = 20_000_000
+GRAPH_MAX_AUTH_BYTES: Final = 100_000
+# Events (occurrences, single events and series masters) a DeltaState keeps; more is an
+# error shown to the owner. 2,000 is some 125 events a day over a 16-day window.
+GRAPH_MAX_EVENTS: Final = 2_000
+# Series masters fetched one by one (GET /me/events/{id}) in one read.
+GRAPH_MAX_MASTER_FETCHES: Final = 50
+
 _NOT_A_CALENDAR: Final = (
     "This is not a calendar (iCalendar) file. Check that the link is the calendar's "
     "ICS / iCal address, not the web page that shows it."

@@ -1,4 +1,4 @@
-"""Which events are learning, and for how long."""
+"""Which events are learning, for how long, and which are time away."""
 
 from __future__ import annotations
 
@@ -11,6 +11,18 @@ from bot.core.calendar_rules import DEFAULT_KEYWORDS
 from bot.services.calendar.occurrence import Occurrence
 
 CPD_TAG: Final = "#cpd"
+ABSENCE_WORDS: Final[tuple[str, ...]] = (
+    "leave",
+    "annual leave",
+    "parental leave",
+    "holiday",
+    "vacation",
+    "ooo",
+    "out of office",
+    "maternity",
+    "paternity",
+)
+"""Words that make an all-day event an absence, matched as whole words (plural -s too)."""
 # Everyday phrases that contain a keyword but are not about learning.
 _NOT_LEARNING: Final = re.compile(
     r"(?<!\w)(?:of\s+course|in\s+due\s+course|golf\s+course|race\s+course|main\s+course|"
@@ -58,3 +70,23 @@ def duration_minutes(occ: Occurrence) -> int | None:
     if minutes <= 0 or minutes > 24 * 60:
         return None
     return int(minutes)
+
+
+def is_absence(
+    title: str,
+    all_day: bool,
+    show_as: str | None = None,
+    words: Sequence[str] = ABSENCE_WORDS,
+) -> bool:
+    """Whether an event is time away, which holds nudges and prompts while it lasts.
+
+    Out of office in Outlook (Graph's ``showAs`` is ``oof``) always is; otherwise only an
+    all-day event whose title names one of ``words`` as a whole word ("Annual leave",
+    "Holiday", "OOO"), case-insensitive: a one-hour "Leave planning" meeting is not.
+    """
+    if (show_as or "").strip().lower() == "oof":
+        return True
+    if not all_day:
+        return False
+    pattern = _keyword_pattern(tuple(words))
+    return pattern is not None and pattern.search(title) is not None

@@ -15,6 +15,8 @@ class Occurrence:
     ``2020-11-16T14:15:00Z``; a date ``2024-10-28`` for all-day series), which stays the
     same when the instance is moved. ``start`` and ``end`` are aware UTC datetimes;
     all-day events run from midnight to midnight in the reader's ``default_tz``.
+    ``absence`` marks time away (an out-of-office event, or an all-day event whose title
+    says leave or holiday: ``learning.is_absence``), which holds nudges and prompts.
     """
 
     uid: str
@@ -26,6 +28,7 @@ class Occurrence:
     all_day: bool
     cancelled: bool
     declined: bool
+    absence: bool = False
 
     @property
     def key(self) -> tuple[str, str]:

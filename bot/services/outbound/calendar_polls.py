@@ -1,5 +1,8 @@
-"""Calendar polling: fetches the feeds that are due (through `bot.services.calendar`),
-records each poll, and enqueues a prompt for each learning event that has just ended."""
+"""Calendar polling: reads the feeds that are due, each through the source of its kind
+(calendar_sources.py: ICS address, Outlook through Graph, CalDAV), records each poll, and
+enqueues a prompt for each learning event that has just ended. The prompt rules are the
+same for every kind: keywords, never cancelled or declined events, once per occurrence,
+the prompt window, nothing held by a pause or an absence."""
 
 from __future__ import annotations
 
@@ -8,16 +11,31 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot.core import agenda, notices, zones
+from bot.core import agenda, notices
+from bot.core.calendar_rules import CredentialRejected, FeedBusy, FeedError
+from bot.services.calendar.occurrence import Occurrence
+from bot.services.outbound.calendar_sources import (
+    CalDavSource,
+    CalendarSource,
+    GraphSource,
+    IcsSource,
+    SourceReading,
+    reconnect_hint,
+)
 from bot.services.outbound.planner import queued
+from storage import calendar_accounts as accounts
 from storage import feeds as feed_store
 from storage import outbox
 from storage.db import Database
+from storage.secrets import SecretBox
 
 if TYPE_CHECKING:
     import httpx
+    from sqlmodel import Session
+
+    from bot.services.calendar.graph_auth import MicrosoftEndpoints, Tokens
 
 log = logging.getLogger("cpdbot.jobs")
 
@@ -27,14 +45,18 @@ FETCH_CONCURRENCY = 8
 # Seconds of reading (parsing aside) one feed may take per poll: past it the poll of that
 # feed stops and counts as failed. The fetch has its own limit (fetch_feed's timeout).
 READ_BUDGET = 10.0
-_UNREADABLE = "The calendar could not be read (the bot could not make sense of it)."
 _NOT_SAVED = (
     "its events could not be saved just now (a problem on the bot's side, not with your calendar)."
 )
 
 
 class CalendarPoller:
-    """Polls every person's calendar feeds against one database."""
+    """Polls every person's calendar feeds against one database.
+
+    `microsoft`: where Outlook's identity platform and Graph are (None: Outlook feeds
+    fail with a plain message); `secrets`: the box their tokens and CalDAV passwords are
+    encrypted with (default: the database's).
+    """
 
     def __init__(
         self,
@@ -43,14 +65,28 @@ class CalendarPoller:
         http: httpx.AsyncClient | None = None,
         allow_private_feeds: bool = False,
         poll_every: timedelta = POLL_EVERY,
+        microsoft: MicrosoftEndpoints | None = None,
+        secrets: SecretBox | None = None,
     ) -> None:
         self.db = db
         self.http = http
         self.allow_private_feeds = allow_private_feeds
         self.poll_every = poll_every
+        self.microsoft = microsoft
+        self.secrets = secrets if secrets is not None else db.secrets
         # The budget of each feed's reading, on this monotonic clock (tests move it).
         self.read_time_limit = READ_BUDGET
         self.read_clock: Callable[[], float] = time.monotonic
+
+    def sources(self, client: httpx.AsyncClient) -> dict[str, CalendarSource]:
+        """The source of each kind of feed, for one poll."""
+        return {
+            "ics": IcsSource(
+                client, self.allow_private_feeds, self.read_time_limit, self.read_clock
+            ),
+            "graph": GraphSource(client, self.microsoft, self.secrets),
+            "caldav": CalDavSource(self.secrets, self.allow_private_feeds),
+        }
 
     async def poll_calendars(self, now: datetime) -> tuple[int, int]:
         """Poll the feeds that are due; returns (feeds polled, messages enqueued)."""
@@ -61,24 +97,21 @@ class CalendarPoller:
 
         own_client = self.http is None
         client = self.http or cal.new_client()
+        sources = self.sources(client)
         gate = asyncio.Semaphore(FETCH_CONCURRENCY)
 
-        async def fetch(feed: feed_store.FeedToPoll) -> Any:
+        async def fetch(feed: feed_store.FeedToPoll) -> SourceReading:
+            source = sources.get(feed.kind)
+            if source is None:
+                return SourceReading(error=FeedError(f"unknown kind of calendar ({feed.kind})"))
             async with gate:
-                have_body = feed.body is not None
                 try:
-                    return await cal.fetch_feed(
-                        feed.url,
-                        client=client,
-                        etag=feed.etag if have_body else None,
-                        last_modified=feed.last_modified if have_body else None,
-                        allow_private=self.allow_private_feeds,
-                    )
-                except cal.FeedError as exc:
-                    return exc
+                    return await source.fetch(feed, now, self._window_start(feed, now))
                 except Exception as exc:  # a bug or an unexpected transport error
                     log.exception("fetching feed %s failed", feed.feed_id)
-                    return cal.FeedError(f"unexpected error ({type(exc).__name__})")
+                    return SourceReading(
+                        error=FeedError(f"unexpected error ({type(exc).__name__})")
+                    )
 
         try:
             results = await asyncio.gather(*(fetch(f) for f in claimed))
@@ -86,12 +119,21 @@ class CalendarPoller:
             if own_client:
                 await client.aclose()
         enqueued = 0
-        for feed, result in zip(claimed, results, strict=True):
+        for feed, fetched in zip(claimed, results, strict=True):
+            source = sources.get(feed.kind)
             try:
-                enqueued += await asyncio.to_thread(self._after_fetch, feed, result, now)
+                enqueued += await asyncio.to_thread(self._after_fetch, source, feed, fetched, now)
             except Exception:
                 log.exception("recording the poll of feed %s failed", feed.feed_id)
         return len(claimed), enqueued
+
+    def _window_start(self, feed: feed_store.FeedToPoll, now: datetime) -> datetime:
+        return agenda.prompt_window(
+            last_ok_at=feed.last_ok_at,
+            paused_until=feed.paused_until,
+            timezone=feed.timezone,
+            now=now,
+        )
 
     def _poll_due(self, feed: feed_store.FeedToPoll, now: datetime) -> bool:
         if feed.last_polled_at is None:
@@ -103,7 +145,8 @@ class CalendarPoller:
     def _claim_feeds(self, now: datetime) -> list[feed_store.FeedToPoll]:
         with self.db.transaction() as session:
             claimed = []
-            for feed in feed_store.feeds_to_consider(session):
+            # Not those a server asked to leave alone, nor those whose sign-in stopped.
+            for feed in feed_store.feeds_to_consider(session, now=now):
                 if agenda.pause_holds(feed.paused_until, feed.timezone, now):
                     continue  # paused: not polled, nothing prompts
                 if not self._poll_due(feed, now):
@@ -113,64 +156,74 @@ class CalendarPoller:
                     claimed.append(taken)
             return claimed
 
-    def _after_fetch(self, feed: feed_store.FeedToPoll, result: Any, now: datetime) -> int:
+    def _after_fetch(
+        self,
+        source: CalendarSource | None,
+        feed: feed_store.FeedToPoll,
+        fetched: SourceReading,
+        now: datetime,
+    ) -> int:
+        start = self._window_start(feed, now)
+        reading = fetched
+        if source is not None and fetched.error is None:
+            reading = source.read(feed, fetched, now, start)
+        if reading.error is not None:
+            return self._read_failed(feed, reading, now)
+        if reading.skipped:  # the notes name events: only their number is logged
+            log.info("feed %s: %d note(s) on series left out", feed.feed_id, len(reading.skipped))
+        try:
+            return self._record_ok(feed, reading, start, now)
+        except Exception as exc:  # nothing of it was kept: the feed failed, its owner hears
+            # The type only: a database error's message can carry the events' text.
+            log.error("storing the poll of feed %s failed (%s)", feed.feed_id, type(exc).__name__)
+            return self._feed_failed(feed, _NOT_SAVED, now, reading.tokens)
+
+    def _wanted(
+        self,
+        feed: feed_store.FeedToPoll,
+        events: Sequence[Occurrence],
+        start: datetime,
+        now: datetime,
+        held: Sequence[tuple[datetime, datetime]],
+    ) -> list[Occurrence]:
+        """The occurrences to prompt for: learning events that ended in the window, not
+        cancelled or declined, not absences, not ending during an absence."""
         from bot.services import calendar as cal
 
-        if isinstance(result, cal.FeedError):
-            return self._feed_failed(feed, str(result), now)
-        body = result.body if result.status == "ok" else feed.body
-        start = agenda.prompt_window(
-            last_ok_at=feed.last_ok_at,
-            paused_until=feed.paused_until,
-            timezone=feed.timezone,
-            now=now,
-        )
-        events: Sequence[Any] = ()
-        if body:
-            try:
-                reading = cal.read_feed(
-                    body,
-                    start=start,
-                    end=now,
-                    default_tz=zones.zone_of(feed.timezone).key,
-                    owner_emails=feed.owner_emails,
-                    time_limit=self.read_time_limit,
-                    clock=self.read_clock,
-                )
-            except cal.FeedError as exc:
-                return self._feed_failed(feed, str(exc), now)
-            except Exception as exc:  # a library failing on this feed: it fails, not the poll
-                # The type only: the message can quote the feed's text.
-                log.error("reading feed %s failed (%s)", feed.feed_id, type(exc).__name__)
-                return self._feed_failed(feed, _UNREADABLE, now)
-            events = reading.occurrences
-            if reading.skipped:  # the notes name events: only their number is logged
-                log.info(
-                    "feed %s: %d note(s) on series left out", feed.feed_id, len(reading.skipped)
-                )
         keywords = agenda.keywords_of(feed.keywords, cal.DEFAULT_KEYWORDS)
-        wanted = [
+        return [
             e
             for e in events
             if not e.cancelled
             and not e.declined
+            and not e.absence
             and start < e.end <= now
+            and not any(a < e.end <= b for a, b in held)
             and (feed.all_events or cal.is_learning(e, keywords))
         ]
-        try:
-            return self._record_ok(feed, result, wanted, now)
-        except Exception as exc:  # nothing of it was kept: the feed failed, its owner hears
-            # The type only: a database error's message can carry the events' text.
-            log.error("storing the poll of feed %s failed (%s)", feed.feed_id, type(exc).__name__)
-            return self._feed_failed(feed, _NOT_SAVED, now)
+
+    def _store_tokens(self, session: Session, feed_id: int, tokens: Tokens | None) -> None:
+        """New tokens from a refresh: stored encrypted, both (the old refresh token may
+        already have stopped working)."""
+        if tokens is not None:
+            accounts.set_tokens(
+                session,
+                self.secrets,
+                feed_id,
+                tokens.refresh_token,
+                tokens.access_token,
+                tokens.expires_at,
+            )
 
     def _record_ok(
-        self, feed: feed_store.FeedToPoll, result: Any, wanted: Sequence[Any], now: datetime
+        self, feed: feed_store.FeedToPoll, reading: SourceReading, start: datetime, now: datetime
     ) -> int:
-        """Record a successful poll and prompt for each wanted event not seen before."""
+        """Record a successful poll, its absences, and prompt for each wanted event not
+        seen before."""
         from bot.services import calendar as cal
 
-        ok = result.status == "ok"
+        result = reading.fetched
+        ok = result is not None and result.status == "ok"
         with self.db.transaction() as session:
             feed_store.record_ok(
                 session,
@@ -180,10 +233,13 @@ class CalendarPoller:
                 last_modified=result.last_modified if ok else feed.last_modified,
                 body=result.body if ok else None,
             )
-            if not wanted:
-                return 0
+            self._store_tokens(session, feed.feed_id, reading.tokens)
+            if reading.state is not None:
+                accounts.set_delta_state(session, feed.feed_id, reading.state)
             identity = outbox.preferred_identities(session, [feed.person_id]).get(feed.person_id)
-            messages = []
+            messages = self._absences(session, feed, reading, identity, now)
+            held = accounts.absences_between(session, feed.person_id, start, now)
+            wanted = self._wanted(feed, reading.occurrences, start, now, held)
             for e in sorted(wanted, key=lambda e: (e.end, e.uid)):
                 minutes = cal.duration_minutes(e)
                 seen = feed_store.add_seen(
@@ -202,12 +258,97 @@ class CalendarPoller:
                 facts = notices.EventFacts(seen, e.title, e.start, e.end, minutes, e.all_day)
                 msg = notices.calendar_prompt(facts, feed.timezone, now)
                 messages.append(queued(feed.person_id, identity, msg))
-            return outbox.enqueue(session, messages, now=now)
+            return outbox.enqueue(session, messages, now=now) if messages else 0
 
-    def _feed_failed(self, feed: feed_store.FeedToPoll, error: str, now: datetime) -> int:
+    def _absences(
+        self,
+        session: Session,
+        feed: feed_store.FeedToPoll,
+        reading: SourceReading,
+        identity: int | None,
+        now: datetime,
+    ) -> list[outbox.NewMessage]:
+        """Make the feed's absences those read, and tell the member of each new one once."""
+        if reading.absence_window is None:
+            return []
+        found = [
+            (f"{o.uid}#{o.recurrence_id}" if o.recurrence_id else o.uid, o.start, o.end)
+            for o in reading.occurrences
+            if o.absence and not o.cancelled and not o.declined
+        ]
+        accounts.record_absences(
+            session, feed.feed_id, feed.person_id, found, window=reading.absence_window
+        )
+        if identity is None:
+            return []
+        messages = []
+        for absence in accounts.untold_absences_of_feed(session, feed.feed_id, now=now):
+            if not accounts.mark_told(session, absence.id):
+                continue  # another worker told it
+            msg = notices.absence_notice(
+                absence_id=absence.id,
+                starts_at=absence.starts_at,
+                ends_at=absence.ends_at,
+                timezone=feed.timezone,
+                now=now,
+            )
+            messages.append(queued(feed.person_id, identity, msg))
+        return messages
+
+    def _read_failed(
+        self, feed: feed_store.FeedToPoll, reading: SourceReading, now: datetime
+    ) -> int:
+        """A read that failed: a busy server waits, a dead credential stops, else a failure."""
+        error = reading.error
+        assert error is not None
+        if isinstance(error, FeedBusy) and error.retry_after is not None:
+            wait = min(timedelta(seconds=max(error.retry_after, 0.0)), POLL_BACKOFF_CAP)
+            log.info("feed %s: the server asked to wait %ds", feed.feed_id, wait.total_seconds())
+            with self.db.transaction() as session:
+                self._store_tokens(session, feed.feed_id, reading.tokens)
+                feed_store.set_retry_at(session, feed.feed_id, now + wait)
+            return 0
+        if isinstance(error, CredentialRejected):
+            return self._credential_stopped(feed, str(error), now, reading.tokens)
+        return self._feed_failed(feed, str(error), now, reading.tokens)
+
+    def _number(self, session: Session, feed: feed_store.FeedToPoll) -> int:
+        views = feed_store.feed_views(session, feed.person_id)
+        return next((v.number for v in views if v.feed_id == feed.feed_id), 1)
+
+    def _credential_stopped(
+        self, feed: feed_store.FeedToPoll, error: str, now: datetime, tokens: Tokens | None
+    ) -> int:
+        """Stop polling the feed and tell its owner once how to connect it again."""
+        log.info("feed %s: its sign-in or password stopped working", feed.feed_id)
+        with self.db.transaction() as session:
+            self._store_tokens(session, feed.feed_id, tokens)
+            accounts.stop_feed(session, feed.feed_id, error=error)
+            identity = outbox.preferred_identities(session, [feed.person_id]).get(feed.person_id)
+            if identity is None:
+                return 0
+            msg = notices.credential_stopped(
+                feed_id=feed.feed_id,
+                number=self._number(session, feed),
+                account=feed.account or "",
+                error=error,
+                reconnect=reconnect_hint(feed),
+                last_ok_at=feed.last_ok_at,
+                now=now,
+            )
+            return outbox.enqueue(session, [queued(feed.person_id, identity, msg)], now=now)
+
+    def _feed_failed(
+        self,
+        feed: feed_store.FeedToPoll,
+        error: str,
+        now: datetime,
+        tokens: Tokens | None = None,
+    ) -> int:
         failures = feed.failures + 1
         log.info("feed %s failed (%d in a row): %s", feed.feed_id, failures, error)
         with self.db.transaction() as session:
+            self._store_tokens(session, feed.feed_id, tokens)
             feed_store.record_failure(session, feed.feed_id, error=error)
             if not agenda.should_report_failure(
                 failures, ever_ok=feed.last_ok_at is not None, reported=feed.failure_reported
@@ -216,11 +357,9 @@ class CalendarPoller:
             identity = outbox.preferred_identities(session, [feed.person_id]).get(feed.person_id)
             if identity is None:
                 return 0
-            views = feed_store.feed_views(session, feed.person_id)
-            number = next((v.number for v in views if v.feed_id == feed.feed_id), 1)
             msg = notices.feed_failure(
                 feed_id=feed.feed_id,
-                number=number,
+                number=self._number(session, feed),
                 url=feed.url,
                 error=error,
                 last_ok_at=feed.last_ok_at,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.core.model import Sender
 from bot.core.schemes import Scheme
+from bot.services.calendar_signin import SigninPoller
 from bot.services.outbound.attachments import Attachments
 from bot.services.outbound.calendar_polls import POLL_EVERY, CalendarPoller
 from bot.services.outbound.chart_pool import ChartPool
@@ -20,6 +21,9 @@ from storage.db import Database
 
 if TYPE_CHECKING:
     import httpx
+
+    from bot.services.calendar.graph_auth import MicrosoftEndpoints
+    from storage.secrets import SecretBox
 
 Clock = Callable[[], datetime]
 
@@ -40,12 +44,21 @@ class Jobs:
         limits: Mapping[str, RateLimit] | None = None,
         worker: str | None = None,
         chart_processes: int = 0,
+        microsoft: MicrosoftEndpoints | None = None,
+        secrets: SecretBox | None = None,
     ) -> None:
         self.clock = clock
         self.planner = Planner(db, schemes)
         self.polling = CalendarPoller(
-            db, http=http, allow_private_feeds=allow_private_feeds, poll_every=poll_every
+            db,
+            http=http,
+            allow_private_feeds=allow_private_feeds,
+            poll_every=poll_every,
+            microsoft=microsoft,
+            secrets=secrets,
         )
+        # Outlook sign-ins under way: polled every few seconds (`run_signins`).
+        self.signins = SigninPoller(db, microsoft=microsoft, http=http)
         # Charts are drawn in this many worker processes (0: in a thread of this one).
         self.charts = ChartPool(chart_processes)
         self.sending = SendLoop(
@@ -60,6 +73,7 @@ class Jobs:
         self.plan_monthly = self.planner.plan_monthly
         self.prune = self.planner.prune
         self.poll_calendars = self.polling.poll_calendars
+        self.poll_signins = self.signins.poll_signins
         self.send_due = self.sending.send_due
         self.senders = self.sending.senders
         self.worker = self.sending.worker
@@ -69,11 +83,12 @@ class Jobs:
         self.charts.close()
 
     async def tick(self, now: datetime | None = None) -> TickReport:
-        """Run every job once as if at `now`: poll, plan, send what is due."""
+        """Run every job once as if at `now`: sign-ins, poll, plan, send what is due."""
         now = now or self.clock()
         report = TickReport()
+        signed = await self.poll_signins(now)
         report.polled, polled_enqueued = await self.poll_calendars(now)
-        report.enqueued = polled_enqueued + await asyncio.to_thread(self.plan, now)
+        report.enqueued = signed + polled_enqueued + await asyncio.to_thread(self.plan, now)
         await self.send_due(now, report)
         return report
 
@@ -82,6 +97,10 @@ class Jobs:
         now = self.clock()
         await self.poll_calendars(now)
         await asyncio.to_thread(self.plan, now)
+
+    async def run_signins(self) -> None:
+        """APScheduler job: poll the Outlook sign-ins that are due (every few seconds)."""
+        await self.poll_signins(self.clock())
 
     async def run_sending(self) -> None:
         """APScheduler job: send what is due now."""

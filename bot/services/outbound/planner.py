@@ -19,7 +19,15 @@ from bot.core import agenda, notices, zones
 from bot.core.model import PersonView
 from bot.core.schemes import Scheme, scheme_for
 from bot.services.outbound.sending import CLAIM_TIMEOUT, MAX_ATTEMPTS
-from storage import conversations, entry_store, outbox, plan_store, recipients, tally
+from storage import (
+    calendar_accounts,
+    conversations,
+    entry_store,
+    outbox,
+    plan_store,
+    recipients,
+    tally,
+)
 from storage import feeds as feed_store
 from storage.db import Database
 
@@ -127,23 +135,27 @@ class Planner:
     ) -> list[outbox.NewMessage]:
         identities = outbox.preferred_identities(session, people)
         due = {pid: found for pid, p in people.items() if (found := agenda.monthly_due(p, now))}
-        bounds = {pid: self._bounds(people[pid], now) for pid in due}
+        away = _away(session, people, {pid: due_at for pid, (_, due_at) in due.items()})
+        # A nudge held by an absence speaks of the day it is read: the first day back.
+        bounds = {pid: self._bounds(people[pid], max(now, away.get(pid, now))) for pid in due}
         summaries = tally.year_summaries(session, bounds)
         periods = plan_store.status_periods_of(session, list(due))
         messages: list[outbox.NewMessage] = []
         for pid, (period, due_at) in due.items():
             person = people[pid]
             identity = identities.get(pid)
-            message = None
+            message, back = None, away.get(pid)
             note = _held_back(person, identity, due_at)
+            if note is None and back and agenda.held_nudge_superseded(person, period, back):
+                note = "away until the next nudge"
             if note is None:
                 message = notices.monthly_nudge(
                     person,
                     self._scheme(person.scheme_id),
                     summaries[pid],
                     period=period,
-                    due=due_at,
-                    now=now,
+                    due=back or due_at,
+                    now=max(now, back or now),
                     periods=periods.get(pid, ()),
                 )
                 note = "on pace (only when behind)"
@@ -198,14 +210,22 @@ class Planner:
             session, {pid: (start, end) for pid, (start, end, _) in due.items()}
         )
         periods = plan_store.status_periods_of(session, list(due))
+        away = _away(session, people, {pid: found[2] for pid, found in due.items()})
         messages: list[outbox.NewMessage] = []
-        for pid, (start, _, due_at) in due.items():
+        for pid, (start, end, due_at) in due.items():
             person, identity, msg = people[pid], identities.get(pid), None
-            note = _held_back(person, identity, due_at)
+            note, back = _held_back(person, identity, due_at), away.get(pid)
+            if note is None and back and zones.local_today(back, person.timezone) >= end:
+                note = "away until the year ended"
             if note is None:
                 scheme = self._scheme(person.scheme_id)
                 msg = notices.year_end_warning(
-                    person, scheme, sums[pid], due=due_at, now=now, periods=periods.get(pid, ())
+                    person,
+                    scheme,
+                    sums[pid],
+                    due=back or due_at,
+                    now=max(now, back or now),
+                    periods=periods.get(pid, ()),
                 )
                 note = "on target"
             if msg is not None and identity is not None:
@@ -228,6 +248,8 @@ class Planner:
             session, {pid: (start, end) for pid, (start, end, _) in due.items()}
         )
         periods = plan_store.status_periods_of(session, list(due))
+        # Like a pause, an absence delays the year-end record: to the first day back.
+        away = _away(session, people, {pid: found[2] for pid, found in due.items()})
         messages: list[outbox.NewMessage] = []
         for pid, (start, _, due_at) in due.items():
             person, identity = people[pid], identities.get(pid)
@@ -236,7 +258,11 @@ class Planner:
             if note is None:
                 scheme = self._scheme(person.scheme_id)
                 ready = notices.year_end_summary(
-                    person, scheme, sums[pid], due=due_at, periods=periods.get(pid, ())
+                    person,
+                    scheme,
+                    sums[pid],
+                    due=away.get(pid, due_at),
+                    periods=periods.get(pid, ()),
                 )
             if ready and identity is not None:
                 messages += [queued(pid, identity, m) for m in ready]
@@ -260,6 +286,9 @@ class Planner:
                 max_age=agenda.REMINDER_MAX_AGE,
                 once_within=REMIND_ONCE_WITHIN,
             )
+            # Away (out of office): not reminded now, as when paused; asked once back.
+            for pid in calendar_accounts.absent_until(session, sorted(oldest), now):
+                del oldest[pid]
             if not oldest:
                 return 0
             people = recipients.people(session, sorted(oldest))
@@ -348,6 +377,22 @@ def _in_batches(db: Database, delete: Callable[[Session], int]) -> int:
         if deleted < PRUNE_BATCH:
             break
     return total
+
+
+def _away(
+    session: Session, people: Mapping[int, PersonView], due: Mapping[int, datetime]
+) -> dict[int, datetime]:
+    """person id -> when they are back (`agenda.back_at`), for each of `due`'s people who
+    is away (an out-of-office stretch from their calendar) when their message falls due."""
+    by_instant: defaultdict[datetime, list[int]] = defaultdict(list)
+    for pid, at in due.items():
+        by_instant[at].append(pid)
+    back: dict[int, datetime] = {}
+    for at, pids in by_instant.items():
+        for pid, until in calendar_accounts.absent_until(session, pids, at).items():
+            person = people[pid]
+            back[pid] = agenda.back_at(person.timezone, person.nudge_hour, until)
+    return back
 
 
 def _held_back(

@@ -1,5 +1,6 @@
-"""The APScheduler wiring of `cpdbot run`: the jobs every minute (planning) and every ten
-seconds (sending) on the running event loop. The only scheduler in the code."""
+"""The APScheduler wiring of `cpdbot run`: the jobs every minute (planning), every ten
+seconds (sending) and every five seconds (Outlook sign-ins under way) on the running
+event loop. The only scheduler in the code."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def stoppable(
 
 
 def start_scheduler(jobs: Jobs, *, plan_every: timedelta = timedelta(minutes=1),
-                    send_every: timedelta = timedelta(seconds=10)) -> Any:  # fmt: skip
+                    send_every: timedelta = timedelta(seconds=10),
+                    signin_every: timedelta = timedelta(seconds=5)) -> Any:  # fmt: skip
     """Run the jobs under APScheduler's AsyncIOScheduler (in UTC) on the running loop.
 
     coalesce + max_instances=1: a run that is late (the loop was busy, the machine slept)
@@ -61,6 +63,15 @@ def start_scheduler(jobs: Jobs, *, plan_every: timedelta = timedelta(minutes=1),
         IntervalTrigger(seconds=send_every.total_seconds(), timezone=UTC),
         id="send",
         next_run_time=start + timedelta(seconds=2),
+        **common,
+    )
+    # Outlook sign-ins under way: each is polled no faster than Microsoft asks (its own
+    # next poll time), so this only bounds how late a member hears they're signed in.
+    scheduler.add_job(
+        stoppable(jobs.run_signins),
+        IntervalTrigger(seconds=signin_every.total_seconds(), timezone=UTC),
+        id="signin",
+        next_run_time=start + timedelta(seconds=1),
         **common,
     )
     scheduler.start()

@@ -22,7 +22,7 @@ from bot.core import agenda
 from bot.core.model import IdentityKey, Outgoing, Sender, Unreachable
 from bot.services.outbound.attachments import Attachments
 from bot.services.outbound.rate_limits import DEFAULT_LIMITS, RateLimit, RateLimiter
-from storage import outbox
+from storage import calendar_accounts, outbox, recipients
 from storage.db import Database
 
 log = logging.getLogger("cpdbot.jobs")
@@ -37,6 +37,7 @@ RETRY_CAP = timedelta(hours=1)
 SEND_CONCURRENCY = 32
 CLAIM_SECONDS = 5  # claim about this many seconds of sending per batch (per platform)
 CLAIM_MAX = 100
+AWAY_NOTE = "held: away (out of office)"
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class _Run:
     gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(SEND_CONCURRENCY))
     changed: asyncio.Event = field(default_factory=asyncio.Event)  # a claim was finished
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    away: dict[int, datetime] = field(default_factory=dict)  # person id -> back at
 
 
 class SendLoop:
@@ -116,6 +118,7 @@ class SendLoop:
         try:
             for _ in range(10_000):
                 rows = await asyncio.to_thread(self.claim, platform, now, batch)
+                run.away.update(await asyncio.to_thread(self._away, rows, now))
                 self._start(rows, run, now, report)
                 if len(rows) < batch:
                     break
@@ -158,7 +161,7 @@ class SendLoop:
         try:
             async with run.order[group[0].identity_id], run.gate:
                 for row in group:
-                    await self._send_one(row, now, report)
+                    await self._send_one(row, now, report, run.away.get(row.person_id))
                     run.held.pop(row.id, None)
                     run.changed.set()
         finally:
@@ -191,11 +194,32 @@ class SendLoop:
         with self.db.transaction() as session:
             return outbox.renew(session, tokens, worker=self.worker)
 
-    async def _send_one(self, row: outbox.Claimed, now: datetime, report: TickReport) -> None:
+    def _away(self, rows: Sequence[outbox.Claimed], now: datetime) -> dict[int, datetime]:
+        """person id -> when they are back (`agenda.back_at`), for the people of these
+        rows' pausable messages who are away (out of office) at `now`."""
+        ids = sorted({row.person_id for row in rows if row.kind in agenda.PAUSABLE})
+        if not ids:
+            return {}
+        with self.db.transaction() as session:
+            until = calendar_accounts.absent_until(session, ids, now)
+            people = recipients.people(session, sorted(until)) if until else {}
+        return {
+            pid: agenda.back_at(person.timezone, person.nudge_hour, until[pid])
+            for pid, person in people.items()
+        }
+
+    async def _send_one(
+        self, row: outbox.Claimed, now: datetime, report: TickReport, back: datetime | None
+    ) -> None:
+        """Send one claimed row: dropped if paused (a /pause, as today), held until the
+        person is back if they are away (an absence in their calendar), else sent."""
         identity = IdentityKey(row.platform, row.user_id, row.workspace)
         sender = self.senders[row.platform]
         if row.kind in agenda.PAUSABLE and agenda.pause_holds(row.paused_until, row.timezone, now):
             await asyncio.to_thread(self._finish, row, "paused", "paused", now)
+            return
+        if row.kind in agenda.PAUSABLE and back is not None:
+            await asyncio.to_thread(self._hold, row, back)
             return
         try:
             reply = await self.attachments.render(row, now)
@@ -223,6 +247,20 @@ class SendLoop:
             return
         await asyncio.to_thread(self._finish, row, "sent", "", now)
         report.sent.append(Sent(row.id, row.kind, row.key, identity, reply))
+
+    def _hold(self, row: outbox.Claimed, back: datetime) -> None:
+        """Put a row back, due when its person is back (its grace window moved along)."""
+        with self.db.transaction() as session:
+            held = recipients.hold_claimed(
+                session,
+                row.id,
+                worker=self.worker,
+                attempts=row.attempts,
+                until=back,
+                note=AWAY_NOTE,
+            )
+        if not held:
+            log.warning("outbox %s: claim was taken over before it was held", row.id)
 
     def _finish(self, row: outbox.Claimed, outcome: str, error: str, now: datetime) -> str:
         """Write what became of a claimed row (only while this claim holds it); returns
