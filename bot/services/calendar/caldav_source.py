@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeVar
 
@@ -33,7 +33,6 @@ from caldav.lib import error as caldav_error
 from bot.core.calendar_rules import CredentialRejected, FeedBusy, FeedError
 from bot.services.calendar.bounds import _TIME_LIMIT, MAX_EVENTS
 from bot.services.calendar.caldav_http import NOT_CALDAV, NOT_FOUND, GuardedSession
-from bot.services.calendar.learning import is_absence
 from bot.services.calendar.occurrence import FeedReading
 from bot.services.calendar.reading import read_feed
 
@@ -236,5 +235,4 @@ def read_caldav(
         time_limit=min(left, _TIME_LIMIT),
         clock=clock,
     )
-    marked = (replace(o, absence=is_absence(o.title, o.all_day)) for o in reading.occurrences)
-    return FeedReading(tuple(marked), reading.skipped)
+    return reading  # read_feed marks absences as for any ICS feed

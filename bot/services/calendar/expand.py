@@ -15,6 +15,7 @@ from bot.core.sanitize import clean_line
 from bot.services.calendar.bounds import _MAX_UID
 from bot.services.calendar.budget import Budget, bound_rules
 from bot.services.calendar.event_text import _declined, _plain_description, _plain_title
+from bot.services.calendar.learning import is_absence
 from bot.services.calendar.occurrence import Occurrence, _SkipSeries
 from bot.services.calendar.properties import _first, _ical_text, _param, _value
 from bot.services.calendar.repeat_rules import _check_rules
@@ -180,16 +181,21 @@ def _expand(
         recurrence_id = ""
         if series.recurring:
             recurrence_id = _instance_id(component, begin, series, moved_from, floating)
+        title = _plain_title(component.get("SUMMARY"))
+        all_day = not isinstance(begin, datetime)
+        # Outlook's ICS exports carry its "show as": OOF is out of office.
+        show_as = str(component.get("X-MICROSOFT-CDO-BUSYSTATUS") or "").strip().lower()
         yield Occurrence(
             uid=series.uid,
             recurrence_id=recurrence_id,
-            title=_plain_title(component.get("SUMMARY")),
+            title=title,
             description=_plain_description(component.get("DESCRIPTION")),
             start=occurrence_start,
             end=occurrence_end,
-            all_day=not isinstance(begin, datetime),
+            all_day=all_day,
             cancelled=str(component.get("STATUS") or "").strip().upper() == "CANCELLED",
             declined=_declined(component, owners),
+            absence=is_absence(title, all_day, show_as or None),
         )
 
 

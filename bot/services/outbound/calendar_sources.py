@@ -8,14 +8,14 @@ feed go out before the next is parsed). The prompt rules (keywords, cancelled an
 declined, once per occurrence, the prompt window, absences) are the poller's and are
 the same for every kind (calendar_polls.py).
 
-- ``ics``: a secret address (fetch_feed + read_feed), as before issue 15;
+- ``ics``: a secret address (fetch_feed + read_feed);
 - ``graph``: Outlook through Microsoft Graph's calendarView/delta; the access token is
   decrypted from the feed or, expired, refreshed with the stored refresh token; new
   tokens and the delta state come back in the reading, to be stored (encrypted) in the
   transaction that records the poll;
 - ``caldav``: a CalDAV calendar collection read with the decrypted password.
 
-Graph and CalDAV readings reach ``ABSENCE_AHEAD`` into the coming days, so an absence is
+Every reading (ICS, Graph, CalDAV) reaches ``ABSENCE_AHEAD`` into the coming days, so an absence is
 seen before the nudge it holds. Secrets are decrypted only here, only for the request,
 and never logged.
 """
@@ -122,10 +122,11 @@ class IcsSource:
         if not body:
             return fetched
         try:
+            end = now + ABSENCE_AHEAD  # the coming days too: absences are seen ahead
             reading = cal.read_feed(
                 body,
                 start=start,
-                end=now,
+                end=end,
                 default_tz=zones.zone_of(feed.timezone).key,
                 owner_emails=feed.owner_emails,
                 time_limit=self.time_limit,
@@ -137,7 +138,9 @@ class IcsSource:
             # The type only: the message can quote the feed's text.
             log.error("reading feed %s failed (%s)", feed.feed_id, type(exc).__name__)
             return SourceReading(error=FeedError(UNREADABLE), fetched=result)
-        return SourceReading(reading.occurrences, reading.skipped, fetched=result)
+        return SourceReading(
+            reading.occurrences, reading.skipped, fetched=result, absence_window=(start, end)
+        )
 
 
 @dataclass
