@@ -13,10 +13,14 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"messa
 
 # Libraries that log request URLs at INFO/DEBUG. Telegram's URLs contain the bot token
 # (https://api.telegram.org/bot<TOKEN>/sendMessage), so they stay at WARNING whatever the
-# bot's own level is.
+# bot's own level is. CalDAV requests (caldav over niquests and urllib3) name the member's
+# account in their paths, and caldav logs raw response bodies, the events' text.
 _QUIET = (
     "httpx",
     "httpcore",
+    "caldav",
+    "niquests",
+    "urllib3",
     "telegram",
     "slack_bolt",
     "slack_sdk",

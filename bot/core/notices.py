@@ -485,9 +485,9 @@ ABSENCE = "away"  # the member is told an absence holds their nudges (not held i
 def absence_notice(
     *, absence_id: int, starts_at: datetime, ends_at: datetime, timezone: str, now: datetime
 ) -> Message:
-    """Your calendar says you're away Mon 7 – Fri 11 Dec: I'll hold nudges and calendar
-    prompts until then. (Told once per absence; an absence running to midnight ends the
-    day before.)"""
+    """Your calendar says you're away Mon 7 – Fri 11 Dec: I won't ask about calendar
+    events while you're away, and nudges or reminders due meanwhile will come on your first
+    day back. (Told once per absence; an absence running to midnight ends the day before.)"""
     zone = zone_of(timezone)
     first = starts_at.astimezone(zone).date()
     last = max((ends_at - timedelta(microseconds=1)).astimezone(zone).date(), first)
@@ -505,7 +505,8 @@ def absence_notice(
         key=f"{absence_id}:{starts_at.isoformat()}",
         text=(
             f"Your calendar says you're away {span}: "
-            "I'll hold nudges and calendar prompts until then."
+            "I won't ask about calendar events while you're away, and nudges or reminders due "
+            "meanwhile will come on your first day back."
         ),
         due_at=now,
         expires_at=ends_at,

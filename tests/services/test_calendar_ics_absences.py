@@ -57,7 +57,8 @@ def test_leave_next_week_in_an_ics_feed_is_told_once_and_released_when_removed(
     sent = tick(jobs, clock, NOW)
     assert away_texts(sent) == [
         "Your calendar says you're away Mon 7 – Fri 11 Dec: "
-        "I'll hold nudges and calendar prompts until then."
+        "I won't ask about calendar events while you're away, and nudges or reminders due "
+        "meanwhile will come on your first day back."
     ]
     assert away_texts(tick(jobs, clock, NOW + timedelta(minutes=20))) == []  # told once
     with db.transaction() as s:
@@ -82,5 +83,6 @@ def test_an_outlook_out_of_office_afternoon_in_an_ics_export_is_an_absence(
     connect(chat, feeds.base + "/ann.ics")
     assert away_texts(tick(jobs, clock, NOW)) == [
         "Your calendar says you're away Thu 3 Dec: "
-        "I'll hold nudges and calendar prompts until then."
+        "I won't ask about calendar events while you're away, and nudges or reminders due "
+        "meanwhile will come on your first day back."
     ]

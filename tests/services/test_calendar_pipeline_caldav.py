@@ -113,7 +113,8 @@ def test_annual_leave_is_told_once_and_holds_the_moved_course_that_ends_during_i
     texts = world.tick(utc(2025, 3, 12, 12))
     assert texts == [
         "Your calendar says you're away Mon 17 – Fri 21 Mar: "
-        "I'll hold nudges and calendar prompts until then."
+        "I won't ask about calendar events while you're away, and nudges or reminders due "
+        "meanwhile will come on your first day back."
     ]
     assert world.tick(utc(2025, 3, 12, 13)) == []
     with world.db.transaction() as s:

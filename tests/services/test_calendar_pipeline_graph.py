@@ -238,7 +238,8 @@ async def test_an_out_of_office_week_is_recorded_told_once_and_holds_prompts(
     texts = await world.tick(NOW)
     assert texts == [
         "Your calendar says you're away Mon 30 Nov – Fri 4 Dec: "
-        "I'll hold nudges and calendar prompts until then."
+        "I won't ask about calendar events while you're away, and nudges or reminders due "
+        "meanwhile will come on your first day back."
     ]
     assert await world.tick(NOW + timedelta(minutes=20)) == []  # told once
     with world.db.transaction() as s:
