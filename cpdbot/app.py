@@ -54,6 +54,7 @@ def run_loop(main: Coroutine[Any, Any, T]) -> T:
 def check(settings: Settings) -> None:
     """Refuse, before anything starts, settings a configured platform cannot run with
     (`ConfigError`, one line: e.g. a webhook URL without TELEGRAM_WEBHOOK_SECRET)."""
+    settings.absence_words()  # a malformed CALENDAR_ABSENCE_WORDS
     if settings.telegram_enabled:
         from adapters.telegram import webhook_config
         from cpdbot.platform_settings import telegram_settings

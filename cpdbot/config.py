@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     calendar_allow_private_networks: bool = False
     # How often each connected calendar is read (minutes).
     calendar_poll_minutes: int = Field(default=10, ge=1)
+    # Comma-separated words that make an all-day event time away ("annual leave, holiday");
+    # empty: the built-in list (learning.ABSENCE_WORDS). Read with `absence_words()`.
+    calendar_absence_words: str = ""
     # Outlook calendars through Microsoft Graph (issue 15): the public client app
     # registration's id (none: /calendar outlook is off), the tenant, and where the
     # identity platform and Graph are (tests and national clouds change them).
@@ -83,6 +86,16 @@ class Settings(BaseSettings):
         """CPDBOT_SECRET_KEY (the field has the prefix so that a SECRET_KEY meant for
         something else in the environment is not taken for it)."""
         return self.cpdbot_secret_key
+
+    def absence_words(self) -> tuple[str, ...]:
+        """CALENDAR_ABSENCE_WORDS as words (the defaults when empty); a malformed value
+        is a `ConfigError` naming the setting and the bad item, in one line."""
+        from bot.services.calendar.learning import parse_absence_words
+
+        try:
+            return parse_absence_words(self.calendar_absence_words)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
 
     def microsoft_endpoints(self) -> MicrosoftEndpoints | None:
         """Where Outlook sign-ins and calendars are read; None without MICROSOFT_CLIENT_ID."""

@@ -97,6 +97,7 @@ def _jobs(
         chart_processes=settings.chart_processes,
         microsoft=settings.microsoft_endpoints(),
         secrets=db.secrets,
+        absence_words=settings.absence_words(),
     )
 
 

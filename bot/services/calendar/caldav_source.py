@@ -21,7 +21,7 @@ replaced, never chained).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeVar
@@ -33,6 +33,7 @@ from caldav.lib import error as caldav_error
 from bot.core.calendar_rules import CredentialRejected, FeedBusy, FeedError
 from bot.services.calendar.bounds import _TIME_LIMIT, MAX_EVENTS
 from bot.services.calendar.caldav_http import NOT_CALDAV, NOT_FOUND, GuardedSession
+from bot.services.calendar.learning import ABSENCE_WORDS
 from bot.services.calendar.occurrence import FeedReading
 from bot.services.calendar.reading import read_feed
 
@@ -197,13 +198,14 @@ def read_caldav(
     max_bytes: int = 5_000_000,
     max_events: int = MAX_EVENTS,
     clock: Callable[[], float] = time.monotonic,
+    absence_words: Sequence[str] = ABSENCE_WORDS,
 ) -> FeedReading:
     """Every occurrence of the CalDAV calendar at ``calendar_url`` overlapping ``[start, end)``.
 
     The same result as ``read_feed`` on the calendar's events (see there for
-    ``default_tz`` and ``owner_emails``). Synchronous (blocks on the network and the
-    CPU): run it in a thread. ``timeout`` seconds bound the request and the reading
-    together; ``max_bytes`` bounds the answer, ``max_events`` the events read. The
+    ``default_tz``, ``owner_emails`` and ``absence_words``). Synchronous (blocks on the
+    network and the CPU): run it in a thread. ``timeout`` seconds bound the request and
+    the reading together; ``max_bytes`` bounds the answer, ``max_events`` the events read. The
     credential is taken to have worked before: a refusal is ``CredentialRejected``.
     """
     if start.tzinfo is None or end.tzinfo is None:
@@ -234,5 +236,6 @@ def read_caldav(
         max_events=max_events,
         time_limit=min(left, _TIME_LIMIT),
         clock=clock,
+        absence_words=absence_words,
     )
     return reading  # read_feed marks absences as for any ICS feed

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -15,7 +15,7 @@ from bot.core.sanitize import clean_line
 from bot.services.calendar.bounds import _MAX_UID
 from bot.services.calendar.budget import Budget, bound_rules
 from bot.services.calendar.event_text import _declined, _plain_description, _plain_title
-from bot.services.calendar.learning import is_absence
+from bot.services.calendar.learning import ABSENCE_WORDS, is_absence
 from bot.services.calendar.occurrence import Occurrence, _SkipSeries
 from bot.services.calendar.properties import _first, _ical_text, _param, _value
 from bot.services.calendar.repeat_rules import _check_rules
@@ -166,6 +166,7 @@ def _expand(
     floating: tzinfo,
     owners: frozenset[str],
     budget: Budget,
+    absence_words: Sequence[str] = ABSENCE_WORDS,
 ) -> Iterator[Occurrence]:
     calendar = icalendar.Calendar()
     for event in series.events:
@@ -195,7 +196,7 @@ def _expand(
             all_day=all_day,
             cancelled=str(component.get("STATUS") or "").strip().upper() == "CANCELLED",
             declined=_declined(component, owners),
-            absence=is_absence(title, all_day, show_as or None),
+            absence=is_absence(title, all_day, show_as or None, absence_words),
         )
 
 

@@ -36,7 +36,7 @@ import copy
 import hashlib
 import json
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Final
@@ -58,7 +58,7 @@ from bot.services.calendar.bounds import (
 from bot.services.calendar.event_text import _plain_description, _plain_title
 from bot.services.calendar.fetch import _read_body
 from bot.services.calendar.graph_auth import MicrosoftEndpoints, retry_after
-from bot.services.calendar.learning import is_absence
+from bot.services.calendar.learning import ABSENCE_WORDS, is_absence
 from bot.services.calendar.occurrence import Occurrence
 from bot.services.calendar.tzids import _zone_for_name, _zoneinfo
 
@@ -354,6 +354,7 @@ async def read_graph(
     max_bytes: int = GRAPH_MAX_BYTES,
     max_events: int = GRAPH_MAX_EVENTS,
     timeout: float = GRAPH_TIMEOUT,  # noqa: ASYNC109
+    absence_words: Sequence[str] = ABSENCE_WORDS,
 ) -> GraphReading:
     """The calendar's occurrences now, and the state to store for next time.
 
@@ -362,7 +363,8 @@ async def read_graph(
     or Graph answers 410. ``state`` is not changed: store the returned one only after
     using it. ``timeout`` seconds bound the whole read. Raises ``FeedError`` (its
     subclasses ``FeedBusy`` with ``retry_after``, and ``CredentialRejected``).
-    ``default_tz`` is the member's zone: all-day events run midnight to midnight there.
+    ``default_tz`` is the member's zone: all-day events run midnight to midnight there;
+    ``absence_words`` make an all-day event an absence (``learning.is_absence``).
     """
     zone = _zoneinfo(default_tz)
     if zone is None or now.tzinfo is None:
@@ -378,7 +380,7 @@ async def read_graph(
         raise FeedBusy(
             f"Microsoft's calendar service did not answer within {timeout:g} s."
         ) from None
-    return GraphReading(_occurrences(current, zone), current)
+    return GraphReading(_occurrences(current, zone, absence_words), current)
 
 
 async def _sync(
@@ -423,11 +425,13 @@ def _utc_text(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _occurrences(state: DeltaState, zone: tzinfo) -> tuple[Occurrence, ...]:
+def _occurrences(
+    state: DeltaState, zone: tzinfo, absence_words: Sequence[str]
+) -> tuple[Occurrence, ...]:
     found = [
         occ
         for event_id, event in state.events.items()
-        if (occ := _occurrence(event_id, event, state.masters, zone)) is not None
+        if (occ := _occurrence(event_id, event, state.masters, zone, absence_words)) is not None
     ]
     found.sort(key=lambda o: (o.start, o.end, o.uid, o.recurrence_id))
     return tuple(found)
@@ -474,7 +478,11 @@ def _recurrence_id(original: Any, start: datetime, all_day: bool) -> str:
 
 
 def _occurrence(
-    event_id: str, event: dict[str, Any], masters: dict[str, dict[str, Any]], zone: tzinfo
+    event_id: str,
+    event: dict[str, Any],
+    masters: dict[str, dict[str, Any]],
+    zone: tzinfo,
+    absence_words: Sequence[str] = ABSENCE_WORDS,
 ) -> Occurrence | None:
     master_id = event.get("seriesMasterId") if event.get("type") in _SERIES_TYPES else None
     master = masters.get(master_id, {}) if isinstance(master_id, str) else {}
@@ -499,5 +507,5 @@ def _occurrence(
         all_day=all_day,
         cancelled=bool(pick("isCancelled", False)),
         declined=pick("response", "") == "declined",
-        absence=is_absence(title, all_day, str(pick("showAs", "")) or None),
+        absence=is_absence(title, all_day, str(pick("showAs", "")) or None, absence_words),
     )

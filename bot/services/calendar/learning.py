@@ -22,7 +22,11 @@ ABSENCE_WORDS: Final[tuple[str, ...]] = (
     "maternity",
     "paternity",
 )
-"""Words that make an all-day event an absence, matched as whole words (plural -s too)."""
+"""Words that make an all-day event an absence, matched as whole words (plural -s too).
+The operator replaces them with CALENDAR_ABSENCE_WORDS (``parse_absence_words``)."""
+# One configured absence word: letters and digits, inner spaces, hyphens, apostrophes,
+# ampersands, dots and slashes ("study leave", "o/o/o", "r&r"); a letter or digit at each end.
+_ABSENCE_WORD: Final = re.compile(r"[^\W_](?:[\w '\u2019&./-]*[^\W_])?")
 # Everyday phrases that contain a keyword but are not about learning.
 _NOT_LEARNING: Final = re.compile(
     r"(?<!\w)(?:of\s+course|in\s+due\s+course|golf\s+course|race\s+course|main\s+course|"
@@ -90,3 +94,27 @@ def is_absence(
         return False
     pattern = _keyword_pattern(tuple(words))
     return pattern is not None and pattern.search(title) is not None
+
+
+def parse_absence_words(text: str | None) -> tuple[str, ...]:
+    """CALENDAR_ABSENCE_WORDS: comma-separated words or phrases, lower-cased, spaces
+    collapsed, repeats dropped; empty or unset is ``ABSENCE_WORDS``. ``ValueError`` (one
+    line naming the setting and the bad item) for an empty item or one that is not words."""
+    if text is None or not text.strip():
+        return ABSENCE_WORDS
+    words: list[str] = []
+    for number, item in enumerate(text.split(","), start=1):
+        word = " ".join(item.split()).lower()
+        if not word:
+            raise ValueError(
+                f"CALENDAR_ABSENCE_WORDS: item {number} is empty (separate words with single "
+                "commas, e.g. 'annual leave, holiday, conference')."
+            )
+        if _ABSENCE_WORD.fullmatch(word) is None:
+            raise ValueError(
+                f"CALENDAR_ABSENCE_WORDS: item {number} ({word[:40]!r}) is not a word or phrase "
+                "(letters and digits, e.g. 'annual leave, holiday, conference')."
+            )
+        if word not in words:
+            words.append(word)
+    return tuple(words)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from bot.core.calendar_rules import FeedError
@@ -18,6 +18,7 @@ from bot.services.calendar.budget import Budget
 from bot.services.calendar.event_text import _address
 from bot.services.calendar.expand import _expand, _group, _unique_keys
 from bot.services.calendar.ics import _decode, _parse, _prefilter
+from bot.services.calendar.learning import ABSENCE_WORDS
 from bot.services.calendar.occurrence import FeedReading, Occurrence, _SkipSeries
 from bot.services.calendar.tzids import _Times, _zone_for_name, _zoneinfo
 
@@ -33,6 +34,7 @@ def read_feed(
     max_occurrences: int = MAX_OCCURRENCES,
     time_limit: float = _TIME_LIMIT,
     clock: Callable[[], float] = time.monotonic,
+    absence_words: Sequence[str] = ABSENCE_WORDS,
 ) -> FeedReading:
     """Every occurrence overlapping ``[start, end)``, plus notes on series left out.
 
@@ -40,9 +42,10 @@ def read_feed(
     the last day or so). ``default_tz`` is the reader's IANA zone: all-day events run
     midnight to midnight there, and floating times are read there unless the calendar
     names its own zone (X-WR-TIMEZONE). ``owner_emails`` are the feed owner's addresses,
-    for ``Occurrence.declined``. Raises ``FeedError`` for input that is not a calendar,
-    is malformed as a whole, or exceeds the limits; a series that alone cannot be read
-    is left out and named in ``FeedReading.skipped``. Synchronous and CPU-bound.
+    for ``Occurrence.declined``; ``absence_words``, for ``Occurrence.absence``. Raises
+    ``FeedError`` for input that is not a calendar, is malformed as a whole, or exceeds
+    the limits; a series that alone cannot be read is left out and named in
+    ``FeedReading.skipped``. Synchronous and CPU-bound.
 
     ``time_limit`` seconds on the monotonic ``clock`` bound the whole reading: the clock
     is read between events, between series and inside every walk of a repeat rule, so a
@@ -78,6 +81,7 @@ def read_feed(
             floating=times.floating,
             owners=owners,
             budget=budget,
+            absence_words=absence_words,
         )
         expanded = _take(expanding, len(found), max_occurrences, budget)
         if isinstance(expanded, str):

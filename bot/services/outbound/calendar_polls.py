@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from bot.core import agenda, notices
 from bot.core.calendar_rules import CredentialRejected, FeedBusy, FeedError
+from bot.services.calendar.learning import ABSENCE_WORDS
 from bot.services.calendar.occurrence import Occurrence
 from bot.services.outbound.calendar_sources import (
     CalDavSource,
@@ -55,7 +56,8 @@ class CalendarPoller:
 
     `microsoft`: where Outlook's identity platform and Graph are (None: Outlook feeds
     fail with a plain message); `secrets`: the box their tokens and CalDAV passwords are
-    encrypted with (default: the database's).
+    encrypted with (default: the database's); `absence_words`: what an all-day event's
+    title says to be time away (CALENDAR_ABSENCE_WORDS), for every kind of feed.
     """
 
     def __init__(
@@ -67,6 +69,7 @@ class CalendarPoller:
         poll_every: timedelta = POLL_EVERY,
         microsoft: MicrosoftEndpoints | None = None,
         secrets: SecretBox | None = None,
+        absence_words: Sequence[str] = ABSENCE_WORDS,
     ) -> None:
         self.db = db
         self.http = http
@@ -74,6 +77,7 @@ class CalendarPoller:
         self.poll_every = poll_every
         self.microsoft = microsoft
         self.secrets = secrets if secrets is not None else db.secrets
+        self.absence_words = tuple(absence_words)
         # The budget of each feed's reading, on this monotonic clock (tests move it).
         self.read_time_limit = READ_BUDGET
         self.read_clock: Callable[[], float] = time.monotonic
@@ -82,10 +86,14 @@ class CalendarPoller:
         """The source of each kind of feed, for one poll."""
         return {
             "ics": IcsSource(
-                client, self.allow_private_feeds, self.read_time_limit, self.read_clock
+                client,
+                self.allow_private_feeds,
+                self.read_time_limit,
+                self.read_clock,
+                self.absence_words,
             ),
-            "graph": GraphSource(client, self.microsoft, self.secrets),
-            "caldav": CalDavSource(self.secrets, self.allow_private_feeds),
+            "graph": GraphSource(client, self.microsoft, self.secrets, self.absence_words),
+            "caldav": CalDavSource(self.secrets, self.allow_private_feeds, self.absence_words),
         }
 
     async def poll_calendars(self, now: datetime) -> tuple[int, int]:

@@ -16,8 +16,9 @@ the same for every kind (calendar_polls.py).
 - ``caldav``: a CalDAV calendar collection read with the decrypted password.
 
 Every reading (ICS, Graph, CalDAV) reaches ``ABSENCE_AHEAD`` into the coming days, so an absence is
-seen before the nudge it holds. Secrets are decrypted only here, only for the request,
-and never logged.
+seen before the nudge it holds; the words that make an all-day event an absence are the
+operator's (CALENDAR_ABSENCE_WORDS, each source's ``absence_words``). Secrets are
+decrypted only here, only for the request, and never logged.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core import zones
 from bot.core.calendar_rules import CredentialRejected, FeedBusy, FeedError
+from bot.services.calendar.learning import ABSENCE_WORDS
 from bot.services.calendar.occurrence import Occurrence
 from storage import calendar_accounts as accounts
 from storage.feeds import FeedToPoll
@@ -95,6 +97,7 @@ class IcsSource:
     allow_private: bool
     time_limit: float
     clock: Callable[[], float]
+    absence_words: tuple[str, ...] = ABSENCE_WORDS
 
     async def fetch(self, feed: FeedToPoll, now: datetime, start: datetime) -> SourceReading:
         from bot.services import calendar as cal
@@ -131,6 +134,7 @@ class IcsSource:
                 owner_emails=feed.owner_emails,
                 time_limit=self.time_limit,
                 clock=self.clock,
+                absence_words=self.absence_words,
             )
         except FeedError as exc:
             return SourceReading(error=exc, fetched=result)
@@ -150,6 +154,7 @@ class GraphSource:
     client: httpx.AsyncClient
     endpoints: MicrosoftEndpoints | None
     box: SecretBox
+    absence_words: tuple[str, ...] = ABSENCE_WORDS
 
     async def fetch(self, feed: FeedToPoll, now: datetime, start: datetime) -> SourceReading:
         from bot.services.calendar.graph_auth import refresh
@@ -186,6 +191,7 @@ class GraphSource:
                 now,
                 default_tz=zones.zone_of(feed.timezone).key,
                 window_ahead=ABSENCE_AHEAD,
+                absence_words=self.absence_words,
             )
         except SecretError as exc:
             return SourceReading(error=_rejected(exc), tokens=fresh[-1] if fresh else None)
@@ -216,6 +222,7 @@ class CalDavSource:
 
     box: SecretBox
     allow_private: bool
+    absence_words: tuple[str, ...] = ABSENCE_WORDS
 
     async def fetch(self, feed: FeedToPoll, now: datetime, start: datetime) -> SourceReading:
         from bot.services.calendar.caldav_source import read_caldav
@@ -240,6 +247,7 @@ class CalDavSource:
                 default_tz=zones.zone_of(feed.timezone).key,
                 owner_emails=feed.owner_emails,
                 allow_private=self.allow_private,
+                absence_words=self.absence_words,
             )
         except FeedError as exc:
             return SourceReading(error=exc)

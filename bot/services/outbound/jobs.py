@@ -4,12 +4,13 @@ time and senders; `tick(now)` runs them all once as if at `now` (`cpdbot tick`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.core.model import Sender
 from bot.core.schemes import Scheme
+from bot.services.calendar.learning import ABSENCE_WORDS
 from bot.services.calendar_signin import SigninPoller
 from bot.services.outbound.attachments import Attachments
 from bot.services.outbound.calendar_polls import POLL_EVERY, CalendarPoller
@@ -46,6 +47,7 @@ class Jobs:
         chart_processes: int = 0,
         microsoft: MicrosoftEndpoints | None = None,
         secrets: SecretBox | None = None,
+        absence_words: Sequence[str] = ABSENCE_WORDS,
     ) -> None:
         self.clock = clock
         self.planner = Planner(db, schemes)
@@ -56,6 +58,7 @@ class Jobs:
             poll_every=poll_every,
             microsoft=microsoft,
             secrets=secrets,
+            absence_words=absence_words,
         )
         # Outlook sign-ins under way: polled every few seconds (`run_signins`).
         self.signins = SigninPoller(db, microsoft=microsoft, http=http)
