@@ -3,7 +3,8 @@
 Account feeds are `calendarfeed` rows of kind graph (Outlook through Microsoft Graph) or
 caldav, whose refresh token or password is stored encrypted by a `SecretBox`
 (storage.secrets) and decrypted only when a poll needs it. A device-code sign-in under way
-is a `calendar_signin` row, one per person, its device code encrypted too. Absences are
+is a `calendar_signin` row, one per person and kind (an Outlook code waiting does not
+stop a CalDAV calendar choice, nor the other way round), its device code encrypted too. Absences are
 out-of-office stretches read from those calendars; nudges and prompts are held during them.
 
 Like `repo` and `feeds`, these functions flush but never commit: the caller owns the
@@ -172,7 +173,8 @@ def start_signin(
     now: datetime,
     kind: str = "graph",
 ) -> PendingSignin:
-    """Record a sign-in under way, replacing the person's pending one (one per person).
+    """Record a sign-in under way, replacing the person's pending one of this `kind` (one
+    per person and kind: a CalDAV calendar choice leaves an Outlook sign-in waiting).
 
     The device code is encrypted (`NoSecretKey` without a key: nothing stored). The first
     poll is due after `interval` seconds.
@@ -188,11 +190,8 @@ def start_signin(
         "next_poll_at": now + timedelta(seconds=every),
         "created_at": now,
     }
-    session.execute(
-        delete(CalendarSignin)
-        .where(col(CalendarSignin.person_id) == person_id)
-        .execution_options(synchronize_session=False)
-    )
+    mine = (col(CalendarSignin.person_id) == person_id) & (col(CalendarSignin.kind) == kind)
+    session.execute(delete(CalendarSignin).where(mine).execution_options(synchronize_session=False))
     try:
         with session.begin_nested():
             session.add(CalendarSignin(person_id=person_id, **values))
@@ -200,21 +199,22 @@ def start_signin(
     except IntegrityError:  # another worker started one meanwhile: this one replaces it
         session.execute(
             update(CalendarSignin)
-            .where(col(CalendarSignin.person_id) == person_id)
+            .where(mine)
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-    found = signin_of(session, person_id)
+    found = signin_of(session, person_id, kind)
     if found is None:  # cannot happen: inserted or updated just now, in this transaction
         raise RuntimeError("the sign-in just recorded is missing")
     return found
 
 
-def signin_of(session: Session, person_id: int) -> PendingSignin | None:
-    """The person's sign-in under way, if any."""
+def signin_of(session: Session, person_id: int, kind: str = "graph") -> PendingSignin | None:
+    """The person's sign-in under way of this kind (graph: Outlook; caldav: a CalDAV
+    calendar choice), if any."""
     row = session.exec(
         select(CalendarSignin)
-        .where(CalendarSignin.person_id == person_id)
+        .where(CalendarSignin.person_id == person_id, CalendarSignin.kind == kind)
         # A bulk update may have changed it under an object the session holds.
         .execution_options(populate_existing=True)
     ).first()
@@ -255,21 +255,23 @@ def set_next_poll(
 
 
 def signin_view(session: Session, person_id: int) -> SigninView | None:
-    """The person's sign-in under way as /calendar list shows it (no device code)."""
-    found = signin_of(session, person_id)
+    """The person's sign-in under way as /calendar list shows it (no device code): the
+    Outlook one if any (it waits for the member, a calendar choice waits on screen), else a
+    CalDAV calendar choice."""
+    found = signin_of(session, person_id, "graph") or signin_of(session, person_id, "caldav")
     if found is None:
         return None
     return SigninView(found.kind, found.user_code, found.verification_uri, found.expires_at)
 
 
-def cancel_signin(session: Session, person_id: int) -> bool:
-    """Delete the person's sign-in under way (/calendar remove): False if there was none."""
-    result = session.execute(
-        delete(CalendarSignin)
-        .where(col(CalendarSignin.person_id) == person_id)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+def cancel_signin(session: Session, person_id: int, kind: str | None = None) -> bool:
+    """Delete the person's sign-ins under way (/calendar remove), of `kind` only if given:
+    False if there was none."""
+    query = delete(CalendarSignin).where(col(CalendarSignin.person_id) == person_id)
+    if kind is not None:
+        query = query.where(col(CalendarSignin.kind) == kind)
+    result = session.execute(query.execution_options(synchronize_session=False))
+    return int(result.rowcount) >= 1  # type: ignore[attr-defined]
 
 
 def end_signin(session: Session, signin_id: int) -> bool:

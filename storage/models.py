@@ -244,19 +244,20 @@ class CalendarFeed(SQLModel, table=True):
 
 
 class CalendarSignin(SQLModel, table=True):
-    """A device-code sign-in under way (Outlook): one per person, a new one replaces it.
+    """A sign-in under way: an Outlook device code (kind graph) or CalDAV calendars offered
+    to choose from (kind caldav). One per person and kind: a new one replaces that kind's,
+    so choosing a CalDAV calendar never loses an Outlook sign-in.
 
     The device code is a credential (whoever holds it gets the tokens once the person
     signs in): stored encrypted, never exported. Polled no sooner than `next_poll_at`.
     """
 
     __tablename__ = "calendar_signin"
+    __table_args__ = (UniqueConstraint("person_id", "kind"),)
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("person.id", ondelete="CASCADE"), nullable=False, unique=True
-        )
+        sa_column=Column(Integer, ForeignKey("person.id", ondelete="CASCADE"), nullable=False)
     )
     kind: str = Field(default="graph", max_length=10)
     device_code: bytes = _secret(nullable=False)

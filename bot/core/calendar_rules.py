@@ -159,6 +159,28 @@ def validate_feed_url(url: str, *, allow_private: bool = False) -> str:
     return f"{scheme}://{netloc}{path}"
 
 
+# What `validate_feed_url` says about an ICS feed, said of a CalDAV server instead.
+_CALDAV_WORDS: Final = (
+    ("can be used as calendar feeds.", "can be used for a CalDAV server."),
+    ("so it cannot be used as a calendar feed.", "so it cannot be used as a CalDAV server."),
+    (
+        "(a calendar's secret or public ICS link).",
+        "(the user name comes after the address; I ask for the password next).",
+    ),
+    ("http:// sends", "A CalDAV server needs an https:// address: http:// would send"),
+    ("Please give the calendar's address", "Please give your CalDAV server's address"),
+    ("Use the calendar's full address", "Use the server's full address"),
+)
+
+
+def caldav_wording(message: str) -> str:
+    """A `FeedError` message of `validate_feed_url` in words for a CalDAV server address
+    (no 'feed', no 'ICS link')."""
+    for feed_words, caldav_words in _CALDAV_WORDS:
+        message = message.replace(feed_words, caldav_words)
+    return message
+
+
 # --------------------------------------------------------------------------------------
 # Address vetting
 # --------------------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 (and answering the first message once set up), /cancel and /help, "did you mean" for a
 mistyped command, and the dispatch of commands, buttons and answers to the flows through
 the registry. Nothing typed is lost (`flows.drafts`): a dialogue left for more than a day
-is woken (taken as idle, its log draft put aside), a new /log mid-log puts the draft
-aside, and plain text after a save may be a late reflection (`flows.late`)."""
+is woken (taken as idle, its log draft put aside; the CalDAV password step after 15
+minutes, and what is typed to it then is not used: `calendar_accounts.too_late`), a new
+/log mid-log puts the draft aside, and plain text after a save may be a late reflection
+(`flows.late`)."""
 
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ def needs(conv: Conv, event: Incoming, now: datetime | None = None) -> Needs:
     A dialogue left too long is woken (taken as idle): what the event needs as idle is then
     loaded too, the dialogue's own needs first. `now` (UTC) tells whether it is; without
     it, any dialogue may be."""
-    event = clean(event)
+    event = _password_line(conv, clean(event))
     need = _needs(conv, event)
     if drafts.may_wake(conv, now):
         need = _merge(need, _woken_needs(drafts.woken(conv), event))
@@ -97,17 +99,36 @@ def _covers(loaded: Needs, wanted: Needs) -> bool:
 def step(conv: Conv, event: Incoming, ctx: Context) -> Step:
     """Take one event in one state; return the next state, the replies and the effects.
     A dialogue left for more than a day is woken first: the event is taken as if idle."""
-    event = clean(event)
+    event = _password_line(conv, clean(event))
     if not event.private:
         return Step(conv, (say(PRIVATE_ONLY),))
     start, woke = drafts.wake(conv, ctx)
-    if woke and not _covers(needs(conv, event, ctx.snap.now), _woken_needs(start, event)):
+    if woke and conv.state == S.CALENDAR_PASSWORD and _password_like(conv, event):
+        result = calendar_accounts.too_late(conv, start, event)  # not used, nor kept
+    elif woke and not _covers(needs(conv, event, ctx.snap.now), _woken_needs(start, event)):
         result = Step(start, (*woke, say(_send_again(event))))
     else:
         result = _step(start, event, ctx)
         result = Step(result.conv, (*woke, *result.replies), result.effects)
     assert (start.state, result.conv.state) in ALLOWED, (start.state, result.conv.state)
     return drafts.stamp(result, ctx.snap.now)
+
+
+def _password_line(conv: Conv, event: Incoming) -> Incoming:
+    """At the CalDAV password step, a line starting with '/' that is none of my commands
+    (Telegram reads '/x…' as a command) is typed text: the password."""
+    if conv.state != S.CALENDAR_PASSWORD or event.kind != Kind.COMMAND:
+        return event
+    if event.command in COMMANDS or not event.text.strip().startswith("/"):
+        return event
+    return replace(event, kind=Kind.TEXT, command="", args="")
+
+
+def _password_like(conv: Conv, event: Incoming) -> bool:
+    """What answers the password step: a password form, or text that is no command."""
+    if event.kind == Kind.FORM:
+        return calendar_accounts.PASSWORD_FIELD in event.form
+    return event.kind == Kind.TEXT and not command_of(conv, event)[0]
 
 
 def _send_again(event: Incoming) -> str:

@@ -198,7 +198,10 @@ def _caldav(engine: Engine, event: Incoming, url: str, user: str) -> Outgoing:
         if str(exc) != REFUSED:
             return Outgoing(f"I couldn't connect that calendar: {exc} Nothing was stored.")
         asked = _ask_again(engine, event, url, user)
-        text = f"{exc} Nothing was stored."
+        host = flow.host_of(url)
+        icloud = host == "icloud.com" or host.endswith(".icloud.com")
+        said = str(exc) if icloud else "The server refused that user name and password."
+        text = f"{said} Nothing was stored."
         return replace(asked, text=f"{text}\n{asked.text}") if asked else Outgoing(text)
     if not found:
         return Outgoing(
@@ -256,7 +259,7 @@ def _ask_again(engine: Engine, event: Incoming, url: str, user: str) -> Outgoing
         data = asking.dump()
         data["last_seen"] = now.isoformat()
         conversations.save_conversation(session, row, state=str(asking.state), data=data, now=now)
-    return replace(flow.password_prompt(asking, _NO_CONTEXT), scrub_incoming=False)
+    return replace(flow.password_prompt(asking, _NO_CONTEXT, again=True), scrub_incoming=False)
 
 
 _NO_CONTEXT: Any = None  # password_prompt reads the conversation only
@@ -303,8 +306,8 @@ def _caldav_pick(engine: Engine, event: Incoming, pick: int) -> Outgoing:
     )
     with db.transaction() as session:
         found = repo.find_person(session, event.identity)
-        waiting = accounts.signin_of(session, found[0]) if found else None
-        if found is None or waiting is None or waiting.kind != "caldav":
+        waiting = accounts.signin_of(session, found[0], "caldav") if found else None
+        if found is None or waiting is None:
             return gone
         if waiting.expires_at <= now:
             accounts.end_signin(session, waiting.id)

@@ -9,6 +9,7 @@ import itertools
 import json
 import logging
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ from storage.db import Database
 from storage.secrets import SecretBox
 from tests.conftest import NOW, Chat, Clock
 from tests.dialogue.chat import Case, S, assert_case, text
-from tests.radicale_server import RadicaleServer
+from tests.radicale_server import RadicaleServer, load_calendars, start_radicale
 
 KEY = "OnQPHixGLtihF5N25svYBjI-As5tmrYvOZrdukmbqvg="
 FORMS = itertools.count(1)
@@ -164,7 +165,7 @@ def test_two_calendars_are_offered_and_the_one_pressed_is_connected(
     assert radicale.password not in caplog.text
 
     alice.say("/calendar list")
-    assert "1. CalDAV (alice at 127.0.0.1)" in alice.text
+    assert "1. CalDAV 'work' (alice at 127.0.0.1)" in alice.text
 
     alice.send(Incoming(alice.identity, Kind.CHOICE, choice=personal.id))  # the offer is over
     assert "no longer open" in alice.text
@@ -276,8 +277,9 @@ def test_remove_deletes_the_calendar_and_its_password_and_forget_everything(
     assert len(rows(keyed, "calendarfeed")) == 2
 
     alice.say("/calendar remove 1")
-    assert "Disconnected calendar 1 (CalDAV (alice at 127.0.0.1)). Its sign-in is deleted." in (
-        alice.text
+    assert (
+        "Disconnected calendar 1 (CalDAV 'work' (alice at 127.0.0.1)). Its sign-in is deleted."
+        in (alice.text)
     )
     (left,) = rows(keyed, "calendarfeed")
     assert left["url"] == radicale.calendar_url("personal")
@@ -290,3 +292,136 @@ def test_remove_deletes_the_calendar_and_its_password_and_forget_everything(
     alice.say("FORGET")
     assert rows(keyed, "calendarfeed") == [] and rows(keyed, "calendar_signin") == []
     assert rows(keyed, "person") == []
+
+
+# ---------------------------------------------------------------- the password step expires
+
+SLASH_PASSWORD = "/Slash-first-Pass9"  # a password may start with '/'
+
+
+@pytest.fixture(scope="module")
+def slash_radicale() -> Iterator[RadicaleServer]:
+    """A Radicale whose account's password starts with '/' (read as a command otherwise)."""
+    server = start_radicale(password=SLASH_PASSWORD)
+    try:
+        load_calendars(server)
+        yield server
+    finally:
+        server.stop()
+
+
+def minutes_later(clock: Clock, minutes: int) -> None:
+    clock.now += timedelta(minutes=minutes)
+
+
+@pytest.mark.parametrize(
+    ("platform", "said", "scrubbed"),
+    [
+        ("telegram", "so I didn't use your message (I've deleted it)", True),
+        ("slack", "so I didn't use your message. If it held the password, please delete", False),
+    ],
+)
+def test_a_password_typed_after_15_minutes_is_not_used(
+    keyed: Database,
+    schemes: dict[str, Scheme],
+    clock: Clock,
+    radicale: RadicaleServer,
+    caplog: pytest.LogCaptureFixture,
+    platform: str,
+    said: str,
+    scrubbed: bool,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    chat = member(keyed, schemes, clock, platform)
+    chat.say(f"/calendar caldav {radicale.url} {radicale.username}")
+    minutes_later(clock, 16)
+    replies = chat.send(Incoming.text_of(chat.identity, radicale.password, dedupe_key="u8"))
+    (reply,) = replies
+    assert reply.text.startswith("I asked for that password more than 15 minutes ago")
+    assert said in reply.text
+    assert f"Type /calendar caldav {radicale.url} alice again when ready." in reply.text
+    assert reply.scrub_incoming is scrubbed and reply.account is None
+    assert state(keyed) == "idle"
+    assert rows(keyed, "calendar_signin") == [] and rows(keyed, "calendarfeed") == []
+    assert radicale.password not in raw_values(keyed) and radicale.password not in caplog.text
+
+    chat.say("log 1h webinar on arc-flash safety yesterday")  # the next is taken normally
+    assert "I asked for that password" not in chat.text
+    assert "Webinar on arc-flash safety" in chat.text
+
+
+def test_within_15_minutes_the_typed_password_is_still_taken(
+    keyed: Database, schemes: dict[str, Scheme], clock: Clock, radicale: RadicaleServer
+) -> None:
+    chat = member(keyed, schemes, clock, "telegram")
+    chat.say(f"/calendar caldav {radicale.url} {radicale.username}")
+    minutes_later(clock, 14)
+    chat.send(Incoming.text_of(chat.identity, radicale.password, dedupe_key="u9"))
+    assert "The password works" in chat.text
+
+
+def test_a_password_form_sent_after_15_minutes_is_not_used(
+    alice: Chat, keyed: Database, clock: Clock, radicale: RadicaleServer
+) -> None:
+    alice.say(f"/calendar caldav {radicale.url} {radicale.username}")
+    minutes_later(clock, 16)
+    (reply,) = typed_password(alice, radicale.password)  # a modal left open, sent late
+    assert reply.text.startswith("I asked for that password more than 15 minutes ago")
+    assert "so I didn't use it and nothing was stored" in reply.text
+    assert rows(keyed, "calendar_signin") == [] and state(keyed) == "idle"
+
+
+def test_a_command_after_15_minutes_works_as_usual(
+    alice: Chat, keyed: Database, clock: Clock, radicale: RadicaleServer
+) -> None:
+    alice.say(f"/calendar caldav {radicale.url} {radicale.username}")
+    minutes_later(clock, 16)
+    alice.say("/calendar list")
+    assert "We're in the middle" not in alice.text and "I asked for that password" not in alice.text
+    assert "No calendar connected." in alice.text  # /calendar list answered
+    assert state(keyed) == "idle"
+    replies = alice.say(f"/calendar caldav {radicale.url} {radicale.username}")  # again
+    assert replies[-1].secret is not None and state(keyed) == "calendar_password"
+
+
+def test_on_telegram_a_password_starting_with_a_slash_is_the_password(
+    keyed: Database,
+    schemes: dict[str, Scheme],
+    clock: Clock,
+    slash_radicale: RadicaleServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    chat = member(keyed, schemes, clock, "telegram")
+    chat.say(f"/calendar caldav {slash_radicale.url} {slash_radicale.username}")
+    typed = Incoming.text_of(chat.identity, SLASH_PASSWORD, dedupe_key="u10")
+    assert typed.kind == Kind.COMMAND  # as Telegram's adapter reads it
+    replies = chat.send(typed)
+    assert replies[0].scrub_incoming
+    assert "The password works" in chat.text and "I don't know" not in chat.text
+    chat.press("Work")
+    (feed,) = rows(keyed, "calendarfeed")
+    assert accounts.read_secret(keyed.secrets, bytes(feed["secret"])) == SLASH_PASSWORD
+    assert SLASH_PASSWORD not in raw_values(keyed) and SLASH_PASSWORD not in caplog.text
+    assert SLASH_PASSWORD[1:].lower() not in caplog.text.lower()
+
+
+@pytest.mark.parametrize("typed", ["/cancel", "/help"])
+def test_at_the_password_step_known_commands_still_work(
+    keyed: Database, schemes: dict[str, Scheme], clock: Clock, typed: str
+) -> None:
+    chat = member(keyed, schemes, clock, "telegram")
+    chat.say("/calendar caldav https://caldav.example.org/ alice")
+    replies = chat.say(typed)
+    assert all(r.account is None and not r.scrub_incoming for r in replies)
+    if typed == "/cancel":
+        assert "no calendar was connected" in chat.text and state(keyed) == "idle"
+    else:
+        assert "/log" in chat.text and state(keyed) == "calendar_password"
+
+
+def test_the_password_step_waits_as_long_as_the_calendars_offered() -> None:
+    from bot.dialogue.flows.calendar_accounts import PASSWORD_FOR
+    from bot.services.calendar_signin import PICK_FOR
+
+    assert PASSWORD_FOR == PICK_FOR == timedelta(minutes=15)

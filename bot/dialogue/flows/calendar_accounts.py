@@ -12,12 +12,18 @@ input, all sending a form; on Telegram the member types it and the reply deletes
 message (`scrub_incoming`). On Slack and Teams a password typed as plain chat text is not
 used. The password is never kept in the conversation: the state holds the server address
 and the user name only.
+
+The password step lasts `PASSWORD_FOR` (as long as the calendars offered wait for a
+choice): after that, what arrives there is not used (`too_late`), lest a password typed
+late be read as something else (an entry's title); a command works as usual. At the
+password step a line starting with '/' that is none of the bot's commands is the password
+(the kernel reads it so).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from urllib.parse import urlsplit
+from datetime import datetime, timedelta
+from urllib.parse import unquote, urlsplit
 
 from bot.core import text as fmt
 from bot.core.agenda import mask_url
@@ -49,6 +55,9 @@ KNOWN_SERVERS = {
     "fastmail": "https://caldav.fastmail.com/",
 }
 USER_MAX = 200
+# How long the password step waits: as long as the CalDAV calendars offered wait for a
+# choice (bot/services/calendar_signin.py, PICK_FOR).
+PASSWORD_FOR = timedelta(minutes=15)
 # Platforms whose chat history keeps what is typed (and a bot cannot delete it): a password
 # typed there is not used; their adapters offer a button opening a private input instead.
 NO_TYPED_SECRETS = ("slack", "teams")
@@ -85,12 +94,15 @@ def host_of(url: str) -> str:
 
 
 def feed_label(feed: FeedView) -> str:
-    """How /calendar list names a calendar: 'Outlook (alice@contoso.com)', 'CalDAV (alice at
-    caldav.fastmail.com)', or an ICS address masked (its path is the secret)."""
+    """How /calendar list names a calendar: 'Outlook (alice@contoso.com)', "CalDAV 'work'
+    (alice at caldav.fastmail.com)" (the last segment of its address tells two calendars
+    of one account apart), or an ICS address masked (its path is the secret)."""
     if feed.kind == "graph":
         return f"Outlook ({feed.account})" if feed.account else "Outlook"
     if feed.kind == "caldav":
-        return f"CalDAV ({feed.account} at {host_of(feed.url)})"
+        segment = unquote(urlsplit(feed.url).path.rstrip("/").rpartition("/")[2])[:60]
+        named = f"CalDAV '{segment}'" if segment else "CalDAV"
+        return f"{named} ({feed.account} at {host_of(feed.url)})"
     return mask_url(feed.url)
 
 
@@ -125,6 +137,15 @@ def connect(conv: Conv, word: str, rest: str, ctx: Context) -> Step:
             return stay(conv, ctx, NO_OUTLOOK)
         if not ctx.snap.secret_key:
             return stay(conv, ctx, NO_KEY)
+        waiting = ctx.snap.signin
+        if waiting and waiting.kind == "graph" and waiting.expires_at > ctx.snap.now:
+            return stay(
+                conv,
+                ctx,
+                f"Your sign-in is still waiting: go to {waiting.verification_uri} and enter "
+                f"{waiting.user_code}, valid until {_until(waiting.expires_at, ctx)}. "
+                "/calendar remove cancels it.",
+            )
         text = "Starting the Outlook sign-in… if no code follows, type /calendar outlook again."
         return _asking(conv, ctx, Outgoing(text, account=AccountRequest("outlook")))
     return _caldav(conv, word, rest, ctx)
@@ -138,17 +159,24 @@ def _asking(conv: Conv, ctx: Context, reply: Outgoing) -> Step:
 
 
 def _caldav(conv: Conv, word: str, rest: str, ctx: Context) -> Step:
-    from bot.core.calendar_rules import FeedError, validate_feed_url
+    from bot.core.calendar_rules import FeedError, caldav_wording, validate_feed_url
 
     parts = rest.split()
     if word in KNOWN_SERVERS and parts and "://" not in parts[0]:
         parts.insert(0, KNOWN_SERVERS[word])
     if not parts:
         return stay(conv, ctx, CALDAV_USAGE)
+    if len(parts) == 1 and "://" not in parts[0] and "." not in parts[0]:
+        return stay(conv, ctx, _needs_address(word, parts[0]))
+    private = ctx.snap.allow_private_feeds
     try:
-        url = validate_feed_url(parts[0], allow_private=ctx.snap.allow_private_feeds)
+        url = validate_feed_url(parts[0], allow_private=private)
     except FeedError as exc:
-        return stay(conv, ctx, f"I can't use that server address: {exc}\n{CALDAV_USAGE}")
+        text = caldav_wording(str(exc))
+        return stay(conv, ctx, f"I can't use that server address: {text}\n{CALDAV_USAGE}")
+    if url.startswith("http://") and not private:
+        text = caldav_wording(HTTP_REFUSED)
+        return stay(conv, ctx, f"I can't use that server address: {text}\n{CALDAV_USAGE}")
     if len(parts) < 2:
         return stay(conv, ctx, f"Which user name on {host_of(url)}? {CALDAV_USAGE}")
     user = parts[1]
@@ -162,18 +190,35 @@ def _caldav(conv: Conv, word: str, rest: str, ctx: Context) -> Step:
     return Step(asking, (password_prompt(asking, ctx),))
 
 
+HTTP_REFUSED = "http:// sends the password unencrypted."
+
+
+def _needs_address(word: str, user: str) -> str:
+    """'/calendar nextcloud bob': a user name where the server's address belongs."""
+    name = "Nextcloud" if word == "nextcloud" else "CalDAV"
+    example = "https://cloud.example.org" if word == "nextcloud" else "https://caldav.example.org"
+    return f"{name} needs your server's address: /calendar {word} {example} {user}"
+
+
 def ask_password(conv: Conv, url: str, user: str) -> Conv:
     """The conversation waiting for the password of `user` at `url` (the engine puts it
     back here when the server refused the one sent)."""
     return Conv(S.CALENDAR_PASSWORD, replace_data(conv.data, caldav={"url": url, "user": user}))
 
 
-def password_prompt(conv: Conv, ctx: Context) -> Outgoing:
+def password_prompt(conv: Conv, ctx: Context, *, again: bool = False) -> Outgoing:
+    """The password question; `again` after a refused or empty one."""
     account = conv.data.caldav or {}
     user, host = account.get("user", ""), host_of(account.get("url", ""))
+    if host == "icloud.com" or host.endswith(".icloud.com"):
+        hint = " (an app-specific password: appleid.apple.com → Sign-In and Security)"
+    elif host == "fastmail.com" or host.endswith(".fastmail.com"):
+        hint = " (an app password: Fastmail Settings → Privacy & Security)"
+    else:
+        hint = ""
+    ask = "Send the password again" if again else "Now the password"
     return Outgoing(
-        f"Now the password for {user} at {host} (iCloud and Fastmail: an app-specific "
-        "password). I keep it encrypted and never show it. /cancel stops.",
+        f"{ask} for {user} at {host}{hint}. I keep it encrypted and never show it. /cancel stops.",
         secret=SecretAsk(field=PASSWORD_FIELD, label=f"Password for {user} at {host}"),
     )
 
@@ -211,7 +256,7 @@ def _take_password(conv: Conv, typed: str, ctx: Context, *, scrub: bool) -> Step
                 Outgoing(
                     "That password is empty. Send it again, or /cancel.", scrub_incoming=scrub
                 ),
-                password_prompt(conv, ctx),
+                password_prompt(conv, ctx, again=True),
             ),
         )
     url, user = account.get("url", ""), account.get("user", "")
@@ -222,6 +267,33 @@ def _take_password(conv: Conv, typed: str, ctx: Context, *, scrub: bool) -> Step
         account=AccountRequest("caldav", url=url, account=user),
     )
     return Step(Conv(S.IDLE, replace_data(conv.data, caldav=None)), (reply,))
+
+
+def too_late(asked: Conv, woken: Conv, event: Incoming) -> Step:
+    """What came to a password step left more than `PASSWORD_FOR` (typed text, a line
+    starting with '/' that is no command, or a form): not used, nor kept; the dialogue is
+    `woken` (idle). Telegram deletes the message (`scrub_incoming`); on Slack and Teams the
+    member is asked to."""
+    account = asked.data.caldav or {}
+    url, user = account.get("url", ""), account.get("user", "")
+    again = f"/calendar caldav {url} {user}" if url and user else "/calendar caldav …"
+    late = f"I asked for that password more than {_minutes(PASSWORD_FOR)} minutes ago, so"
+    scrub = False
+    if event.kind == Kind.FORM:
+        text = f"{late} I didn't use it and nothing was stored."
+    elif event.identity.platform in NO_TYPED_SECRETS:
+        text = (
+            f"{late} I didn't use your message. If it held the password, please delete it "
+            "(and change that password if others can see this chat)."
+        )
+    else:
+        text, scrub = f"{late} I didn't use your message (I've deleted it).", True
+    reply = Outgoing(f"{text} Type {again} again when ready.", scrub_incoming=scrub)
+    return Step(woken, (reply,))
+
+
+def _minutes(span: timedelta) -> int:
+    return int(span.total_seconds() // 60)
 
 
 def _pick(conv: Conv, event: Incoming, ctx: Context) -> Step:

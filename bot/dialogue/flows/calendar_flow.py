@@ -181,6 +181,8 @@ def _calendar_remove(conv: Conv, rest: str, ctx: Context) -> Step:
     if feed is None:
         if not feeds:
             return stay(conv, ctx, "No calendar is connected.")
+        if len(feeds) == 1:
+            return stay(conv, ctx, "Which one? /calendar remove 1 (/calendar list shows it).")
         return stay(
             conv, ctx, f"Which one? /calendar remove 1 to {len(feeds)} (/calendar list shows them)."
         )

@@ -6,7 +6,8 @@
 - When a dialogue ends and something is parked, the newest is offered: [Continue] [Discard].
 - A dialogue left for more than a day (`Data.last_seen`, stamped by the kernel) does not
   block: the next message is taken as if idle; a log draft is parked and offered back, any
-  other dialogue is closed with a word saying so.
+  other dialogue is closed with a word saying so. The CalDAV password step lasts 15
+  minutes (`calendar_accounts.PASSWORD_FOR`).
 - Plain text just after a save with reflections pending is offered to that entry (`late`).
 
 The kernel calls `take` before any flow, `settle` after one (flows keep `parked` as they
@@ -26,7 +27,7 @@ from bot.core.zones import local_today
 from bot.dialogue.common import clip, say, stale, stay
 from bot.dialogue.conversation import Context, Conv, Data, Draft, State, Step, replace_data
 from bot.dialogue.flow import Command, Flow, doing, prompt
-from bot.dialogue.flows import late
+from bot.dialogue.flows import calendar_accounts, late
 from bot.dialogue.flows.log import LOG, LOG_STATES, advance, save_entry, understood
 
 S = State
@@ -174,7 +175,14 @@ def may_wake(conv: Conv, now: datetime | None = None) -> bool:
     seen = conv.data.last_seen
     if conv.state in NOT_WOKEN or seen is None:
         return False
-    return now is None or now - seen > STALE_AFTER
+    return now is None or now - seen > _lifetime(conv)
+
+
+def _lifetime(conv: Conv) -> timedelta:
+    """How long a dialogue waits for its answer: a day; the CalDAV password, 15 minutes."""
+    if conv.state == S.CALENDAR_PASSWORD:
+        return calendar_accounts.PASSWORD_FOR
+    return STALE_AFTER
 
 
 def woken(conv: Conv) -> Conv:

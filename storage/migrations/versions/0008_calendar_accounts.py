@@ -5,10 +5,10 @@ shown in /calendar list, the encrypted refresh token or password (`secret`), the
 Graph access token and when it expires, and `retry_at` (a server's Retry-After). The Graph
 delta state goes in the existing `body` column.
 
-`calendar_signin` holds a device-code sign-in under way, one per person, the device code
-encrypted. `absence` holds out-of-office stretches read from calendars, which hold nudges
-and prompts. Both are erased with the person (issue 15). New tables: no rows to carry
-over.
+`calendar_signin` holds a sign-in under way (an Outlook device code, or CalDAV calendars
+offered to choose from), one per person and kind, the device code encrypted. `absence`
+holds out-of-office stretches read from calendars, which hold nudges and prompts. Both
+are erased with the person (issue 15). New tables: no rows to carry over.
 
 Revision ID: 0008
 Revises: 0007
@@ -62,7 +62,7 @@ def upgrade() -> None:
         _utc("created_at", nullable=False),
         sa.ForeignKeyConstraint(["person_id"], ["person.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("person_id"),
+        sa.UniqueConstraint("person_id", "kind"),
     )
 
     op.create_table(
