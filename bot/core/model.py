@@ -14,6 +14,7 @@ class Kind(StrEnum):
     COMMAND = "command"
     CHOICE = "choice"
     FORM = "form"  # a submitted form (Slack modal): field id -> raw value
+    FILE = "file"  # a file the member sent (Incoming.file); its caption, if any, in text
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Incoming:
     # before that, even if the update reaches the bot later (downtime, a replay).
     sent_at: datetime | None = None
     form: Mapping[str, str] = field(default_factory=dict)  # Kind.FORM: field id -> value
+    file: IncomingFile | None = None  # Kind.FILE: what was sent (never stored in the inbox)
 
     @staticmethod
     def text_of(identity: IdentityKey, text: str, **extra: Any) -> Incoming:
@@ -197,6 +199,41 @@ class ReflectionView:
 
 
 @dataclass(frozen=True)
+class EvidenceView:
+    """One piece of evidence kept with an entry (a file or a link), as the record lists it.
+
+    `number` is the member's evidence number (E1, E2, ... in the order received, never
+    reused), the one the record, its index and the exported file names use."""
+
+    number: int
+    entry_number: int  # the entry's #number (0: not yet filed with an entry)
+    kind: str  # "file" | "link"
+    name: str  # the file's name as sent (cleaned), or the link
+    mime: str  # detected from the content ("" for a link)
+    size: int  # bytes (0 for a link)
+    sha256: str  # hex of the content ("" for a link)
+    received_at: datetime  # UTC
+
+    @property
+    def label(self) -> str:
+        return f"E{self.number}"
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """A file a member sent, as the adapter downloaded it (at most EVIDENCE_MAX_MB).
+
+    `size` is what the platform declared; a file declared over the limit is not
+    downloaded (`content` empty) so the dialogue can say so. The content decides the type,
+    never `mime_hint` or the name."""
+
+    name: str
+    content: bytes
+    size: int
+    mime_hint: str = ""
+
+
+@dataclass(frozen=True)
 class EntryView:
     number: int
     title: str
@@ -208,6 +245,7 @@ class EntryView:
     deleted: bool
     reflections: tuple[ReflectionView, ...] = ()
     end_date: date | None = None  # last day of a multi-day activity (None: one day)
+    evidence: tuple[EvidenceView, ...] = ()  # kept with this entry, in E-number order
 
     @property
     def pending(self) -> tuple[ReflectionView, ...]:
