@@ -12,7 +12,17 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import IO
 
-from bot.core.model import Attachment, Choice, IdentityKey, Incoming, Kind, Outgoing, SecretAsk
+from bot.core.model import (
+    Attachment,
+    Choice,
+    IdentityKey,
+    Incoming,
+    IncomingFile,
+    Kind,
+    Outgoing,
+    SecretAsk,
+)
+from bot.services.evidence import EvidenceSettings
 
 try:
     import termios
@@ -161,8 +171,41 @@ async def chat(
             continue
         if echo:
             stdout.write(f"> {line.rstrip()}\n")
-        event = to_event(line, identity, shown, zone, letters=letters)
-        shown, letters, secret = _show(await handle(event), stdout, files)
+        typed = attach_event(line, identity, zone) or to_event(
+            line, identity, shown, zone, letters=letters
+        )
+        if isinstance(typed, str):  # a file that cannot be read: said here, nothing sent
+            stdout.write(typed + "\n")
+            continue
+        shown, letters, secret = _show(await handle(typed), stdout, files)
+
+
+def attach_event(
+    line: str, identity: IdentityKey, zone: str | None, max_bytes: int | None = None
+) -> Incoming | str | None:
+    """'/attach 12 PATH': the file read from PATH (~ expanded), sent as a file with the
+    caption '/attach 12'; what is wrong with PATH as a line to print; None for any other
+    line (a link after /attach is the dialogue's). A file over the limit is not read: it
+    goes with its size and no content, so the bot says so."""
+    words = line.strip().split(maxsplit=2)
+    if len(words) != 3 or words[0].lower() != "/attach" or not words[1].lstrip("#").isdigit():
+        return None
+    if "://" in words[2]:
+        return None
+    limit = EvidenceSettings().max_bytes if max_bytes is None else max_bytes
+    path = Path(words[2].strip().strip("'\"")).expanduser()
+    try:
+        if path.is_dir():
+            return f"  {path} is a folder: give the path of one file."
+        size = path.stat().st_size
+        content = path.read_bytes() if size <= limit else b""
+    except OSError as exc:
+        return f"  I can't read {path}: {exc.strerror or exc}."
+    sent = IncomingFile(path.name, content, size)
+    caption = f"/attach {words[1]}"
+    return Incoming(
+        identity, Kind.FILE, text=caption, file=sent, timezone_hint=zone, chat_id=identity.user_id
+    )
 
 
 def _secret_event(identity: IdentityKey, ask: SecretAsk, value: str, zone: str | None) -> Incoming:

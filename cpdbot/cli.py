@@ -13,6 +13,7 @@ from cpdbot import logs
 
 if TYPE_CHECKING:
     from bot.services.engine import Engine
+    from bot.services.evidence_import import Restored
     from cpdbot.config import Settings
     from storage.db import Database
     from storage.secrets import SecretBox
@@ -69,6 +70,7 @@ def _engine(db: Database, settings: Settings) -> Engine:
         schemes,
         allow_private_feeds=settings.calendar_allow_private_networks,
         microsoft=settings.microsoft_endpoints(),
+        evidence=settings.evidence(),
     )
 
 
@@ -173,7 +175,9 @@ def _export_all(args: argparse.Namespace, engine: Engine) -> int:
         print("--year does not apply to --format all: it holds every year.", file=sys.stderr)
         return 2
     key = IdentityKey.parse(args.user)
-    data = records.export_all(engine.db, key, engine.schemes, now=engine.clock())
+    data = records.export_all(
+        engine.db, key, engine.schemes, now=engine.clock(), evidence=engine.evidence
+    )
     if data is None:
         print(f"No user {args.user!r} in {engine.db.url}.", file=sys.stderr)
         return 1
@@ -202,6 +206,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             now=engine.clock(),
             scheme_id=args.scheme,
             skip_bad=args.skip_bad,
+            evidence=engine.evidence,
         )
     except OSError as exc:
         print(f"Cannot read {args.file}: {exc.strerror}", file=sys.stderr)
@@ -221,7 +226,25 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         f"Imported {added} entr{'y' if added == 1 else 'ies'} for {args.user}; "
         f"skipped {skipped} already recorded."
     )
+    _evidence_said(done.evidence)
     return 0
+
+
+def _evidence_said(kept: Restored) -> None:
+    """What `cpdbot import` did with the evidence (nothing said if there was none)."""
+    if kept.added or kept.skipped:
+        n = kept.added
+        print(
+            f"Evidence: {n} piece{'' if n == 1 else 's'} kept; "
+            f"skipped {kept.skipped} already there."
+        )
+    for was, now in kept.renumbered:  # the number was taken by evidence already held
+        print(f"E{was} is now E{now} (E{was} was taken).")
+    if kept.without_file:
+        print(
+            f"{kept.without_file} evidence file(s) listed but not imported: their content is "
+            "in the /export all ZIP; import that to restore them."
+        )
 
 
 def _instant(text: str) -> datetime:
@@ -294,7 +317,8 @@ def cmd_db_backup(args: argparse.Namespace, settings: Settings) -> int:
     if not db.is_sqlite:
         print(
             "cpdbot db backup copies SQLite files; for PostgreSQL use pg_dump "
-            "(see the README's deployment guide).",
+            "(see the README's deployment guide), then copy EVIDENCE_DIR if it is set "
+            "(docs/evidence.md).",
             file=sys.stderr,
         )
         return 2
@@ -304,6 +328,39 @@ def cmd_db_backup(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Backup failed: {exc}", file=sys.stderr)
         return 1
     print(f"Backed up {_shown(db)} to {args.file} ({size:,} bytes)")
+    return _backup_evidence_dir(settings, Path(args.file))
+
+
+def cmd_db_evidence_sweep(args: argparse.Namespace, settings: Settings) -> int:
+    """Remove the directory store's files no evidence names (a transaction rolled back
+    after its file was written), older than an hour (younger may be about to commit)."""
+    from storage.db import Database
+    from storage.evidence import sweep_directory
+
+    if settings.evidence_dir is None:
+        print("EVIDENCE_DIR is not set: evidence is in the database, nothing to sweep.")
+        return 0
+    db = Database(args.db or settings.database_url)
+    with db.transaction() as session:
+        removed = sweep_directory(session, settings.evidence_dir.expanduser())
+    print(f"Removed {len(removed):,} file(s) no evidence names from {settings.evidence_dir}")
+    return 0
+
+
+def _backup_evidence_dir(settings: Settings, backup: Path) -> int:
+    """With a directory store (EVIDENCE_DIR), its files go next to the database's copy, in
+    BACKUP.evidence/ (after it: see storage.evidence.copy_directory)."""
+    from storage.evidence import copy_directory
+
+    if settings.evidence_dir is None:
+        return 0
+    target = backup.with_name(backup.name + ".evidence")
+    try:
+        copied = copy_directory(settings.evidence_dir.expanduser(), target)
+    except OSError as exc:
+        print(f"Backup of the evidence files failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"Evidence files (EVIDENCE_DIR) copied to {target} ({copied:,} new)")
     return 0
 
 
@@ -389,7 +446,7 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--out", help="file to write (default: stdout)")
     export.set_defaults(func=cmd_export)
 
-    imp = sub.add_parser("import", help="restore entries from a cpdbot export (json or csv)")
+    imp = sub.add_parser("import", help="restore entries from a cpdbot export (json|csv|all)")
     imp.add_argument(
         "--user", type=_user, required=True, help="console NAME, telegram:ID or slack:TEAM:USER"
     )
@@ -400,7 +457,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="import the good rows of a file with bad ones (default: a bad row imports nothing)",
     )
-    imp.add_argument("file", help="a file written by `cpdbot export --format json|csv`")
+    imp.add_argument("file", help="a file of `cpdbot export --format json|csv|all` (ZIP)")
     imp.set_defaults(func=cmd_import)
 
     tick = sub.add_parser("tick", help="run every scheduled job once and print what was sent")
@@ -427,6 +484,11 @@ def parser() -> argparse.ArgumentParser:
     backup.add_argument("file", help="the backup file to write")
     backup.add_argument("--db", help="database URL")
     backup.set_defaults(func=cmd_db_backup)
+    sweep = db_sub.add_parser(
+        "evidence-sweep", help="remove files in EVIDENCE_DIR that no evidence names"
+    )
+    sweep.add_argument("--db", help="database URL")
+    sweep.set_defaults(func=cmd_db_evidence_sweep)
     secret_key = sub.add_parser(
         "secret-key", help="print a new key for CPDBOT_SECRET_KEY (encrypts sign-ins at rest)"
     )

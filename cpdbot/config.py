@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
     from bot.services.calendar.graph_auth import MicrosoftEndpoints
+    from bot.services.evidence import EvidenceSettings
 
 
 class ConfigError(ValueError):
@@ -80,6 +81,18 @@ class Settings(BaseSettings):
     # Progress charts on scheduled messages are drawn in this many worker processes, off
     # the process that answers chats (0: in a thread of the bot's own process).
     chart_processes: int = Field(default=2, ge=0)
+    # Evidence files members send (issue 16, docs/evidence.md): the largest file kept, each
+    # member's total, and where the bytes go (unset: in the database, which every worker
+    # shares; a folder: files named by their SHA-256 there, for one machine).
+    evidence_max_mb: float = Field(default=10, gt=0, le=1024)
+    evidence_quota_mb: float = Field(default=200, gt=0)
+    evidence_dir: Path | None = None
+
+    @field_validator("evidence_dir", mode="before")
+    @classmethod
+    def _no_empty_dir(cls, value: object) -> object:
+        """EVIDENCE_DIR= (empty, as in .env.example) is unset, not the current folder."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def secret_key(self) -> SecretStr | None:
@@ -96,6 +109,17 @@ class Settings(BaseSettings):
             return parse_absence_words(self.calendar_absence_words)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+
+    def evidence(self) -> EvidenceSettings:
+        """EVIDENCE_MAX_MB, EVIDENCE_QUOTA_MB and EVIDENCE_DIR for the engine."""
+        from bot.services.evidence import MB, EvidenceSettings
+
+        directory = self.evidence_dir.expanduser() if self.evidence_dir else None
+        return EvidenceSettings(
+            max_bytes=int(self.evidence_max_mb * MB),
+            quota_bytes=int(self.evidence_quota_mb * MB),
+            directory=directory,
+        )
 
     def microsoft_endpoints(self) -> MicrosoftEndpoints | None:
         """Where Outlook sign-ins and calendars are read; None without MICROSOFT_CLIENT_ID."""

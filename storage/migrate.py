@@ -58,15 +58,23 @@ def upgrade(db: Database, revision: str = "head") -> None:
     _upgrade(db, revision, only_if_empty=False)
 
 
+def downgrade(db: Database, revision: str) -> None:
+    """Undo migrations down to `revision`, in one transaction, with the same care as
+    `upgrade`: on SQLite a downgrade that drops a column of `person` rebuilds the table, and
+    with foreign keys on that would cascade and delete every identity and entry."""
+    _upgrade(db, revision, only_if_empty=False, down=True)
+
+
 # PostgreSQL: the advisory lock every migration holds, so two workers starting on one
 # empty database (or two `cpdbot db upgrade`) take turns. SQLite: BEGIN IMMEDIATE (storage.db)
 # already holds the one write lock for the whole migration.
 SCHEMA_LOCK = 0x637064626F74  # "cpdbot"
 
 
-def _upgrade(db: Database, revision: str, *, only_if_empty: bool) -> bool:
-    """Migrate under the schema lock. `only_if_empty`: only a database with no tables (True),
-    or one another worker has just brought up to date (True, nothing done); else False."""
+def _upgrade(db: Database, revision: str, *, only_if_empty: bool, down: bool = False) -> bool:
+    """Migrate under the schema lock (`down`: a downgrade to `revision`). `only_if_empty`:
+    only a database with no tables (True), or one another worker has just brought up to
+    date (True, nothing done); else False."""
     from alembic import command
 
     config = _config()
@@ -85,7 +93,7 @@ def _upgrade(db: Database, revision: str, *, only_if_empty: bool) -> bool:
 
                     return MigrationContext.configure(conn).get_current_revision() == head()
                 config.attributes["connection"] = conn
-                command.upgrade(config, revision)
+                (command.downgrade if down else command.upgrade)(config, revision)
                 if raw is not None:
                     broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:

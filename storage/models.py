@@ -74,6 +74,7 @@ class Person(SQLModel, table=True):
     # Minutes in a "full day" of CPD ("half day" is half); None: the scheme's day_hours.
     day_minutes: int | None = None
     last_entry_number: int = 0
+    last_evidence_number: int = 0  # E-numbers are never reused (issue 16)
     created_at: datetime = _utc()
 
 
@@ -135,6 +136,50 @@ class Entry(SQLModel, table=True):
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
     deleted_at: datetime | None = _utc(nullable=True)
+
+
+class EvidenceBlob(SQLModel, table=True):
+    """A file's bytes, once, keyed by their SHA-256 (storage.evidence). `content` is None
+    when the bytes are in the directory store (EVIDENCE_DIR, a file named by the hash).
+    Not linked to a person: deleted with its last `evidence` link."""
+
+    __tablename__ = "evidence_blob"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int
+    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created_at: datetime = _utc()
+
+
+class Evidence(SQLModel, table=True):
+    """A piece of a person's evidence, E`number` (never reused): a file (its bytes in
+    `evidence_blob`, by `sha256`) or a link (`url`), filed with an entry (`entry_id`; None
+    while it waits for one). The same content twice on one entry is refused."""
+
+    __table_args__ = (
+        UniqueConstraint("person_id", "number"),
+        UniqueConstraint("entry_id", "sha256"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _fk("person.id")
+    number: int
+    entry_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("entry.id", ondelete="CASCADE"), nullable=True, index=True
+        ),
+    )
+    kind: str = Field(max_length=8)  # "file" | "link"
+    name: str = Field(max_length=120)
+    mime: str = Field(default="", max_length=100)
+    size: int = 0
+    sha256: str | None = Field(
+        default=None,
+        sa_column=Column(String(64), ForeignKey("evidence_blob.sha256"), nullable=True, index=True),
+    )
+    url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    received_at: datetime = _utc()
 
 
 class Reflection(SQLModel, table=True):
@@ -427,3 +472,56 @@ class GapNoteRow(SQLModel, table=True):
     start: date
     end: date
     text: str = Field(max_length=500)
+
+
+# ---------------------------------------------------------------- several bodies (issue 16)
+
+
+class PersonScheme(SQLModel, table=True):
+    """Another body a person follows besides their primary scheme (`person.scheme_id`),
+    with their membership status in it ("" = the scheme's default)."""
+
+    __tablename__ = "person_scheme"
+    __table_args__ = (UniqueConstraint("person_id", "scheme_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _fk("person.id")
+    scheme_id: str = Field(max_length=64)
+    status_id: str = Field(default="", max_length=64)
+    created_at: datetime = _utc()
+
+
+class EntryCategory(SQLModel, table=True):
+    """An entry's category in another body the person follows: derived from the primary
+    category (the schemes' `maps_to`), or the person's answer (`chosen`: kept when the
+    primary category changes). `category` None: not mappable, still to be asked."""
+
+    __tablename__ = "entry_category"
+    __table_args__ = (UniqueConstraint("entry_id", "scheme_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = _fk("entry.id")
+    scheme_id: str = Field(max_length=64)
+    category: str | None = Field(default=None, max_length=64)
+    chosen: bool = False
+
+
+# ---------------------------------------------------------------- HCPC profile (issue 16)
+
+
+class CpdProfile(SQLModel, table=True):
+    """What /profile gathered for the HCPC CPD profile (`/export hcpc`): the entries picked
+    (their numbers), the summary of recent work and a statement per CPD standard (five)."""
+
+    __tablename__ = "cpd_profile"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("person.id", ondelete="CASCADE"), nullable=False, unique=True
+        )
+    )
+    entry_numbers: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    standards: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _utc()

@@ -13,6 +13,7 @@ import base64
 import logging
 import sqlite3
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, delete, event, func, inspect, or_, select, update
@@ -20,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel
 
-from storage import inbox
+from storage import evidence, inbox
 from storage.db import truncate_wal
 from storage.models import SECRET_COLUMN, Identity, InboxUpdate, ProcessedEvent
 
@@ -120,9 +121,15 @@ def count_rows(session: Session, person_id: int) -> dict[str, int]:
     return counts
 
 
-def forget_person(session: Session, person_id: int) -> dict[str, int]:
+def forget_person(
+    session: Session, person_id: int, *, evidence_dir: Path | None = None
+) -> dict[str, int]:
     """Delete, for real, every row of the person in every table (the raw updates they sent
     among them, the one that asked included); returns counts per table.
+
+    Evidence first (storage.evidence): its rows, then the blobs no one else's evidence
+    names (not linked to the person by a foreign key: content is kept once for everyone),
+    and with a directory store (`evidence_dir`, EVIDENCE_DIR) their files, once committed.
 
     Children are deleted before their parents, so this does not depend on ON DELETE
     CASCADE (though every foreign key to a person has it). Objects of deleted rows are
@@ -139,6 +146,8 @@ def forget_person(session: Session, person_id: int) -> dict[str, int]:
         .values(replies=None, recipient_id=None)
     )
     counts: dict[str, int] = {}
+    rows, blobs = evidence.erase_person(session, person_id, evidence_dir)
+    counts.update({k: n for k, n in (("evidence", rows), ("evidence_blob", blobs)) if n})
     gone: dict[str, set[tuple[Any, ...]]] = {}
     for table, cond in reversed(owned_tables(person_id)):
         keys = list(table.primary_key.columns)

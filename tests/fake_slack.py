@@ -10,6 +10,7 @@ error code) and gates (hold a method until the test opens it) are queued per met
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 from collections.abc import Callable
@@ -54,10 +55,16 @@ class FakeSlack:
         self.uploads: dict[str, bytes] = {}  # file id -> content
         self.responses: list[dict[str, Any]] = []  # what was POSTed to response_urls
         self.socket_acks: list[dict[str, Any]] = []  # Socket Mode acks from the app
+        # Files people shared with the bot: file id -> (files.info "file", content, token);
+        # the private download URL answers only a request with that bot token.
+        self.shared: dict[str, tuple[dict[str, Any], bytes, str]] = {}
+        self.downloads: list[str] = []  # file ids downloaded, in order
         self._sockets: list[web.WebSocketResponse] = []
         self._failures: dict[str, list[Failure]] = {}
         self._gates: dict[str, asyncio.Event] = {}
         self._ids = itertools.count(1)
+        self.lies: set[str] = set()  # shared files whose stated size is wrong
+        self.download_gate: asyncio.Event | None = None  # set: downloads wait for it
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -70,6 +77,7 @@ class FakeSlack:
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/response/{hook}", self._response)
         app.router.add_get("/socket-mode", self._socket)
+        app.router.add_get("/files-pri/{file}/download/{name}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -109,6 +117,45 @@ class FakeSlack:
             error = "ratelimited"
         failure = Failure(status, error, headers, when)
         self._failures.setdefault(method, []).extend([failure] * times)
+
+    def share_file(
+        self,
+        content: bytes,
+        name: str,
+        mimetype: str,
+        *,
+        token: str,
+        team: str = "T0FAKE001",
+        declared: int | None = None,
+    ) -> dict[str, Any]:
+        """A file a person shared, as `files.info` describes it (docs.slack.dev/reference/
+        methods/files.info; the file object: docs.slack.dev/reference/objects/file-object).
+        Its `url_private_download` needs `Authorization: Bearer <token>` (401 otherwise),
+        as Slack's private file URLs do. `declared`: the size Slack states instead, and the
+        download is then chunked with no Content-Length (lying about the size)."""
+        file_id = f"F{next(self._ids):08d}"
+        filetype = name.rsplit(".", 1)[-1].lower() if "." in name else "binary"
+        info = {
+            "id": file_id,
+            "created": 1700000000,
+            "timestamp": 1700000000,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "filetype": filetype,
+            "user": "",
+            "mode": "hosted",
+            "editable": False,
+            "is_external": False,
+            "size": len(content) if declared is None else declared,
+            "url_private": f"{self.url}/files-pri/{team}-{file_id}/{name}",
+            "url_private_download": f"{self.url}/files-pri/{team}-{file_id}/download/{name}",
+            "is_public": False,
+        }
+        self.shared[file_id] = (info, content, token)
+        if declared is not None:
+            self.lies.add(file_id)
+        return dict(info)
 
     def hold(self, method: str) -> asyncio.Event:
         """Hold every call of `method` until the returned event is set."""
@@ -250,6 +297,11 @@ class FakeSlack:
         if method in ("views.open", "views.publish"):
             view = dict(args.get("view") or {})
             return {"ok": True, "view": {**view, "id": f"V{next(self._ids):08d}"}}
+        if method == "files.info":
+            shared = self.shared.get(str(args.get("file")))
+            if shared is None:
+                return {"ok": False, "error": "file_not_found"}
+            return {"ok": True, "file": dict(shared[0]), "comments": [], "response_metadata": {}}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ids):08d}"
             return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
@@ -263,6 +315,31 @@ class FakeSlack:
         self.uploads[file_id] = await request.read()
         await self._record(Call("upload", {"file_id": file_id}, None))
         return web.Response(text=f"OK - {len(self.uploads[file_id])}")
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        """A shared file's `url_private_download`: the bytes, for the bot token only."""
+        team_file = request.match_info["file"]
+        file_id = team_file.rsplit("-", 1)[-1]
+        shared = self.shared.get(file_id)
+        if shared is None:
+            return web.Response(status=404, text="Not Found")
+        _, content, token = shared
+        if request.headers.get("Authorization") != f"Bearer {token}":
+            await self._record(Call("download", {"file": file_id}, None, 401, "not_authed"))
+            return web.Response(status=401, text="Unauthorized")
+        self.downloads.append(file_id)
+        await self._record(Call("download", {"file": file_id}, token))
+        if self.download_gate is not None:
+            await self.download_gate.wait()
+        if file_id not in self.lies:
+            return web.Response(body=content, content_type=str(shared[0]["mimetype"]))
+        response = web.StreamResponse()  # chunked: no Content-Length to go by
+        await response.prepare(request)
+        with contextlib.suppress(ConnectionError):  # the bot hangs up once it has enough
+            for start in range(0, len(content), 64 * 1024):
+                await response.write(content[start : start + 64 * 1024])
+            await response.write_eof()
+        return response
 
     async def _response(self, request: web.Request) -> web.Response:
         body = await request.json()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -146,6 +147,13 @@ class FakeTeams:
         self.refused: list[Sent] = []  # calls answered with a queued failure
         self.uploads: list[Upload] = []  # PUTs to upload sessions (a file the person allowed)
         self.upload_status = 201  # what an upload session answers (set 500 to fail them)
+        # Files people send: images pasted in a message, kept by the connector (fetched
+        # with the bot's token), and files from their OneDrive (a pre-authorised URL).
+        self.images: dict[str, bytes] = {}
+        self.drive_files: dict[str, bytes] = {}
+        self.chunked: set[str] = set()  # served with no Content-Length
+        self.fetches: list[tuple[str, str | None]] = []  # (id, Authorization) per GET
+        self.download_gate: asyncio.Event | None = None  # set: OneDrive downloads wait
         self._posted = asyncio.Condition()
         self._token_gate: asyncio.Event | None = None
         self._ids = itertools.count(1)
@@ -164,6 +172,8 @@ class FakeTeams:
         app.router.add_post(conversation + "/{activity}", self._activity)
         app.router.add_put(conversation + "/{activity}", self._activity)
         app.router.add_put("/upload/{session}", self._upload)
+        app.router.add_get("/teams/v3/attachments/{id}/views/original", self._image)
+        app.router.add_get("/personal/download/{id}", self._drive_download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -188,6 +198,42 @@ class FakeTeams:
     def upload_url(self, session: str) -> str:
         """An upload session's URL, as a `fileConsent/invoke`'s `uploadInfo.uploadUrl`."""
         return f"{self.url}/upload/{session}"
+
+    async def wait_for_fetch(self, within: float = 10.0) -> None:
+        """Until the bot has asked for a file or image."""
+        async with asyncio.timeout(within), self._posted:
+            await self._posted.wait_for(lambda: bool(self.fetches))
+
+    def image_attachment(self, content: bytes, content_type: str = "image/*") -> dict[str, Any]:
+        """An image pasted into a personal chat: the attachment Teams sends, whose
+        `contentUrl` is on the connector and wants the bot's token (Microsoft Learn, "Send
+        and receive files using bot": "Receive inline images")."""
+        image_id = f"0-weu-d1-{next(self._ids):032x}"
+        self.images[image_id] = content
+        url = f"{self.service_url}v3/attachments/{image_id}/views/original"
+        return {"contentType": content_type, "contentUrl": url}
+
+    def file_attachment(
+        self, content: bytes, name: str, *, chunked: bool = False
+    ) -> dict[str, Any]:
+        """A file sent in a personal chat: `application/vnd.microsoft.teams.file.download.info`
+        with a pre-authorised `content.downloadUrl` (no token), as Microsoft Learn, "Send and
+        receive files using bot" shows it. `chunked`: served with no Content-Length."""
+        file_id = f"{next(self._ids):08d}"
+        self.drive_files[file_id] = content
+        if chunked:
+            self.chunked.add(file_id)
+        file_type = name.rsplit(".", 1)[-1] if "." in name else ""
+        return {
+            "contentType": "application/vnd.microsoft.teams.file.download.info",
+            "contentUrl": f"{self.url}/personal/Documents/{name}",
+            "name": name,
+            "content": {
+                "downloadUrl": f"{self.url}/personal/download/{file_id}?tempauth=v1.fake",
+                "uniqueId": file_id,
+                "fileType": file_type,
+            },
+        }
 
     def token_url(self, tenant: str = TENANT_ID) -> str:
         return f"{self.url}/{tenant}/oauth2/v2.0/token"
@@ -363,6 +409,40 @@ class FakeTeams:
         async with self._posted:
             self._posted.notify_all()
         return web.json_response({"id": sent.id})
+
+    async def _image(self, request: web.Request) -> web.Response:
+        """An inline image on the connector: for a token this fake issued (401 otherwise)."""
+        image_id = request.match_info["id"]
+        authorization = request.headers.get("Authorization")
+        self.fetches.append((image_id, authorization))
+        issued = {f"Bearer {t}" for t in self.tokens_issued}
+        if authorization not in issued:
+            return web.json_response({"error": {"code": "Unauthorized"}}, status=401)
+        content = self.images.get(image_id)
+        if content is None:
+            return web.Response(status=404)
+        return web.Response(body=content, content_type="image/png")
+
+    async def _drive_download(self, request: web.Request) -> web.StreamResponse:
+        """A OneDrive file's pre-authorised download URL (the URL is the authority)."""
+        file_id = request.match_info["id"]
+        self.fetches.append((file_id, request.headers.get("Authorization")))
+        async with self._posted:
+            self._posted.notify_all()
+        if self.download_gate is not None:
+            await self.download_gate.wait()
+        content = self.drive_files.get(file_id)
+        if content is None or request.query.get("tempauth") != "v1.fake":
+            return web.Response(status=404)
+        if file_id not in self.chunked:
+            return web.Response(body=content, content_type="application/octet-stream")
+        response = web.StreamResponse()
+        await response.prepare(request)
+        with contextlib.suppress(ConnectionError):  # the bot hangs up once it has enough
+            for start in range(0, len(content), 64 * 1024):
+                await response.write(content[start : start + 64 * 1024])
+            await response.write_eof()
+        return response
 
     async def _upload(self, request: web.Request) -> web.Response:
         """An upload session: records the bytes; 201 and the drive item, as OneDrive

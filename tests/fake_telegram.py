@@ -99,6 +99,13 @@ class FakeTelegram:
         self.webhook_statuses: list[int] = []
         self._failures: list[Failure] = []
         self._message_ids = itertools.count(1000)
+        # Files people sent: file id -> (file path, bytes); getFile names the path, which
+        # is then downloaded from /file/bot<token>/<file path> (see `_file_download`).
+        self.files: dict[str, tuple[str, bytes]] = {}
+        self.downloads: list[str] = []  # file paths downloaded, in order
+        self._file_ids = itertools.count(1)
+        self.lies: dict[str, int] = {}  # file id -> the size getFile states instead
+        self.download_gate: asyncio.Event | None = None  # set: downloads wait for it
         self.update_ids = itertools.count(700_000)
         self._changed = asyncio.Condition()
         self._closing = False
@@ -111,6 +118,7 @@ class FakeTelegram:
     async def start(self) -> FakeTelegram:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/bot{token}/{method}", self._endpoint)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._file_download)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -302,6 +310,61 @@ class FakeTelegram:
     async def _api_answerCallbackQuery(self, params: dict[str, Any], files: Any) -> Any:
         return True
 
+    def store_file(
+        self, content: bytes, folder: str, suffix: str, *, lie: int | None = None
+    ) -> str:
+        """Keep a file as Telegram's servers hold what a person sent; returns its file id.
+
+        `lie`: the size getFile states instead, and the download then comes chunked with
+        no Content-Length (a server lying about the size)."""
+        number = next(self._file_ids)
+        file_id = f"BQACAgQAAxkBAAI{number:05d}"
+        self.files[file_id] = (f"{folder}/file_{number}{suffix}", content)
+        if lie is not None:
+            self.lies[file_id] = lie
+        return file_id
+
+    async def _api_getFile(self, params: dict[str, Any], files: Any) -> Any:
+        """The Bot API's getFile (core.telegram.org/bots/api#getfile): a File with the
+        `file_path` the file is then downloaded from, for files of up to 20 MB."""
+        found = self.files.get(str(params.get("file_id")))
+        if found is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        path, content = found
+        if len(content) > 20 * 1024 * 1024:
+            raise ApiError(400, "Bad Request: file is too big")
+        return {
+            "file_id": params["file_id"],
+            "file_unique_id": f"AgAD{params['file_id'][-5:]}",
+            "file_size": self.lies.get(params["file_id"], len(content)),
+            "file_path": path,
+        }
+
+    async def _file_download(self, request: web.Request) -> web.StreamResponse:
+        """GET https://api.telegram.org/file/bot<token>/<file_path>, as the Bot API docs
+        describe under getFile (the link is valid for at least an hour)."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401, text="Unauthorized")
+        path = request.match_info["path"]
+        found = next(((i, c) for i, (p, c) in self.files.items() if p == path), None)
+        if found is None:
+            return web.Response(status=404, text="Not Found")
+        file_id, content = found
+        self.downloads.append(path)
+        await self._notify()
+        if self.download_gate is not None:
+            await self.download_gate.wait()
+        if file_id not in self.lies:
+            return web.Response(body=content, content_type="application/octet-stream")
+        response = web.StreamResponse()  # chunked: no Content-Length to go by
+        response.content_type = "application/octet-stream"
+        await response.prepare(request)
+        with contextlib.suppress(ConnectionError):  # the bot hangs up once it has enough
+            for start in range(0, len(content), 64 * 1024):
+                await response.write(content[start : start + 64 * 1024])
+            await response.write_eof()
+        return response
+
     async def _api_sendMessage(self, params: dict[str, Any], files: Any) -> Any:
         message = self._new_message(params["chat_id"])
         message["text"] = params["text"]
@@ -450,6 +513,65 @@ class TelegramUser:
             message["entities"] = [{"offset": 0, "length": len(head), "type": "bot_command"}]
         update["update_id"] = next(self.fake.update_ids)
         return update
+
+    def document(
+        self,
+        content: bytes,
+        name: str,
+        mime: str,
+        *,
+        caption: str | None = None,
+        declared: int | None = None,
+    ) -> dict[str, Any]:
+        """A message carrying a document, shaped like fixtures/telegram/
+        message_document_private.json; `declared` is the size Telegram states instead
+        (in the message and in getFile), as if it lied."""
+        update = self.message("")
+        message = update["message"]
+        del message["text"]
+        file_id = self.fake.store_file(content, "documents", Path(name).suffix, lie=declared)
+        message["document"] = {
+            "file_name": name,
+            "mime_type": mime,
+            "file_id": file_id,
+            "file_unique_id": f"AgAD{file_id[-5:]}",
+            "file_size": len(content) if declared is None else declared,
+        }
+        if caption is not None:
+            message["caption"] = caption
+        return update
+
+    def photo(self, content: bytes, *, caption: str | None = None) -> dict[str, Any]:
+        """A message carrying a photo: Telegram's sizes, smallest first, the largest last
+        (core.telegram.org/bots/api#photosize); only the largest holds `content`."""
+        update = self.message("")
+        message = update["message"]
+        del message["text"]
+        thumb = self.fake.store_file(content[:64], "photos", ".jpg")
+        full = self.fake.store_file(content, "photos", ".jpg")
+        message["photo"] = [
+            {
+                "file_id": thumb,
+                "file_unique_id": "AQADt",
+                "file_size": 64,
+                "width": 90,
+                "height": 67,
+            },
+            {
+                "file_id": full,
+                "file_unique_id": "AQADf",
+                "file_size": len(content),
+                "width": 1280,
+                "height": 960,
+            },
+        ]
+        if caption is not None:
+            message["caption"] = caption
+        return update
+
+    async def send(self, update: dict[str, Any], until: str | None = None) -> dict[str, Any]:
+        """Deliver an update built here (a document, a photo); `until` as in `say`."""
+        return await self._send(update, until)
 
     def press(self, label: str, *, message: dict[str, Any] | None = None) -> dict[str, Any]:
         """A button press on the bot's latest keyboard in this chat (or on `message`).

@@ -227,6 +227,8 @@ class SlackBot:
         kind = job["kind"]
         if kind == "message":
             return lambda: self.work.direct_message(key, body)
+        if kind == "files":
+            return lambda: self.work.files_shared(key, body)
         if kind == "mention":
             return lambda: self.work.mention(key, body, job.get("bot"))
         if kind == "command":
@@ -254,6 +256,11 @@ class SlackBot:
         key = self._key(context, event.get("user"))
         if key is not None and translate.is_direct_message(event):
             job = {"kind": "message", "team": key.workspace, "user": key.user_id, "body": body}
+            await self._accept(_named("event", body.get("event_id")), job)
+        elif key is not None and translate.is_file_share(event):
+            # Only Slack's payload (the files' ids) is recorded: the files are fetched in
+            # the work after the ack, and again on a replay.
+            job = {"kind": "files", "team": key.workspace, "user": key.user_id, "body": body}
             await self._accept(_named("event", body.get("event_id")), job)
         await ack()
 

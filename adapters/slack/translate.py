@@ -55,6 +55,55 @@ def is_direct_message(event: Mapping[str, Any]) -> bool:
     )
 
 
+FILES_MAX = 10  # files taken from one message (Slack allows ten per message)
+
+
+def is_file_share(event: Mapping[str, Any]) -> bool:
+    """Files a person shared in their DM with the bot (`message` event, subtype
+    `file_share`, its `files` list; any text is their caption)."""
+    return (
+        event.get("type") == "message"
+        and event.get("channel_type") == "im"
+        and event.get("subtype") == "file_share"
+        and not event.get("bot_id")
+        and bool(event.get("user"))
+        and bool(shared_files(event))
+    )
+
+
+def shared_files(event: Mapping[str, Any]) -> list[str]:
+    """The ids of the files a message shared, in order (for `files.info`)."""
+    files = event.get("files")
+    if not isinstance(files, list):
+        return []
+    ids = [str(f["id"]) for f in files if isinstance(f, Mapping) and f.get("id")]
+    return ids[:FILES_MAX]
+
+
+def file_share(
+    event: Mapping[str, Any],
+    key: IdentityKey,
+    profile: Profile,
+    event_id: str | None,
+    index: int,
+) -> Incoming:
+    """The `index`-th file of a file_share message, without its bytes (fetched next);
+    the caption goes with the first file only."""
+    dedupe = None
+    if event_id:
+        dedupe = f"event:{event_id}" if index == 0 else f"event:{event_id}:{index}"
+    return Incoming(
+        key,
+        Kind.FILE,
+        text=plain(str(event.get("text") or "")) if index == 0 else "",
+        chat_id=event.get("channel"),
+        display_name=profile.name,
+        timezone_hint=profile.tz,
+        dedupe_key=dedupe,
+        sent_at=sent_at(event.get("ts")),
+    )
+
+
 def direct_message(
     event: Mapping[str, Any], key: IdentityKey, profile: Profile, event_id: str | None
 ) -> Incoming:

@@ -17,10 +17,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.downloads import FETCH_FAILED, FetchFailed, clean_name, fetch, log_failure
 from adapters.slack import blocks, translate
 from adapters.slack.profiles import Profiles
-from adapters.slack.sender import SlackSender
-from bot.core.model import IdentityKey, Incoming, Outgoing
+from adapters.slack.sender import SlackSender, slack_error
+from bot.core.model import IdentityKey, Incoming, IncomingFile, Outgoing
 from bot.core.zones import local_today, zone_of
 from bot.services.db_work import EngineAndInbox
 from bot.services.engine import Engine
@@ -114,6 +115,46 @@ class SlackWork:
         profile = await self.profiles.get(key)
         incoming = translate.direct_message(event, key, profile, body.get("event_id"))
         await self.step_and_deliver(incoming, channel)
+
+    async def files_shared(self, key: IdentityKey, body: Mapping[str, Any]) -> None:
+        """Files shared in the DM: each fetched (`files.info`, then its private download
+        URL with the bot token) and handed to the engine as its own event."""
+        event = body["event"]
+        channel = await self.sender.dm_channel(key, str(event["channel"]))
+        profile = await self.profiles.get(key)
+        for index, file_id in enumerate(translate.shared_files(event)):
+            incoming = translate.file_share(event, key, profile, body.get("event_id"), index)
+            file = await self.fetch_file(file_id)
+            if file is None:
+                await self.deliver(channel, [Outgoing(FETCH_FAILED.format(platform="Slack"))])
+                continue
+            await self.step_and_deliver(replace(incoming, file=file), channel)
+
+    async def fetch_file(self, file_id: str) -> IncomingFile | None:
+        """A shared file, at most EVIDENCE_MAX_MB of it (None: Slack would not hand it over).
+
+        `files.info` gives the size (checked before any download) and `url_private_download`,
+        which needs the bot token (the files:read scope)."""
+        limit = self.engine.evidence.max_bytes
+        try:
+            response = await self.client.files_info(file=file_id)
+            info = response.get("file") or {}
+            name = clean_name(info.get("name") or info.get("title"), f"{file_id}.bin")
+            url = str(info.get("url_private_download") or info.get("url_private") or "")
+            return await fetch(
+                self.session,
+                url,
+                name=name,
+                limit=limit,
+                declared=int(info.get("size") or 0),
+                mime_hint=str(info.get("mimetype") or ""),
+                headers={"Authorization": f"Bearer {self.client.token}"},
+            )
+        except SlackApiError as exc:  # its text would quote the whole answer: the code only
+            log_failure(translate.PLATFORM, FetchFailed(f"files.info: {slack_error(exc)}"))
+        except (FetchFailed, ValueError, TypeError) as exc:
+            log_failure(translate.PLATFORM, exc)
+        return None
 
     async def mention(
         self, key: IdentityKey, body: Mapping[str, Any], bot_user_id: str | None

@@ -129,6 +129,15 @@ class Connector:
             self._proxies[origin] = found
         return found
 
+    async def bearer(self, url: str, service_url: str) -> dict[str, str]:
+        """The bot's `Authorization` header for fetching `url` (an image a person pasted,
+        kept by the connector), given only when `url` is on the activity's service URL's
+        origin: the token never goes anywhere else. Empty otherwise, or without
+        credentials (TEAMS_DEV_NO_AUTH)."""
+        if URL(url).origin() != URL(service_url).origin():
+            return {}
+        return await self._authorization(force_refresh=False)
+
     async def _authorization(self, force_refresh: bool) -> dict[str, str]:
         if self.credentials is None:
             return {}

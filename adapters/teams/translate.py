@@ -198,6 +198,67 @@ def incoming(activity: Mapping[str, Any], key: IdentityKey) -> Incoming:
     return Incoming.text_of(key, text, dedupe_key=dedupe, **extra)
 
 
+DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
+FILES_MAX = 10  # files taken from one message
+
+
+@dataclass(frozen=True)
+class FileLink:
+    """A file a person sent in the personal chat, to fetch before the engine sees it.
+
+    A file (`DOWNLOAD_INFO`: `content.downloadUrl`, pre-authorised, no token) or an image
+    pasted in the message (`image/*`: `contentUrl` on the connector, which wants the bot's
+    token); Microsoft Learn, "Send and receive files using bot" and "Receive images"."""
+
+    url: str
+    name: str
+    needs_token: bool
+    mime_hint: str = ""
+
+
+def file_links(activity: Mapping[str, Any]) -> list[FileLink]:
+    """The files and inline images a message activity carries, in order."""
+    links: list[FileLink] = []
+    attachments = activity.get("attachments")
+    for n, item in enumerate(attachments if isinstance(attachments, list) else []):
+        attachment = _dict(item)
+        kind = str(attachment.get("contentType") or "")
+        name = str(attachment.get("name") or "")
+        if kind == DOWNLOAD_INFO:
+            content = _dict(attachment.get("content"))
+            url = str(content.get("downloadUrl") or "")
+            file_type = str(content.get("fileType") or "")
+            fallback = f"file-{n + 1}.{file_type}" if file_type else f"file-{n + 1}"
+            if url:
+                links.append(FileLink(url, name or fallback, False))
+        elif kind.startswith("image/") and attachment.get("contentUrl"):
+            hint = "" if kind == "image/*" else kind
+            suffix = {"image/png": ".png", "image/gif": ".gif"}.get(kind, ".jpg")
+            links.append(
+                FileLink(
+                    str(attachment["contentUrl"]), name or f"image-{n + 1}{suffix}", True, hint
+                )
+            )
+    return links[:FILES_MAX]
+
+
+def file_event(activity: Mapping[str, Any], key: IdentityKey, index: int) -> Incoming:
+    """The `index`-th file of a message, without its bytes (fetched next); the message's
+    text, if any, goes with the first file as its caption."""
+    dedupe = activity_key(activity)
+    if dedupe is not None and index > 0:
+        dedupe = f"{dedupe[:190]}:{index}"
+    return Incoming(
+        key,
+        Kind.FILE,
+        text=plain(str(activity.get("text") or "")) if index == 0 else "",
+        display_name=str(_dict(activity.get("from")).get("name") or ""),
+        timezone_hint=str(activity.get("localTimezone") or "") or None,
+        sent_at=sent_at(activity),
+        dedupe_key=dedupe,
+    )
+
+
 def pressed_label(activity: Mapping[str, Any]) -> str:
     value = _dict(activity.get("value"))
     return str(value.get("label") or value.get(CHOICE_FIELD) or "")

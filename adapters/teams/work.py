@@ -11,11 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from adapters.downloads import FETCH_FAILED, FetchFailed, clean_name, fetch, log_failure
 from adapters.teams import cards, files, translate
 from adapters.teams.files import Files
 from adapters.teams.sender import Connector, ConnectorError
-from adapters.teams.translate import Where
-from bot.core.model import IdentityKey, Incoming, Kind, Outgoing
+from adapters.teams.tokens import TokenError
+from adapters.teams.translate import FileLink, Where
+from bot.core.model import IdentityKey, Incoming, IncomingFile, Kind, Outgoing
 from bot.core.zones import is_zone, local_today, zone_of
 from bot.services.db_work import EngineAndInbox
 from bot.services.engine import Engine, Handled
@@ -57,6 +59,9 @@ class TeamsWork:
         if translate.asks_for_form(activity):
             await self.send_form(activity, place.identity)
             return None
+        links = translate.file_links(activity)
+        if links and activity.get("value") is None:
+            return await self.files_sent(activity, place.identity, links)
         event = translate.incoming(activity, place.identity)
         if event.kind == Kind.TEXT and not event.text:
             return None  # an empty message (e.g. only an image): nothing to answer
@@ -76,6 +81,46 @@ class TeamsWork:
         if event.kind == Kind.CHOICE and not handled.stale_press:
             await self.mark_pressed(activity)  # a stale press leaves its card as it was
         return await self.deliver(activity, replies, event)
+
+    async def files_sent(
+        self, activity: Mapping[str, Any], key: IdentityKey, links: Sequence[FileLink]
+    ) -> str | None:
+        """Files or pasted images: each fetched with limits and given to the engine as an
+        event of its own; the last one's dedupe key, as `personal` returns."""
+        place = translate.where(activity)
+        delivered = None
+        for index, link in enumerate(links):
+            event = translate.file_event(activity, key, index)
+            file = await self.fetch_file(link, place.service_url)
+            if file is None:
+                await self.deliver(activity, [Outgoing(FETCH_FAILED.format(platform="Teams"))])
+                continue
+            try:
+                handled = await self.run(replace(event, file=file))
+            except Exception:
+                log.exception("teams: the engine failed on a file")
+                await self.deliver(activity, [Outgoing(SORRY)])
+                continue
+            delivered = await self.deliver(activity, list(handled.replies), event) or delivered
+        return delivered
+
+    async def fetch_file(self, link: FileLink, service_url: str) -> IncomingFile | None:
+        """A file a person sent, at most EVIDENCE_MAX_MB of it (None: not to be had).
+
+        Teams states no size for either kind: the download is bounded while it streams."""
+        try:
+            headers = await self.connector.bearer(link.url, service_url) if link.needs_token else {}
+            return await fetch(
+                self.connector.session,
+                link.url,
+                name=clean_name(link.name, "file"),
+                limit=self.engine.evidence.max_bytes,
+                mime_hint=link.mime_hint,
+                headers=headers,
+            )
+        except (FetchFailed, TokenError) as exc:
+            log_failure(translate.PLATFORM, exc)
+            return None
 
     async def deliver(
         self,

@@ -15,19 +15,21 @@ import logging
 import warnings
 from collections import OrderedDict
 from collections.abc import Awaitable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
+import aiohttp
 from telegram import BotCommand, ReplyParameters, Update, User
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import ExtBot
 from telegram.warnings import PTBUserWarning
 
+from adapters.downloads import FETCH_FAILED, FetchFailed, fetch, log_failure, too_big
 from adapters.runtime import PersonQueues
 from adapters.telegram import translate
-from adapters.telegram.translate import DocumentPart, Keyboard, TextPart
-from bot.core.model import Outgoing
+from adapters.telegram.translate import DocumentPart, FileRef, Keyboard, Route, TextPart
+from bot.core.model import IncomingFile, Outgoing
 from bot.services.db_work import LoopOrThreads
 from bot.services.engine import Engine
 from bot.services.intake import Inbox
@@ -75,6 +77,7 @@ class TelegramAdapter:
         self.keyboards = Keyboards()
         self.drain_timeout = drain_timeout
         self._me: User | None = None
+        self._downloads: aiohttp.ClientSession | None = None  # files members send
         # Where database work runs. SQLite is in-process and takes one writer at a time: a
         # turn is a few ms of CPU, and handing it to a thread only adds GIL hand-offs (each
         # SQLite call gives the GIL away and waits to get it back), which halved throughput
@@ -134,6 +137,8 @@ class TelegramAdapter:
         finally:
             await self.queues.close()
             await self.inbox.flush()
+            if self._downloads is not None:
+                await self._downloads.close()
             await self.bot.shutdown()
             self._db.close(wait=True)
 
@@ -199,9 +204,10 @@ class TelegramAdapter:
             await _quietly(self.bot.answer_callback_query(route.query_id, route.query_text))
         if route.keyboard is not None:
             await self._retire_pressed(route.keyboard)
-        if route.event is not None:
+        route = await self._with_file(route)
+        event = route.event
+        if event is not None:
             try:
-                event = route.event
                 handled = await self._db.run(
                     functools.partial(self.engine.process, make_files=False), event
                 )
@@ -233,6 +239,47 @@ class TelegramAdapter:
         # Sent: the engine stops keeping them for a replay (issue 12, item 7), written with
         # the inbox's next batch rather than in a transaction of its own.
         return route.event.dedupe_key if route.event is not None else None
+
+    async def _with_file(self, route: Route) -> Route:
+        """The route with the file its event names fetched, or with a notice instead of
+        the event when Telegram would not hand the file over."""
+        if route.event is None or route.file is None:
+            return route
+        file = await self._fetch(route.file)
+        if file is None:
+            return replace(route, event=None, notice=FETCH_FAILED.format(platform="Telegram"))
+        return replace(route, event=replace(route.event, file=file))
+
+    async def _fetch(self, ref: FileRef) -> IncomingFile | None:
+        """A file a person sent (None: Telegram would not hand it over).
+
+        A file declared over EVIDENCE_MAX_MB is not asked for at all; getFile gives its
+        path, whose download is bounded again while it streams."""
+        limit = self.engine.evidence.max_bytes
+        file = too_big(ref.name, ref.size, limit, ref.mime_hint)
+        if file is None:
+            try:
+                found = await self.bot.get_file(ref.file_id)
+                if not found.file_path:
+                    raise FetchFailed("getFile gave no file path")
+                file = await fetch(
+                    self._files(),
+                    found.file_path,  # the file URL, with the bot token: never logged
+                    name=ref.name,
+                    limit=limit,
+                    declared=found.file_size or ref.size,
+                    mime_hint=ref.mime_hint,
+                )
+            except (FetchFailed, TelegramError) as exc:
+                log_failure(PLATFORM, exc)
+                return None
+        return file
+
+    def _files(self) -> aiohttp.ClientSession:
+        """The session files are fetched with (opened at the first one)."""
+        if self._downloads is None or self._downloads.closed:
+            self._downloads = aiohttp.ClientSession()
+        return self._downloads
 
     async def scrub(self, chat_id: int, message_id: int) -> list[Outgoing]:
         """Delete the person's message that held a secret; if Telegram refuses (too old, no

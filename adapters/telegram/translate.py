@@ -33,7 +33,8 @@ COMMANDS: tuple[tuple[str, str], ...] = menu()
 
 # Replies the adapter gives itself, for things that never reach the dialogue.
 NOT_TEXT = (
-    "I can only read text and button presses, so I did not keep that. "
+    "I can only read text, button presses, and photos or documents (kept as evidence), "
+    "so I did not keep that. "
     "To record an activity, type it, e.g. /log 1h webinar on risk assessment yesterday"
 )
 EDITED = (
@@ -65,6 +66,19 @@ class Keyboard:
 
 
 @dataclass(frozen=True)
+class FileRef:
+    """A photo or document a person sent: what getFile needs, and what Telegram declared.
+
+    The adapter fetches it after the update is recorded (the inbox keeps the update, with
+    this file id, never the bytes) and puts it on the event as `Incoming.file`."""
+
+    file_id: str
+    name: str
+    size: int  # as declared (0: not said)
+    mime_hint: str = ""
+
+
+@dataclass(frozen=True)
 class Route:
     """What one update asks of the adapter (all optional: an empty Route means ignore)."""
 
@@ -79,6 +93,7 @@ class Route:
     # The person's message as (chat id, message id): deleted when a reply says it held a
     # secret (`Outgoing.scrub_incoming`).
     said: tuple[int, int] | None = None
+    file: FileRef | None = None  # a file to fetch for `event` (Kind.FILE) before the engine
 
 
 # Outgoing messages are built as the Bot API's JSON, not as python-telegram-bot objects:
@@ -171,6 +186,19 @@ def _message(message: Message, me: User, key: str) -> Route:
     if text is None:
         if message.effective_attachment is None:
             return Route()  # a service message (pin, timer change, ...): nothing was said
+        ref = file_of(message)
+        if ref is not None:  # a photo or document: evidence, fetched before the engine
+            own = _private_chat(user)
+            event = Incoming(
+                identity,
+                Kind.FILE,
+                text=message.caption or "",
+                chat_id=str(own),
+                display_name=user.full_name,
+                dedupe_key=key,
+                sent_at=message.date,
+            )
+            return Route(chat_id=own, event=event, said=(chat.id, message.message_id), file=ref)
         # The adapter's own notice (nothing personal, nothing stored): where it was sent.
         return Route(chat_id=chat.id, notice=NOT_TEXT)
     own = _private_chat(user)
@@ -183,6 +211,31 @@ def _message(message: Message, me: User, key: str) -> Route:
         sent_at=message.date,
     )
     return Route(chat_id=own, event=event, said=(chat.id, message.message_id))
+
+
+def file_of(message: Message) -> FileRef | None:
+    """A private message's photo (its largest size) or document, if it carries one."""
+    if message.document is not None:
+        document = message.document
+        suffix = _suffix(document.mime_type)
+        return FileRef(
+            document.file_id,
+            document.file_name or f"document-{message.message_id}{suffix}",
+            document.file_size or 0,
+            document.mime_type or "",
+        )
+    if message.photo:
+        # Telegram sends each photo in several sizes, smallest first.
+        photo = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+        name = f"photo-{message.message_id}.jpg"  # Telegram re-encodes photos as JPEG
+        return FileRef(photo.file_id, name, photo.file_size or 0, "image/jpeg")
+    return None
+
+
+def _suffix(mime: str | None) -> str:
+    return {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}.get(
+        mime or "", ""
+    )
 
 
 def _private_chat(user: User) -> int:

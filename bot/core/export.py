@@ -12,8 +12,9 @@ from decimal import Decimal
 from typing import Any, cast
 
 from bot.core import entry_rules as rules
+from bot.core import evidence_index
 from bot.core import text as fmt
-from bot.core.model import EntryView, ReflectionView
+from bot.core.model import EntryView, EvidenceView, ReflectionView
 from bot.core.record import Record
 from bot.core.sanitize import clean_line, clean_text, spreadsheet_safe, spreadsheet_value
 from bot.core.schemes import Scheme
@@ -33,6 +34,9 @@ BASE_COLUMNS = (
     "source",
 )
 _ONE_DAY_COLUMNS = tuple(c for c in BASE_COLUMNS if c != "end_date")
+# evidence: the entry's evidence numbers ("E1 E3"), as the PDF and its index number them.
+# Files written before evidence (no such column) are read too; reading ignores it.
+COLUMNS = (*BASE_COLUMNS, "evidence")
 MAX_RANGE_DAYS = 31  # a multi-day activity spans at most this many days (the parser's limit)
 
 
@@ -102,6 +106,11 @@ def to_json(record: Record) -> bytes:
                     }
                     for r in e.reflections
                 ],
+                "evidence": [
+                    evidence_index.to_json(ev)
+                    for ev in e.evidence
+                    if ev.kind in evidence_index.KINDS
+                ],
             }
             for e in record.entries
         ],
@@ -125,7 +134,7 @@ def to_csv(record: Record) -> bytes:
     questions = record.question_columns()
     out = io.StringIO()
     writer = _SafeWriter(out)
-    writer.writerow([*BASE_COLUMNS, *(f"{text} [{qid}]" for qid, text in questions)])
+    writer.writerow([*COLUMNS, *(f"{text} [{qid}]" for qid, text in questions)])
     for e in record.entries:
         answers = {r.question_id: r.answer for r in e.reflections}
         writer.writerow(
@@ -138,6 +147,7 @@ def to_csv(record: Record) -> bytes:
                 fmt.category_label(scheme, e.category),
                 _structured(e.structured),
                 e.source,
+                evidence_index.labels(e),
                 *(
                     ("" if answers.get(q) is None else answers[q]) if q in answers else "n/a"
                     for q, _ in questions
@@ -344,6 +354,7 @@ def _json_row(where: str, e: object, scheme: Scheme | None, today: date) -> Row:
         f.check(f"deleted must be true or false, not {rules.shown(deleted)}")
     source = f.source(f.text(e, "source", "import"))
     reflections = _json_reflections(f, e.get("reflections", []))
+    evidence = _json_evidence(f, e.get("evidence", []), number)
     if f.problems or day is None:
         return Row(where, None, tuple(f.problems))
     return Row(
@@ -359,8 +370,27 @@ def _json_row(where: str, e: object, scheme: Scheme | None, today: date) -> Row:
             bool(deleted),
             reflections,
             end,
+            evidence,
         ),
     )
+
+
+def _json_evidence(f: _Fields, value: object, number: object) -> tuple[EvidenceView, ...]:
+    """The evidence metadata of an entry (files written before evidence have none)."""
+    if not isinstance(value, list):
+        f.check(f"evidence must be a list, not {rules.shown(value)}")
+        return ()
+    out: list[EvidenceView] = []
+    for item in value:
+        ev, problems = evidence_index.from_json(item, number if type(number) is int else 0)
+        for problem in problems:
+            f.check(problem)
+        if ev is not None:
+            out.append(ev)
+    seen = [ev.number for ev in out]
+    if len(set(seen)) != len(seen):
+        f.check("the same evidence number is listed twice")
+    return tuple(sorted(out, key=lambda ev: ev.number))
 
 
 def _json_reflections(f: _Fields, value: object) -> tuple[ReflectionView, ...]:
@@ -431,8 +461,10 @@ def csv_rows(data: bytes, scheme: Scheme, *, today: date) -> list[Row]:
     table = _csv_table(_utf8(data))
     header = tuple(table[0][1]) if table else ()
     columns: tuple[str, ...]
-    if header[: len(BASE_COLUMNS)] == BASE_COLUMNS:
-        columns = BASE_COLUMNS
+    if header[: len(COLUMNS)] == COLUMNS:
+        columns = COLUMNS
+    elif header[: len(BASE_COLUMNS)] == BASE_COLUMNS:
+        columns = BASE_COLUMNS  # written before evidence
     elif header[: len(_ONE_DAY_COLUMNS)] == _ONE_DAY_COLUMNS:
         columns = _ONE_DAY_COLUMNS  # written before multi-day entries: every entry one day
     else:

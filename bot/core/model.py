@@ -450,11 +450,73 @@ class AddGapNote:
 
 
 @dataclass(frozen=True)
+class SaveProfile:
+    """Keep what /profile gathered so far (issue 16: the HCPC CPD profile): the picked
+    entries' numbers, the summary of recent work and the five standards' statements."""
+
+    entry_numbers: tuple[int, ...]
+    summary: str
+    standards: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProfileView:
+    """The HCPC CPD profile as kept, with the two-year registration period it covers: its
+    live entries (oldest first) and the gaps of three months or more, explained or not."""
+
+    entry_numbers: tuple[int, ...] = ()
+    summary: str = ""
+    standards: tuple[str, ...] = ()
+    start: date = date.min  # the period's first day
+    end: date = date.min  # its last day (today)
+    entries: tuple[EntryView, ...] = ()
+    gaps: tuple[tuple[date, date, str], ...] = ()  # first day, last day, explanation ("" none)
+
+
+@dataclass(frozen=True)
+class FileEvidence:
+    """File evidence E{number} (waiting, or with another entry) with entry #entry_number."""
+
+    number: int
+    entry_number: int
+
+
+@dataclass(frozen=True)
+class AttachLink:
+    """Keep `url` (checked by the dialogue: http(s), no credentials) as link evidence."""
+
+    entry_number: int
+    url: str
+
+
+@dataclass(frozen=True)
+class RemoveEvidence:
+    number: int  # E{number}: it goes from the entry, its content if nothing else holds it
+
+
+@dataclass(frozen=True)
 class ForgetPerson:
     """Erase every row held about the person (storage.rights.forget_person), for real.
 
     The engine then writes nothing more for this event: not even the conversation,
     whose row is gone with the rest."""
+
+
+@dataclass(frozen=True)
+class SetBodies:
+    """Several bodies (issue 16): the bodies the person follows besides their primary
+    scheme, by scheme id (replacing the list; empty: none)."""
+
+    scheme_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FileCategory:
+    """The person's answer: entry #`entry_number` is in `category` of body `scheme_id`."""
+
+    entry_number: int
+    scheme_id: str
+    category: str
 
 
 Effect = (
@@ -477,7 +539,13 @@ Effect = (
     | SetEntryTags
     | AddStatusPeriod
     | AddGapNote
+    | SaveProfile
     | ForgetPerson
+    | FileEvidence
+    | AttachLink
+    | RemoveEvidence
+    | SetBodies
+    | FileCategory
 )
 
 

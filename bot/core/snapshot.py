@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.core.assessment import Assessment
 from bot.core.model import (
     EntryView,
+    EvidenceView,
     FeedView,
     OccurrenceView,
     PersonView,
+    ProfileView,
     SigninView,
     YearSummary,
 )
@@ -36,6 +38,66 @@ class Needs:
     plan: bool = False  # the plan and every status period
     linked: bool = False  # the entries linked to an objective (/review)
     holdings: bool = False  # how many rows of each table hold the person's data (/forget)
+    # Evidence (issue 16): a file the event brings is stored before the step, with entry
+    # #receive (RECEIVE_LATEST: the latest entry saved within 30 minutes, else waiting;
+    # RECEIVE_WAIT: waiting, for the draft under way); the evidence of entry #evidence (0:
+    # every entry's), the files waiting for an entry, a certificate's facts (E-number).
+    receive: int | None = None
+    evidence: int | None = None
+    waiting: bool = False
+    certificate: int | None = None
+    profile: bool = False  # the HCPC profile and its two-year period (/profile, issue 16)
+    bodies: bool = False  # the other bodies the person follows (issue 16), standings too
+
+
+@dataclass(frozen=True)
+class Unfiled:
+    """An entry whose category in another body could not be derived: the ones to ask among."""
+
+    number: int
+    title: str
+    choices: tuple[str, ...]  # category ids of that body
+
+
+@dataclass(frozen=True)
+class BodyView:
+    """Another body the person follows (issue 16), in its own CPD year: its totals and
+    assessment from the one set of entries (loaded with `Needs.standing`), and the
+    entries still to be filed in one of its categories."""
+
+    scheme_id: str
+    status_id: str = ""
+    summary: YearSummary | None = None
+    assessment: Assessment | None = None
+    unfiled: tuple[Unfiled, ...] = ()
+
+
+RECEIVE_LATEST = 0
+RECEIVE_WAIT = -1
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a PDF certificate states (bot.services.certificate): each one may be missing."""
+
+    title: str | None = None
+    activity_date: date | None = None
+    provider: str | None = None
+    minutes: int | None = None
+
+
+@dataclass(frozen=True)
+class Received:
+    """What became of the file an event brought (`Needs.receive`), before the step: kept
+    as `view` (filed with `entry`, or waiting when None), or not kept: `refused` says why
+    (shown as is), or entry #`missing` is not one of the person's live entries."""
+
+    view: EvidenceView | None = None
+    entry: EntryView | None = None
+    refused: str = ""
+    missing: int = 0
+    latest: bool = False  # filed with the latest entry because it was saved just now
+    facts: Facts | None = None  # a PDF certificate's facts, when it states any
 
 
 @dataclass(frozen=True)
@@ -65,3 +127,9 @@ class Snapshot:
     periods: tuple[StatusPeriod, ...] = ()  # every status period, in the order added
     linked: tuple[EntryView, ...] = ()
     holdings: Mapping[str, int] = field(default_factory=dict)  # table name -> rows
+    received: Received | None = None  # evidence (issue 16): see `Needs`
+    evidence: tuple[EvidenceView, ...] = ()
+    waiting: tuple[EvidenceView, ...] = ()
+    facts: Facts | None = None  # `Needs.certificate`
+    profile: ProfileView | None = None
+    bodies: tuple[BodyView, ...] = ()  # with `Needs.bodies` (issue 16)

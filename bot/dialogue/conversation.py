@@ -46,6 +46,12 @@ class State(StrEnum):
     FORGET_CONFIRM = "forget_confirm"
     LOG_DATE_CONFIRM = "log_date_confirm"  # a date in an earlier CPD year: log it there?
     CALENDAR_PASSWORD = "calendar_password"  # /calendar caldav: the password asked for
+    PROFILE_PICK = "profile_pick"  # /profile: the 4-6 activities the statement draws on
+    PROFILE_SUMMARY = "profile_summary"  # /profile: the summary of recent work
+    PROFILE_STANDARD = "profile_standard"  # /profile: one CPD standard's statement (target)
+    PROFILE_GAP = "profile_gap"  # /profile: why a gap of 3+ months (target: which gap)
+    EVIDENCE_FILE = "evidence_file"  # /attach N: the file (or link) for #N asked for
+    EVIDENCE_REMOVE = "evidence_remove"  # /evidence remove EN: Remove or Keep
 
 
 DATE_ORDERS: dict[str, str] = {
@@ -75,6 +81,7 @@ class Draft(BaseModel):
     # number of days (0: not said) and the first and last day of the period they are in.
     days_named: tuple[int, date, date] | None = None
     per_day: int | None = None  # minutes of one day claimed ('half day' over 14-15 Nov)
+    evidence: list[int] = Field(default_factory=list)  # files waiting for it (E-numbers)
 
 
 class Undo(BaseModel):

@@ -21,7 +21,7 @@ from bot.core.snapshot import Needs
 from bot.dialogue.common import INPUT_MAX, clip, say, stay, with_person
 from bot.dialogue.conversation import Context, Conv, Data, State, Step
 from bot.dialogue.flow import doing, flow_of, prompt
-from bot.dialogue.flows import calendar_accounts, drafts, forget, late, onboarding
+from bot.dialogue.flows import calendar_accounts, drafts, evidence, forget, late, onboarding
 from bot.dialogue.flows.log_form import submit_form
 from bot.dialogue.registry import ALLOWED, BUTTONS, COMMANDS, HANDLERS, REGISTRY
 
@@ -67,6 +67,7 @@ def _needs(conv: Conv, event: Incoming, *, late_too: bool = True) -> Needs:
     flow = flow_of(conv.state)
     if flow is not None and flow.needs is not None:
         need = flow.needs(conv, event, need)
+    need = evidence.needs(conv, event, need)  # a file sent, an evidence button
     return late.needs(conv, event, need) if late_too and not name else need
 
 
@@ -108,7 +109,7 @@ def step(conv: Conv, event: Incoming, ctx: Context) -> Step:
     elif woke and not _covers(needs(conv, event, ctx.snap.now), _woken_needs(start, event)):
         result = Step(start, (*woke, say(_send_again(event))))
     else:
-        result = _step(start, event, ctx)
+        result = evidence.with_draft_files(start, _step(start, event, ctx))
         result = Step(result.conv, (*woke, *result.replies), result.effects)
     assert (start.state, result.conv.state) in ALLOWED, (start.state, result.conv.state)
     return drafts.stamp(result, ctx.snap.now)
@@ -177,6 +178,8 @@ def _dispatch(conv: Conv, event: Incoming, ctx: Context, command: str, args: str
         gated = _gate(conv, event, ctx, command)
         if gated is not None:
             return gated
+    if event.kind == Kind.FILE:
+        return evidence.receive(conv, event, ctx)
     if event.kind == Kind.CHOICE:
         prefix, sep, _ = event.choice.partition(":")
         button = BUTTONS.get(prefix) if sep else None

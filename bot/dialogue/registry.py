@@ -24,14 +24,17 @@ from bot.core.schemes import Scheme
 from bot.dialogue.conversation import State
 from bot.dialogue.flow import Command, Flow, Handler, Transition, index
 from bot.dialogue.flows import (
+    bodies,
     calendar_accounts,
     calendar_flow,
     development_plan,
     drafts,
     entries,
+    evidence,
     forget,
     log,
     onboarding,
+    profile,
     record_views,
     reflect,
     settings,
@@ -73,11 +76,14 @@ FLOWS: tuple[Flow, ...] = (
     reflect.FLOW,
     entries.FLOW,
     settings.FLOW,
+    bodies.FLOW,
     calendar_flow.FLOW,
     calendar_accounts.FLOW,
     development_plan.FLOW,
     forget.FLOW,
+    evidence.FLOW,
     record_views.FLOW,
+    profile.FLOW,
     KERNEL,
 )
 

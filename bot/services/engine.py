@@ -61,8 +61,9 @@ from bot.core.schemes import Scheme, default_schemes, scheme_for
 from bot.core.snapshot import Snapshot
 from bot.core.zones import is_zone, local_today
 from bot.dialogue import Context, Conv
-from bot.services import calendar_signin, records
+from bot.services import audit_packs, bodies, calendar_signin, evidence_effects, records
 from bot.services.calendar.graph_auth import MicrosoftEndpoints
+from bot.services.evidence import EvidenceSettings
 from storage import calendar_accounts, conversations, entry_store, feeds, repo, rights
 from storage import plan_store as plan_repo
 from storage.db import Database, is_disk_full
@@ -132,6 +133,7 @@ class Engine:
         *,
         allow_private_feeds: bool = False,
         microsoft: MicrosoftEndpoints | None = None,
+        evidence: EvidenceSettings | None = None,
     ) -> None:
         self.db = db
         self.schemes = schemes if schemes is not None else default_schemes()
@@ -139,6 +141,7 @@ class Engine:
         # CALENDAR_ALLOW_PRIVATE_NETWORKS: calendar URLs on private addresses are accepted.
         self.allow_private_feeds = allow_private_feeds
         self.microsoft = microsoft  # MICROSOFT_CLIENT_ID etc.: /calendar outlook (None: off)
+        self.evidence = evidence or EvidenceSettings()  # EVIDENCE_MAX_MB, _QUOTA_MB, _DIR
 
     async def handle(self, event: Incoming) -> list[Outgoing]:
         """Handle one event off the event loop (database work runs in a worker thread)."""
@@ -227,13 +230,18 @@ class Engine:
         """Make the files the replies ask for, now that the transaction has committed (and
         carry out the calendar account steps they ask for: bot.services.calendar_signin)."""
         replies = calendar_signin.carry_out(self, event, outcome.replies)
+        replies = evidence_effects.carry_out(self, event, replies)
         if not any(r.file for r in replies):
             return replies
         made = []
         for reply in replies:
             request = reply.file
-            if request is None:
-                made.append(reply)
+            if request is None or request.kind in audit_packs.KINDS:
+                made += (
+                    [reply]
+                    if request is None
+                    else audit_packs.replies(self, event.identity, reply, outcome.report)
+                )
                 continue
             try:
                 attachment = self._make_file(event.identity, request.kind, outcome.report)
@@ -249,12 +257,15 @@ class Engine:
     def _make_file(self, key: IdentityKey, kind: str, report: Report | None) -> Attachment | None:
         if kind == "all":
             now = self.clock()
-            data = records.export_all(self.db, key, self.schemes, now=now)
+            data = records.export_all(self.db, key, self.schemes, now=now, evidence=self.evidence)
             if data is None:
                 return None
             return Attachment(everything_name(now.date()), data, MIME["zip"])
         if report is None:
             return None
+        if kind == "evidence":  # the CPD year's evidence files and their index, as a ZIP
+            made = records.export_evidence(self.db, key, report, evidence=self.evidence)
+            return None if made is None else Attachment(made[0], made[1], MIME["zip"])
         name, content, mime = records.render(report, kind)
         return Attachment(name, content, mime)
 
@@ -336,6 +347,7 @@ class Engine:
         # is stamped with the engine's own clock.
         said = min(now, event.sent_at) if event.sent_at is not None else now
         snap = self._snapshot(session, who, conv, event, said, zone)
+        snap = evidence_effects.load(session, self.evidence, who.person_id, conv, event, snap, now)
         result = dialogue.step(conv, event, Context(snap, self.schemes))
         # The dedupe key is recorded before any effect, with the replies (kept until they
         # are delivered); a repeat stops here, and all read or made so far is rolled back.
@@ -343,7 +355,7 @@ class Engine:
         forgotten = False
         for effect in result.effects:
             if isinstance(effect, ForgetPerson):
-                rights.forget_person(session, who.person_id)
+                rights.forget_person(session, who.person_id, evidence_dir=self.evidence.directory)
                 forgotten = True
                 break  # nothing is left to write to
             try:
@@ -356,6 +368,10 @@ class Engine:
             conversations.save_conversation(
                 session, row, state=str(result.conv.state), data=result.conv.dump(), now=now
             )
+            asked = bodies.ask_after_save(
+                session, who.person_id, snap.person, self.schemes, result.effects
+            )
+            return _Outcome(result.replies + asked, snap.report)
         return _Outcome(result.replies, snap.report)
 
     def _mark(
@@ -452,6 +468,18 @@ class Engine:
             periods=tuple(plan_repo.status_periods(session, person_id)) if need.plan else (),
             linked=tuple(entry_store.linked_entries(session, person_id)) if need.linked else (),
             holdings=rights.count_rows(session, person_id) if need.holdings else {},
+            profile=(
+                audit_packs.profile_view(session, person_id, view, scheme, today)
+                if need.profile
+                else None
+            ),
+            bodies=(
+                bodies.body_views(
+                    session, person_id, view, self.schemes, today, standing=need.standing
+                )
+                if need.bodies
+                else ()
+            ),
         )
 
     def _apply(self, session: Session, person_id: int, effect: Effect, now: datetime) -> None:
@@ -480,7 +508,12 @@ class Engine:
                 entry_number=effect.entry_number,
             )
             return
-        if self._apply_plan(session, person_id, effect, now):
+        if (
+            self._apply_plan(session, person_id, effect, now)
+            or bodies.apply(session, person_id, effect, now)
+            or audit_packs.apply(session, person_id, effect, now)
+            or evidence_effects.apply(session, self.evidence, person_id, effect, now)
+        ):
             return
         if isinstance(effect, SaveEntry):
             entry_store.create_entry(

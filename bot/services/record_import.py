@@ -1,30 +1,36 @@
-"""`cpdbot import`: a `cpdbot export` file (JSON or CSV) added to a person's record.
+"""`cpdbot import`: a `cpdbot export` file (JSON or CSV), or the ZIP of `/export all`
+(entries and their evidence), added to a person's record.
 
 Nothing in the file is trusted. Every row is read and checked with the rules the dialogue
 applies (`bot.core.export.read_rows`, `bot.core.entry_rules`); each bad row is named (row
 and what is wrong) and a file with a bad row imports nothing unless `skip_bad` is set.
 Entries already recorded are skipped, deleted ones are not imported as live, and
 concurrent imports for one person take turns on the person's row (a conflict re-runs the
-import on fresh data), so each entry goes in once.
+import on fresh data), so each entry goes in once. Evidence goes in with its entries, in
+the same transaction (`bot.services.evidence_import`: numbers kept when free, a piece
+already on its entry skipped).
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, col
 
 from bot.core import export
 from bot.core.entry_rules import MAX_DAY_MINUTES
-from bot.core.model import EntryView, IdentityKey
+from bot.core.model import EntryView, EvidenceView, IdentityKey
 from bot.core.sanitize import clean_line
 from bot.core.schemes import Scheme, scheme_for
 from bot.core.zones import is_zone, local_today
+from bot.services import evidence_zip
+from bot.services.evidence import EvidenceSettings
+from bot.services.evidence_import import Restored, restore
 from storage import entry_store, repo
 from storage.db import Database
 from storage.models import Entry
@@ -49,6 +55,15 @@ class Imported:
     added: int
     skipped: int
     bad: tuple[str, ...] = ()
+    evidence: Restored = field(default_factory=Restored)  # what became of their evidence
+
+
+class _Refused(Exception):
+    """Evidence that could not be kept, found inside the import's transaction: undo it."""
+
+    def __init__(self, bad: Sequence[str]) -> None:
+        super().__init__("evidence refused")
+        self.bad = tuple(bad)
 
 
 def _entries_word(n: int) -> str:
@@ -101,13 +116,39 @@ def import_entries(
     An entry is already there when a live entry has the same dates (first and last),
     title, minutes and category (each existing entry matches one imported entry at most,
     so two identical activities on one day stay two). Deleted entries are not imported.
-    Added entries get new numbers; reflections come with them. The person is created if new, with
-    `person_fields` (e.g. scheme) applied. Another import for the same person at the same
-    time waits for this one (or conflicts and re-runs on fresh data).
+    Added entries get new numbers; reflections come with them, and their links (files
+    need the ZIP: `import_report`). The person is created if new, with `person_fields`
+    (e.g. scheme) applied. Another import for the same person at the same time waits for
+    this one (or conflicts and re-runs on fresh data).
     """
+    done = _import(db, key, entries, now=now, person_fields=person_fields)
+    return done.added, done.skipped
+
+
+def _import(
+    db: Database,
+    key: IdentityKey,
+    entries: Sequence[EntryView],
+    *,
+    now: datetime,
+    person_fields: dict[str, object] | None,
+    bundle: evidence_zip.Bundle | None = None,
+    settings: EvidenceSettings | None = None,
+    skip_bad: bool = True,
+) -> Imported:
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            return _import_once(db, key, entries, now=now, person_fields=person_fields)
+            with db.transaction() as session:
+                return _import_once(
+                    session,
+                    key,
+                    entries,
+                    now=now,
+                    person_fields=person_fields,
+                    bundle=bundle,
+                    settings=settings or EvidenceSettings(),
+                    skip_bad=skip_bad,
+                )
         except (IntegrityError, OperationalError):
             if attempt == MAX_ATTEMPTS:
                 raise
@@ -116,46 +157,60 @@ def import_entries(
 
 
 def _import_once(
-    db: Database,
+    session: Session,
     key: IdentityKey,
     entries: Sequence[EntryView],
     *,
     now: datetime,
     person_fields: dict[str, object] | None,
-) -> tuple[int, int]:
+    bundle: evidence_zip.Bundle | None,
+    settings: EvidenceSettings,
+    skip_bad: bool,
+) -> Imported:
     added = skipped = 0
-    with db.transaction() as session:
-        _, person, created = repo.get_or_create_identity(session, key, now=now)
-        assert person.id is not None
-        if created and person_fields:
-            repo.update_person(session, person.id, person_fields)
-        number = entry_store.lock_numbering(session, person.id)
-        existing = entry_store.entries_between(session, person.id, date.min, date.max)
-        available = Counter(_same(e) for e in existing)
-        for e in sorted(entries, key=lambda x: (x.activity_date, x.number)):
-            if e.deleted:
-                continue
-            if available[_same(e)] > 0:
-                available[_same(e)] -= 1
-                skipped += 1
-                continue
+    _, person, created = repo.get_or_create_identity(session, key, now=now)
+    assert person.id is not None
+    if created and person_fields:
+        repo.update_person(session, person.id, person_fields)
+    number = entry_store.lock_numbering(session, person.id)
+    existing = entry_store.live_views_with_ids(session, col(Entry.person_id) == person.id)
+    available: dict[tuple[date, date | None, str, int, str], list[int]] = {}
+    for entry_id, view in existing:
+        available.setdefault(_same(view), []).append(entry_id)
+    pieces: list[tuple[EvidenceView, int]] = []
+    for e in sorted(entries, key=lambda x: (x.activity_date, x.number)):
+        if e.deleted:
+            continue
+        matches = available.get(_same(e))
+        if matches:
+            entry_id = matches.pop(0)
+            skipped += 1
+        else:
             number += 1
-            entry_store.create_entry(
-                session,
-                person.id,
-                number=number,
-                title=e.title,
-                activity_date=e.activity_date,
-                end_date=e.end_date,
-                minutes=e.minutes,
-                category=e.category,
-                structured=e.structured,
-                source=e.source or "import",
-                reflections=e.reflections,
-                now=now,
-            )
+            entry_id = _create(session, person.id, number, e, now)
             added += 1
-    return added, skipped
+        pieces += [(ev, entry_id) for ev in e.evidence]
+    kept = restore(session, settings, person.id, pieces, bundle)
+    if kept.bad and not skip_bad:
+        raise _Refused(kept.bad)
+    return Imported(added, skipped, tuple(kept.bad), kept)
+
+
+def _create(session: Session, person_id: int, number: int, e: EntryView, now: datetime) -> int:
+    return entry_store.create_entry(
+        session,
+        person_id,
+        number=number,
+        title=e.title,
+        activity_date=e.activity_date,
+        end_date=e.end_date,
+        minutes=e.minutes,
+        category=e.category,
+        structured=e.structured,
+        source=e.source or "import",
+        reflections=e.reflections,
+        now=now,
+    )
 
 
 def _new_person(
@@ -193,15 +248,25 @@ def import_report(
     now: datetime,
     scheme_id: str | None = None,
     skip_bad: bool = False,
+    evidence: EvidenceSettings | None = None,
 ) -> Imported:
-    """Import a `cpdbot export` file (JSON or CSV) for the person, every row checked.
+    """Import a `cpdbot export` file (JSON or CSV), or an `/export all` ZIP (its
+    record.json, and the evidence files), for the person, every row checked.
 
     A new person takes the file's scheme, status, time zone and name (JSON), or
     `scheme_id`; an existing person's own scheme reads the file (CSV category labels,
     the categories allowed). Dates after the person's today are refused. A file with a
-    bad row raises RecordImportError listing each, and nothing is imported, unless
+    bad row, or evidence that cannot be kept (`evidence`: the limits, the directory
+    store), raises RecordImportError listing each, and nothing is imported, unless
     `skip_bad`: then the good rows go in and `Imported.bad` names the others.
     """
+    bundle = None
+    if evidence_zip.is_zip(data):
+        try:
+            bundle = evidence_zip.open_bundle(data)
+        except evidence_zip.BundleError as exc:
+            raise RecordImportError(str(exc)) from None
+        data = bundle.record
     header = person_header(data)
     with db.transaction() as session:
         found = repo.find_person(session, key)
@@ -219,8 +284,25 @@ def import_report(
             "the others.",
             bad,
         )
-    added, skipped = import_entries(db, key, entries, now=now, person_fields=fields)
-    return Imported(added, skipped, tuple(bad))
+    try:
+        done = _import(
+            db,
+            key,
+            entries,
+            now=now,
+            person_fields=fields,
+            bundle=bundle,
+            settings=evidence,
+            skip_bad=skip_bad,
+        )
+    except _Refused as exc:
+        n = len(exc.bad)
+        raise RecordImportError(
+            f"Nothing was imported: {n} piece{'' if n == 1 else 's'} of evidence could not "
+            "be kept (listed above). Run again with --skip-bad to import the rest.",
+            exc.bad,
+        ) from None
+    return Imported(done.added, done.skipped, (*bad, *done.bad), done.evidence)
 
 
 def import_file(

@@ -13,6 +13,7 @@ import io
 import json
 import zipfile
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Protocol
 
@@ -27,7 +28,9 @@ from bot.core.report import Report
 from bot.core.scheme_checks import ETHICS_HINTS, checked_questions
 from bot.core.schemes import Scheme, scheme_for
 from bot.core.zones import local_today
-from bot.services import intake
+from bot.services import evidence as evidence_service
+from bot.services import evidence_zip, intake
+from bot.services.evidence import EvidenceSettings
 from bot.services.record_import import Imported as Imported
 from bot.services.record_import import RecordImportError as RecordImportError
 from bot.services.record_import import import_entries as import_entries
@@ -36,6 +39,7 @@ from bot.services.record_import import import_report as import_report
 from bot.services.record_import import person_header as person_header
 from bot.services.record_import import read_entries as read_entries
 from storage import entry_store, repo, rights, tally
+from storage import evidence as evidence_store
 from storage import plan_store as plan_repo
 from storage.db import Database
 
@@ -69,6 +73,9 @@ def year_record(
         day = date(year, month, first)
     start, end = scheme.year_bounds(day, person.year_start)
     entries = entry_store.entries_between(session, person_id, start, end)
+    kept = evidence_store.by_entry_number(session, person_id, [e.number for e in entries])
+    if kept:
+        entries = [replace(e, evidence=kept.get(e.number, ())) for e in entries]
     return Record(person, scheme, start, end, tuple(entries))
 
 
@@ -177,13 +184,20 @@ def render(report: Report, kind: str, *, chart: bool = True) -> tuple[str, bytes
 
 
 def export_all(
-    db: Database, key: IdentityKey, schemes: Mapping[str, Scheme], *, now: datetime
+    db: Database,
+    key: IdentityKey,
+    schemes: Mapping[str, Scheme],
+    *,
+    now: datetime,
+    evidence: EvidenceSettings | None = None,
 ) -> bytes | None:
     """A ZIP of everything held about the person (None if unknown).
 
     data.json: every row of every table that belongs to them (settings, identities,
     entries including deleted ones, reflections, plan, feeds, conversations, outbox);
-    record.json / record.csv: all live entries of every year, re-importable.
+    record.json / record.csv: all live entries of every year, re-importable (`cpdbot
+    import` of the ZIP restores the evidence too); evidence/: every file kept, named by
+    its E-number, and index.md (`bot.services.evidence_zip`).
     """
     with db.transaction() as session:
         found = repo.find_person(session, key)
@@ -192,6 +206,9 @@ def export_all(
         person_id, view = found
         data = rights.person_data(session, person_id)
         entries = entry_store.entries_between(session, person_id, date.min, date.max)
+        kept = evidence_store.by_entry_number(session, person_id, [e.number for e in entries])
+        entries = [replace(e, evidence=kept.get(e.number, ())) for e in entries]
+        waiting = evidence_service.waiting(session, person_id)
     scheme = scheme_for(schemes, view.scheme_id)
     first = min((e.activity_date for e in entries), default=now.date())
     last = max((e.activity_date for e in entries), default=now.date())
@@ -215,9 +232,38 @@ def export_all(
             "README.txt",
             "Everything cpdbot holds about you.\n"
             "data.json: every stored row, table by table; held_elsewhere: what else is kept.\n"
-            "record.json, record.csv: all your entries; `cpdbot import` reads either back.\n",
+            "record.json, record.csv: all your entries; `cpdbot import` reads either back,\n"
+            "and reads this ZIP back whole: entries and evidence.\n"
+            "evidence/: each file you kept as evidence, named by its number (E3-...), and\n"
+            "index.md, the evidence index (number, entry, name, type, size, SHA-256).\n",
+        )
+        items = [ev for e in entries for ev in e.evidence] + waiting
+        evidence_zip.write_files(
+            archive, db, evidence or EvidenceSettings(), person_id, items, view.timezone
         )
     return out.getvalue()
+
+
+def evidence_name(record: Record) -> str:
+    """The name of a CPD year's evidence ZIP (`/export evidence`): 'cpd-evidence-2026.zip'."""
+    return f"cpd-evidence-{record.label.replace('/', '-')}.zip"
+
+
+def export_evidence(
+    db: Database, key: IdentityKey, report: Report, *, evidence: EvidenceSettings
+) -> tuple[str, bytes] | None:
+    """`/export evidence`: (name, ZIP) of the files of the report's CPD year, each named
+    by its E-number, and index.md; None if the person is unknown."""
+    with db.transaction() as session:
+        found = repo.find_person(session, key)
+    if found is None:
+        return None
+    record = report.record
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        items = [ev for e in record.entries for ev in e.evidence]
+        evidence_zip.write_files(archive, db, evidence, found[0], items, record.person.timezone)
+    return evidence_name(record), out.getvalue()
 
 
 # ---------------------------------------------------------------- import

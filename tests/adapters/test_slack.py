@@ -978,6 +978,7 @@ def test_the_manifest_subscribes_to_what_the_app_handles() -> None:
     listed = set(re.findall(r"^\s+- ([\w.:/]+)", text, flags=re.MULTILINE))
     assert {"app_home_opened", "app_mention", "message.im"} <= listed  # bot_events
     needed = {"chat:write", "commands", "im:history", "im:write", "users:read", "files:write"}
+    needed |= {"files:read"}  # evidence shared in the DM: files.info and the download
     assert needed | {"app_mentions:read"} <= listed  # bot scopes
     assert "- command: /cpd" in text
     assert re.search(r"home_tab_enabled: true\s+messages_tab_enabled: true", text)

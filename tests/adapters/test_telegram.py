@@ -23,6 +23,7 @@ from sqlmodel import select
 from telegram import Update, User
 from telegram.error import InvalidToken
 
+from adapters.downloads import FETCH_FAILED
 from adapters.telegram import (
     COMMANDS,
     FloodControl,
@@ -45,6 +46,7 @@ from adapters.telegram.translate import (
     EDITED,
     NOT_TEXT,
     TEXT_LIMIT,
+    FileRef,
     Keyboard,
     Route,
     TextPart,
@@ -472,7 +474,11 @@ async def test_edits_documents_and_foreign_buttons_get_a_clear_answer(
             await fake.deliver(update)
         for update in updates:
             await handled(db, update)  # even the one python-telegram-bot cannot read
-    assert fake.texts(edited["edited_message"]["chat"]["id"]) == [EDITED, NOT_TEXT]
+    assert fake.texts(edited["edited_message"]["chat"]["id"]) == [EDITED]
+    # A document is evidence, fetched first: Telegram does not know this fixture's file
+    # (getFile fails), so its sender is told in their own chat and the engine never sees it.
+    sender = document["message"]["from"]["id"]
+    assert fake.texts(sender) == [FETCH_FAILED.format(platform="Telegram")]
     (answer,) = fake.called("answerCallbackQuery")
     assert answer.params["callback_query_id"] == foreign["callback_query"]["id"]
     assert answer.params["text"] == "That button is no longer active."
@@ -661,7 +667,17 @@ def test_updates_become_engine_events() -> None:
     assert routes[11] == Route(query_id="4382bfdwdsb323b2d9", query_text=BUTTON_GONE)
 
     document = to_route(_update(fixture("message_document_private.json")), ME)
-    assert document == Route(chat_id=1111111, notice=NOT_TEXT)
+    assert document.event is not None and document.event.kind == Kind.FILE
+    assert document.file == FileRef(
+        "AgACAgUAAxkBAAIBUWJ5aXl6Y3h5bXl6Y3h5bXl6Y3gAAJxvMRtP7nG4Fq7m0m0vBAAMCAAN5AAMjBA",
+        "document-2.pdf",
+        123456,
+        "application/pdf",
+    )
+    voice = fixture("message_document_private.json")
+    del voice["message"]["document"]
+    voice["message"]["voice"] = {"file_id": "AwAD", "file_unique_id": "AQAD", "duration": 2}
+    assert to_route(_update(voice), ME) == Route(chat_id=1111111, notice=NOT_TEXT)
 
     # A button under a message too old for the bot to see (Telegram sends date 0).
     old = fixture("callback_query_inline_message.json")

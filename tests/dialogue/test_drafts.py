@@ -279,7 +279,7 @@ REFLECTING = Conv(
 def test_needs_cover_the_message_taken_as_idle(schemes: dict[str, Scheme]) -> None:
     """The engine loads before it knows the time: a dialogue may turn out stale, so what
     the message needs when idle is loaded too (what the dialogue needs comes first)."""
-    assert needs(REFLECTING, text("/status")) == Needs(entry_number=7, standing=True)
+    assert needs(REFLECTING, text("/status")) == Needs(entry_number=7, standing=True, bodies=True)
     assert needs(REFLECTING, text("/reflect 12")) == Needs(entry_number=7)
 
 

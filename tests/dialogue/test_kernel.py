@@ -15,10 +15,12 @@ from tests.dialogue import (
     test_development_plan,
     test_drafts,
     test_entries,
+    test_evidence_flow,
     test_forget,
     test_log,
     test_onboarding,
     test_plan_values,
+    test_profile_steps,
     test_record_views,
     test_reflect,
     test_settings,
@@ -105,10 +107,12 @@ ALL_CASES = [
     *test_development_plan.CASES,
     *test_drafts.CASES,
     *test_entries.CASES,
+    *test_evidence_flow.CASES,
     *test_forget.CASES,
     *CASES,
     *test_log.CASES,
     *test_onboarding.CASES,
+    *test_profile_steps.CASES,
     *test_plan_values.CASES,
     *test_record_views.CASES,
     *test_reflect.CASES,
@@ -152,7 +156,7 @@ def test_group_chat_gets_a_pointer_and_nothing_changes(schemes: dict[str, Scheme
 
 
 def test_needs_asks_only_for_what_a_command_shows() -> None:
-    assert needs(Conv(), text("/status")) == Needs(standing=True)
+    assert needs(Conv(), text("/status")) == Needs(standing=True, bodies=True)
     assert needs(Conv(), text("/list")) == Needs(recent=10)
     assert needs(Conv(), text("/list 500")) == Needs(recent=50)
     assert needs(Conv(), text("/edit 7")) == Needs(entry_number=7)
@@ -176,7 +180,7 @@ def test_needs_for_the_plan_review_exports_and_forget() -> None:
     linking = Conv(S.PLAN_VALUE, value("link"))
     assert needs(linking, text("12 O3")) == Needs(plan=True, entry_number=12)
     # Mid-plan, another command still gets the plan to ask the question again.
-    assert needs(linking, text("/status")) == Needs(standing=True, plan=True)
+    assert needs(linking, text("/status")) == Needs(standing=True, plan=True, bodies=True)
     assert needs(Conv(), text("/review")) == Needs(plan=True, linked=True)
     assert needs(Conv(), text("/export pdf 2025")) == Needs(report_year=2025)
     assert needs(Conv(), text("/export md")) == Needs(report_year=0)

@@ -124,7 +124,7 @@ def test_export_of_a_file_made_after_the_transaction(
     assert not result.effects
 
 
-@pytest.mark.parametrize("line", ["/export all 2025", "/export pdf docx", "/export word"])
+@pytest.mark.parametrize("line", ["/export all 2025", "/export pdf odt", "/export excel"])
 def test_export_refuses_what_it_cannot_make(line: str, schemes: dict[str, Scheme]) -> None:
     snap = Snapshot(now=NOW, person=person(), report=_report(schemes, "iet"))
     (reply,) = step(Conv(), text(line), Context(snap, schemes)).replies

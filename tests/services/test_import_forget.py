@@ -412,6 +412,7 @@ def test_export_all_is_a_zip_of_everything_and_its_record_reimports(
         assert sorted(archive.namelist()) == [
             "README.txt",
             "data.json",
+            "evidence/index.md",  # the evidence row every table was filled with
             "record.csv",
             "record.json",
         ]

@@ -8,7 +8,6 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from alembic import command
 from sqlalchemy import func, inspect, text
 from sqlmodel import select
 
@@ -188,10 +187,7 @@ def test_migration_0007_up_and_down_from_0006(
     assert references.remember(engine, ADA, REF) is True
     assert references.reference_for(engine, ADA) == REF
 
-    with empty_db.engine.begin() as conn:
-        config = migrate._config()
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0006")
+    migrate.downgrade(empty_db, "0006")
     assert "conversation_reference" not in inspect(empty_db.engine).get_table_names()
     with empty_db.engine.connect() as conn:
         assert conn.execute(text("SELECT user_id FROM identity")).scalar_one() == ADA.user_id

@@ -11,7 +11,14 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 BUILTIN_DIR = Path(__file__).parent / "data"
 DEFAULT_SCHEME = "generic"
@@ -41,6 +48,22 @@ class Category(_Frozen):
     structured: bool | None = None
     # Words that, written as #word in a quick entry, pick this category.
     aliases: tuple[str, ...] = ()
+    # Several bodies (issue 16): this category's counterparts in another scheme, by its id:
+    # one category is filed there without asking, several are offered as the question.
+    # Written as a TOML table; kept as (scheme id, category ids) pairs so that a category
+    # stays hashable.
+    maps_to: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @field_validator("maps_to", mode="before")
+    @classmethod
+    def _maps_table(cls, value: object) -> object:
+        if isinstance(value, Mapping):
+            return tuple(sorted(value.items()))
+        return value
+
+    def mapped(self, scheme_id: str) -> tuple[str, ...]:
+        """This category's counterparts in scheme `scheme_id` (none named: ())."""
+        return next((ids for target, ids in self.maps_to if target == scheme_id), ())
 
 
 class Status(_Frozen):
@@ -250,9 +273,37 @@ def load_schemes(extra_dir: Path | None = None) -> Mapping[str, Scheme]:
         for path in sorted(folder.glob("*.toml")):
             scheme = load_scheme_file(path)
             schemes[scheme.id] = scheme
+        if folder == BUILTIN_DIR:
+            _check_maps(schemes)
     if DEFAULT_SCHEME not in schemes:
         raise SchemeError(f"no {DEFAULT_SCHEME!r} scheme found in {BUILTIN_DIR}")
     return schemes
+
+
+def _check_maps(schemes: Mapping[str, Scheme]) -> None:
+    """Every built-in `maps_to` names categories its target scheme has. A scheme of one's
+    own (CPDBOT_SCHEMES_DIR) may replace a target: a category it no longer has is left out
+    of the mapping (`mapped_categories`), so the member is asked instead."""
+    for scheme in schemes.values():
+        for category in scheme.categories:
+            for target_id, ids in category.maps_to:
+                target = schemes.get(target_id)
+                unknown = sorted(i for i in ids if target and not target.category(i))
+                if unknown:
+                    raise SchemeError(
+                        f"scheme {scheme.id!r}, category {category.id!r}: maps_to.{target_id} "
+                        f"names unknown categories {unknown}"
+                    )
+
+
+def mapped_categories(scheme: Scheme, category_id: str, target: Scheme) -> tuple[str, ...]:
+    """The categories of `target` an entry in `category_id` of `scheme` may belong to: one
+    means it is filed there without asking; several (all, when the scheme names none) are
+    the ones to ask among."""
+    category = scheme.category(category_id)
+    ids = category.mapped(target.id) if category else ()
+    known = tuple(i for i in ids if target.category(i))
+    return known or tuple(c.id for c in target.categories)
 
 
 @cache

@@ -13,6 +13,8 @@ from bot.core.snapshot import Needs
 from bot.dialogue.common import clip, entry_number, say, stay
 from bot.dialogue.conversation import Context, Conv, Step
 from bot.dialogue.flow import Command, Flow
+from bot.dialogue.flows import bodies, evidence_export
+from bot.dialogue.flows.profile import hcpc_export
 
 LIST_DEFAULT = 10
 STATUS_LINE_MAX = 300  # a requirement's line in /status (the PDF has them in full)
@@ -67,6 +69,7 @@ def status_text(ctx: Context) -> str:
             + ("all met or not applicable." if not outstanding else f"{outstanding} not yet met.")
         )
         lines += [clip(line, STATUS_LINE_MAX) for line in assessment.lines()]
+    lines += bodies.status_lines(ctx)  # each other body, in its own CPD year (issue 16)
     return "\n".join(lines)
 
 
@@ -94,11 +97,11 @@ def list_text(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-EXPORT_KINDS = ("csv", "json", "pdf", "md", "all")
+EXPORT_KINDS = ("csv", "json", "pdf", "md", "all", "docx", "hcpc", "evidence")
 LAST_LOADABLE_YEAR = 9999  # a CPD year starting in 9999 would end in year 10000
 
 
-EXPORT_ALIASES = {"markdown": "md", "everything": "all", "zip": "all"}
+EXPORT_ALIASES = {"markdown": "md", "everything": "all", "zip": "all", "word": "docx"}
 
 
 def _export_args(args: str) -> tuple[str | None, int | None]:
@@ -112,8 +115,8 @@ def _export_args(args: str) -> tuple[str | None, int | None]:
             year = int(word)
         else:
             return None, None
-    if fmt_name == "all" and year is not None:
-        return None, None  # everything is every year
+    if fmt_name in ("all", "hcpc") and year is not None:
+        return None, None  # everything is every year; the HCPC profile its last two
     return fmt_name, year
 
 
@@ -125,8 +128,9 @@ def _export(conv: Conv, args: str, ctx: Context) -> Step:
         return stay(
             conv,
             ctx,
-            "Use /export (CSV), /export pdf, /export md, /export json, /export 2025 for "
-            "another year, or /export all for everything I hold about you.",
+            "Use /export (CSV), /export pdf, /export md, /export json, /export docx (Word), "
+            "/export 2025 for another year, /export hcpc (the HCPC CPD profile), /export "
+            "evidence (your evidence files) or /export all for everything I hold about you.",
         )
     if asked is not None:
         refused = year_refusal(asked, latest_year(ctx.scheme, ctx.today, ctx.person.year_start))
@@ -140,17 +144,27 @@ def _export(conv: Conv, args: str, ctx: Context) -> Step:
         )
         failed = "I couldn't put your data together just now; please try /export all again."
         return Step(conv, (Outgoing(text, file=FileRequest("all", failed)),))
-    if kind in ("pdf", "md"):
+    if kind == "hcpc":
+        return hcpc_export(conv, ctx)
+    if kind == "evidence":
+        return evidence_export.export_step(conv, ctx)
+    if kind in ("pdf", "md", "docx"):
         report = ctx.snap.report
         if report is None:
             return stay(conv, ctx, "I couldn't load your record just now; please try again.")
         year = report.record
         n = len(year.entries)
-        what = "PDF" if kind == "pdf" else "Markdown"
+        what = {"pdf": "PDF", "md": "Markdown", "docx": "Word, editable"}[kind]
         text = (
             f"Your CPD record for {year.label} ({what}): {n} entr{'y' if n == 1 else 'ies'}, "
-            f"{fmt.hours(year.total_minutes)}, with the assessment, your plan"
-            + (" and the progress chart." if kind == "pdf" else ".")
+            f"{fmt.hours(year.total_minutes)}, "
+            + (
+                "laid out as the activity report: each activity with its type of CPD, hours, "
+                "reflection and evidence numbers, then the hours by type."
+                if kind == "docx"
+                else "with the assessment, your plan"
+                + (" and the progress chart." if kind == "pdf" else ".")
+            )
         )
         failed = f"I couldn't make the {what} file just now; please try again."
         return Step(conv, (Outgoing(text, file=FileRequest(kind, failed)),))
@@ -201,8 +215,10 @@ def _export_needs(args: str) -> Needs:
     kind, year = _export_args(args)
     if year is not None and not EARLIEST_YEAR <= year < LAST_LOADABLE_YEAR:
         return Needs()  # `_export` refuses it: nothing to load (a date past 9999 cannot be)
-    if kind in ("pdf", "md"):
+    if kind in ("pdf", "md", "docx", "evidence"):
         return Needs(report_year=year or 0)
+    if kind == "hcpc":
+        return Needs(profile=True, bodies=True)
     if kind == "all":
         return Needs()
     return Needs(record_year=year or 0)
@@ -222,7 +238,7 @@ FLOW = Flow(
         Command(
             "status",
             _status,
-            needs=lambda args: Needs(standing=True),
+            needs=lambda args: Needs(standing=True, bodies=True),
             help="/status — hours this CPD year against your target, by category, and each of "
             "your\n  professional body's requirements: met, not yet (and what would close it) "
             "or n/a",
@@ -259,8 +275,9 @@ FLOW = Flow(
             _export,
             needs=_export_needs,
             help="/export — your record for this CPD year as a CSV file (/export pdf, /export "
-            "md,\n  /export json, /export 2025; /export all: everything I hold about you, as a "
-            "ZIP)",
+            "md,\n  /export json, /export docx, /export 2025; /export hcpc: the HCPC CPD profile; "
+            "/export evidence:\n  your evidence files; /export all: everything I hold about you, "
+            "as a ZIP)",
             help_rank=110,
             summary="Your record as a file (pdf, md, csv, all)",
             menu_rank=120,

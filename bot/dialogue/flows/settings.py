@@ -37,6 +37,7 @@ from bot.dialogue.conversation import (
     replace_data,
 )
 from bot.dialogue.flow import Command, Flow, prompt
+from bot.dialogue.flows import bodies
 from bot.dialogue.flows import settings_record as rec
 from bot.dialogue.flows.calendar_flow import calendar_filter_changes, calendar_filter_label
 from bot.dialogue.flows.onboarding import (
@@ -52,6 +53,7 @@ S = State
 SETTINGS = {
     **rec.SETTINGS,  # name and membership number for the record
     "scheme": "Professional body",
+    "bodies": "Other bodies",  # issue 16: followed besides the primary (flows.bodies)
     "status": "Membership status",
     "timezone": "Time zone",
     "date_order": "Date order",
@@ -71,6 +73,9 @@ Changes = dict[str, object]
 
 def _settings_value(conv: Conv, event: Incoming, ctx: Context) -> Step:
     key = conv.data.field or ""
+    if key == "bodies":
+        typed = (VALUE.parse(event.choice) or "") if event.kind == Kind.CHOICE else event.text
+        return bodies.value_step(conv, typed, ctx)
     if event.kind == Kind.CHOICE:
         picked = VALUE.parse(event.choice)
         if picked is None:
@@ -180,6 +185,8 @@ _SETTERS: dict[str, Callable[[str, Context], tuple[Changes, str] | str]] = {
 
 
 def _settings(conv: Conv, args: str, ctx: Context) -> Step:
+    if (one_line := bodies.one_line_step(conv, args, ctx)) is not None:
+        return one_line  # /settings bodies IPEM IET
     if (one_line := rec.one_line_step(conv, args, ctx)) is not None:
         return one_line  # /settings name Sam Patel CEng, /settings number 1234567
     nxt = Conv(S.SETTINGS_MENU, Data(undo=conv.data.undo))
@@ -220,6 +227,7 @@ def _settings_prompt(ctx: Context) -> Outgoing:
         "Your settings:",
         *rec.menu_lines(p),
         f"Professional body: {scheme.name}",
+        bodies.current_line(ctx),
         f"Membership status: {status.label}"
         + (f" ({status.hours:g} h a year)" if status.hours else " (no hours target)"),
         f"Time zone: {p.timezone}",
@@ -474,6 +482,8 @@ def _prompt(conv: Conv, ctx: Context) -> Outgoing:
     if conv.state == S.SETTINGS_MENU:
         return _settings_prompt(ctx)
     key = conv.data.field or ""
+    if key == "bodies":
+        return bodies.value_prompt(ctx)
     return rec.value_prompt(key, ctx) or _settings_value_prompt(key, ctx)
 
 
@@ -505,6 +515,7 @@ FLOW = Flow(
         Command(
             "settings",
             _settings,
+            needs=bodies.settings_needs,
             help="/settings — name, membership number, professional body, status, time zone, "
             "date order,\n  full day, monthly nudge, calendar events (/settings name Sam Patel "
             "CEng, /settings day 7.5)",
@@ -525,4 +536,5 @@ FLOW = Flow(
     ),
     handlers={S.SETTINGS_MENU: _settings_menu, S.SETTINGS_VALUE: _settings_value},
     prompt=_prompt,
+    needs=bodies.flow_needs,
 )

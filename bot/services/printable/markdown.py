@@ -7,6 +7,7 @@ from bot.core.assessment import STATE_LABELS, Assessment
 from bot.core.plan import Plan
 from bot.core.record import Record
 from bot.core.sanitize import markdown_escape
+from bot.services.printable import evidence
 from bot.services.printable.facts import PENDING, Facts, declaration, entry_meta, facts
 
 
@@ -26,6 +27,7 @@ def to_markdown(record: Record, assessment: Assessment, plan: Plan | None) -> by
     if not plan.is_empty:
         out += _plan(plan, f, assessment)
     out += _activities(record, plan)
+    out += evidence.record_index_markdown(record.entries, record.person.timezone)
     return ("\n".join(out).rstrip() + "\n").encode("utf-8")
 
 
@@ -119,5 +121,6 @@ def _activities(record: Record, plan: Plan) -> list[str]:
             out += [f"- **{_md(refl.question)}**  ", f"  {answer}"]
         if not e.reflections:
             out.append("- *No reflection recorded.*")
+        out += evidence.entry_markdown(e, record.person.timezone)
         out.append("")
     return out

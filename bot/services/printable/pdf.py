@@ -9,6 +9,7 @@ from bot.core import text as fmt
 from bot.core.assessment import STATE_LABELS, Assessment
 from bot.core.plan import Plan
 from bot.core.record import Record
+from bot.services.printable import evidence
 from bot.services.printable.facts import (
     PENDING,
     Facts,
@@ -48,6 +49,7 @@ def to_pdf(
     if not plan.is_empty:
         _plan(doc, plan, f, assessment)
     _activities(doc, record, plan)
+    evidence.index_pdf(doc, record.entries, record.person.timezone)
     return doc.output()
 
 
@@ -216,6 +218,7 @@ def _activities(doc: Layout, record: Record, plan: Plan) -> None:
                 doc.para(PENDING, size=9, style="I", colour=PENDING_COLOUR, indent=4, after=1)
         if not e.reflections:
             doc.para("No reflection recorded.", size=9, style="I", colour=MUTED, indent=4)
+        evidence.entry_pdf(doc, e, record.person.timezone)
         doc.y += 1.5
         doc.rule()
         doc.y += 2.5

@@ -1,0 +1,230 @@
+"""Evidence in the engine (issue 16): what the dialogue's evidence needs load, the file an
+event brings stored before the step (so the dialogue says what was kept), the evidence
+effects applied, and the files /evidence sends back read after the commit.
+
+A file is stored in the event's transaction: refused (`EvidenceRefused`) it leaves nothing
+behind, and the dialogue says why; a repeated update rolls it back with the rest. A PDF's
+certificate facts are read within `certificate.BUDGET_SECONDS` (pages and time bounded).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from sqlmodel import Session, col, select
+
+from bot import dialogue
+from bot.core.model import (
+    AttachLink,
+    Attachment,
+    Effect,
+    EntryView,
+    FileEvidence,
+    Incoming,
+    IncomingFile,
+    Kind,
+    Outgoing,
+    RemoveEvidence,
+)
+from bot.core.plan import PlanError
+from bot.core.snapshot import RECEIVE_LATEST, Facts, Received, Snapshot
+from bot.core.zones import local_today
+from bot.dialogue import Conv
+from bot.services import certificate, evidence
+from bot.services.evidence import EvidenceRefused, EvidenceSettings, megabytes
+from storage import entry_store, repo
+from storage import evidence as store
+from storage.db import Database
+from storage.models import Entry
+
+log = logging.getLogger("cpdbot.evidence")
+
+LATEST_MINUTES = 30  # a file sent this soon after a save goes with that entry
+PDF = "application/pdf"
+PREFIX = "evidence:"  # FileRequest kind: evidence:<E-number>, read after the commit
+
+
+class Engine(Protocol):
+    """What of the engine (bot.services.engine.Engine) sending files back uses."""
+
+    db: Database
+    evidence: EvidenceSettings
+
+
+def load(
+    session: Session,
+    settings: EvidenceSettings,
+    person_id: int,
+    conv: Conv,
+    event: Incoming,
+    snap: Snapshot,
+    now: datetime,
+) -> Snapshot:
+    """`snap` with the evidence the step needs, and the event's file stored."""
+    need = dialogue.needs(conv, event, snap.now)
+    if need.receive is not None and event.kind == Kind.FILE and snap.person.onboarded:
+        got = _receive(session, settings, person_id, need.receive, event.file, snap, now)
+        snap = replace(snap, received=got)
+    if need.evidence is not None:
+        ids = _entry_ids(session, person_id, need.evidence)
+        found = evidence.of_entries(session, person_id, ids)
+        pieces = sorted((v for views in found.values() for v in views), key=lambda v: v.number)
+        snap = replace(snap, evidence=tuple(pieces))
+    if need.waiting:
+        snap = replace(snap, waiting=tuple(evidence.waiting(session, person_id)))
+    if need.certificate is not None:
+        try:
+            pdf = evidence.content(session, settings, person_id, need.certificate)
+        except LookupError:
+            pdf = b""
+        snap = replace(snap, facts=_facts(pdf, snap))
+    return snap
+
+
+def _entry_ids(session: Session, person_id: int, number: int) -> list[int]:
+    """The ids of entry #number (0: of every entry of the person's)."""
+    query = select(Entry.id).where(Entry.person_id == person_id)
+    if number:
+        query = query.where(Entry.number == number)
+    return [i for i in session.exec(query).all() if i is not None]
+
+
+def _receive(
+    session: Session,
+    settings: EvidenceSettings,
+    person_id: int,
+    target: int,
+    file: IncomingFile | None,
+    snap: Snapshot,
+    now: datetime,
+) -> Received:
+    """Store the file with its entry (or waiting); what happened, for the dialogue."""
+    if file is None:
+        return Received(refused="I received no file there. Nothing was attached.")
+    entry: Entry | None = None
+    latest = False
+    if target > 0:
+        entry = entry_store.get_entry(session, person_id, target)
+        if entry is None or entry.deleted_at is not None:
+            return Received(missing=target)
+    elif target == RECEIVE_LATEST:
+        entry = _latest(session, person_id, now)
+        latest = entry is not None
+    if not file.content and file.size > settings.max_bytes:
+        return Received(
+            refused=f"That file is {megabytes(file.size)}; I keep files up to "
+            f"{megabytes(settings.max_bytes)}. Nothing was attached."
+        )
+    try:
+        with session.begin_nested():
+            view = evidence.store_file(
+                session, settings, person_id, entry.id if entry else None, file, now
+            )
+    except EvidenceRefused as refused:
+        return Received(refused=str(refused))
+    facts = _facts(file.content, snap) if view.mime == PDF else None
+    shown = _view(session, person_id, entry) if entry is not None else None
+    return Received(view=view, entry=shown, latest=latest, facts=facts)
+
+
+def _latest(session: Session, person_id: int, now: datetime) -> Entry | None:
+    """The person's latest live entry, if it was saved in the last LATEST_MINUTES."""
+    row = session.exec(
+        select(Entry)
+        .where(Entry.person_id == person_id, col(Entry.deleted_at).is_(None))
+        .order_by(col(Entry.created_at).desc(), col(Entry.number).desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+    return row if now - created <= timedelta(minutes=LATEST_MINUTES) else None
+
+
+def _view(session: Session, person_id: int, entry: Entry) -> EntryView | None:
+    return entry_store.entry_view(session, person_id, entry.number)
+
+
+def _facts(pdf: bytes, snap: Snapshot) -> Facts | None:
+    """A certificate's facts, if the PDF states any (never an error: a bad PDF has none)."""
+    if not pdf:
+        return None
+    today = local_today(snap.now, snap.person.timezone)
+    try:
+        found = certificate.propose(pdf, date_order=snap.person.date_order, today=today)
+    except Exception:
+        log.warning("reading a certificate's facts failed", exc_info=True)
+        return None
+    if found is None:
+        return None
+    facts = Facts(found.title, found.activity_date, found.provider, found.minutes)
+    return facts if facts != Facts() else None
+
+
+def apply(
+    session: Session, settings: EvidenceSettings, person_id: int, effect: Effect, now: datetime
+) -> bool:
+    """Apply an evidence effect (True), or leave `effect` to the caller (False). What storage
+    still refuses (changed meanwhile) rolls the event back, as a plan change does."""
+    if not isinstance(effect, FileEvidence | AttachLink | RemoveEvidence):
+        return False
+    try:
+        if isinstance(effect, RemoveEvidence):
+            evidence.remove(session, settings, person_id, effect.number)
+            return True
+        entry = entry_store.get_entry(session, person_id, effect.entry_number)
+        if entry is None or entry.id is None:
+            raise EvidenceRefused(f"entry #{effect.entry_number} is no longer there")
+        if isinstance(effect, AttachLink):
+            evidence.store_link(session, person_id, entry.id, effect.url, now)
+            return True
+        row = store.find(session, person_id, effect.number)
+        if row is not None and row.entry_id not in (None, entry.id):
+            row.entry_id = None  # moved to another entry: waiting for an instant
+            session.add(row)
+        evidence.file_with_entry(session, person_id, effect.number, entry.id)
+    except EvidenceRefused as refused:
+        raise PlanError(str(refused).rstrip(".")) from refused
+    return True
+
+
+def carry_out(
+    engine: Engine, event: Incoming, replies: tuple[Outgoing, ...]
+) -> tuple[Outgoing, ...]:
+    """The files /evidence N sends back, read now that the event's transaction committed."""
+    if not any(r.file is not None and r.file.kind.startswith(PREFIX) for r in replies):
+        return replies
+    made: list[Outgoing] = []
+    with engine.db.transaction() as session:
+        found = repo.find_person(session, event.identity)
+        for reply in replies:
+            request = reply.file
+            if request is None or not request.kind.startswith(PREFIX):
+                made.append(reply)
+                continue
+            number = request.kind.removeprefix(PREFIX)
+            attachment = None
+            if found is not None and number.isdigit():
+                attachment = _attachment(session, engine.evidence, found[0], int(number))
+            if attachment is None:
+                made.append(Outgoing(request.failed or "I couldn't read that file just now."))
+            else:
+                made.append(replace(reply, attachment=attachment, file=None))
+    return tuple(made)
+
+
+def _attachment(
+    session: Session, settings: EvidenceSettings, person_id: int, number: int
+) -> Attachment | None:
+    row = store.find(session, person_id, number)
+    if row is None or row.sha256 is None:
+        return None
+    try:
+        content = evidence.content(session, settings, person_id, number)
+    except (LookupError, OSError):
+        log.warning("evidence E%d could not be read", number)
+        return None
+    return Attachment(row.name, content, row.mime)

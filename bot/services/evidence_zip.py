@@ -1,0 +1,167 @@
+"""Evidence files in a ZIP, and back (issue 16).
+
+Writing: `/export all` and `/export evidence` put each file under its E-number,
+`evidence/E3-certificate.pdf` (`bot.core.evidence_index.member_name`), with
+`evidence/index.md`, the evidence index with each file's name in the ZIP. The bytes are
+read a batch at a time (at most BATCH_BYTES, each batch in its own short transaction: a
+write lock on SQLite is never held while the ZIP is built), and written as they are read.
+Files that are compressed already (PDF, photos, Office documents) are stored, not
+deflated again: that costs time and saves nothing.
+
+Reading: `cpdbot import` of an `/export all` ZIP takes record.json (the entries, each with
+its evidence's metadata) and each file by its name in the ZIP; a file's bytes must match
+the SHA-256 the record gives, and no file may be larger than the evidence limit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from bot.core.evidence_index import INDEX_NAME, member_name, size_text
+from bot.core.model import EvidenceView
+from bot.services import evidence as evidence_service
+from bot.services.evidence import EvidenceSettings
+from bot.services.printable.evidence import index_markdown
+from storage.db import Database
+
+BATCH_BYTES = 8 * 1024 * 1024
+ZIP_MAGIC = b"PK\x03\x04"
+RECORD_NAME = "record.json"
+RECORD_MAX_BYTES = 200 * 1024 * 1024  # record.json of a ZIP read back
+_STORED = ("application/pdf", "image/", "application/vnd.openxmlformats", "application/vnd.oasis")
+
+
+def is_zip(data: bytes) -> bool:
+    return data[:4] == ZIP_MAGIC
+
+
+def _compression(ev: EvidenceView) -> int:
+    stored = any(ev.mime.startswith(prefix) for prefix in _STORED)
+    return zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+
+
+def _batches(items: Sequence[EvidenceView]) -> Iterator[list[EvidenceView]]:
+    batch: list[EvidenceView] = []
+    size = 0
+    for ev in items:
+        if batch and size + ev.size > BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+        batch.append(ev)
+        size += ev.size
+    if batch:
+        yield batch
+
+
+@dataclass(frozen=True)
+class Written:
+    """What `write_files` put in the ZIP: files and their bytes; the ones whose bytes
+    could not be read (named in index.md) are `missing`."""
+
+    files: int
+    size: int
+    missing: tuple[str, ...] = ()
+
+
+def write_files(
+    archive: zipfile.ZipFile,
+    db: Database,
+    settings: EvidenceSettings,
+    person_id: int,
+    items: Sequence[EvidenceView],
+    zone: str,
+) -> Written:
+    """Each file of `items` as evidence/E<n>-<name>, then evidence/index.md (links listed
+    there only; nothing at all when there is no evidence). Bytes are read a batch at a
+    time, each batch in its own transaction."""
+    if not items:
+        return Written(0, 0)
+    files = sorted((ev for ev in items if ev.kind == "file"), key=lambda ev: ev.number)
+    count = size = 0
+    missing: list[str] = []
+    for batch in _batches(files):
+        with db.transaction() as session:
+            contents: list[tuple[EvidenceView, bytes | None]] = []
+            for ev in batch:
+                try:
+                    data: bytes | None = evidence_service.content(
+                        session, settings, person_id, ev.number
+                    )
+                except LookupError:
+                    data = None
+                contents.append((ev, data))
+        for ev, data in contents:
+            if data is None:
+                missing.append(ev.label)
+                continue
+            archive.writestr(member_name(ev), data, compress_type=_compression(ev))
+            count += 1
+            size += len(data)
+    index = sorted(items, key=lambda ev: ev.number)
+    lines = [f"# Evidence ({count} file{'' if count == 1 else 's'}, {size_text(size)})"]
+    lines += index_markdown(index, zone, files=True)
+    if missing:
+        lines += ["", "Not included (the file could not be read): " + ", ".join(missing)]
+    archive.writestr(INDEX_NAME, "\n".join(lines) + "\n")
+    return Written(count, size, tuple(missing))
+
+
+# ---------------------------------------------------------------- reading back
+
+
+class BundleError(ValueError):
+    """A ZIP that is not an `/export all` ZIP (the message says why)."""
+
+
+@dataclass
+class Bundle:
+    """An `/export all` ZIP opened for import: its record.json, and its evidence files by
+    name (each read when asked, never more than `max_bytes`)."""
+
+    archive: zipfile.ZipFile
+    record: bytes
+
+    def file(self, ev: EvidenceView, max_bytes: int) -> bytes | str:
+        """The bytes of `ev`'s file, or what is wrong (missing, too big, not the same)."""
+        name = member_name(ev)
+        try:
+            info = self.archive.getinfo(name)
+        except KeyError:
+            return f"{name} is not in the ZIP"
+        if info.file_size > max_bytes:
+            return f"{name} is {size_text(info.file_size)}, over the evidence limit"
+        try:
+            with self.archive.open(info) as member:
+                data = member.read(max_bytes + 1)
+        except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:
+            return f"{name} cannot be read ({exc.__class__.__name__})"
+        if len(data) > max_bytes:
+            return f"{name} is over the evidence limit"
+        if hashlib.sha256(data).hexdigest() != ev.sha256:
+            return f"{name} does not match the SHA-256 in record.json"
+        return data
+
+
+def open_bundle(data: bytes) -> Bundle:
+    """The ZIP of `/export all`: BundleError if it is not one."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        info = archive.getinfo(RECORD_NAME)
+    except zipfile.BadZipFile:
+        raise BundleError("not a ZIP file that can be read") from None
+    except KeyError:
+        raise BundleError(f"not an /export all ZIP (it has no {RECORD_NAME})") from None
+    if info.file_size > RECORD_MAX_BYTES:
+        raise BundleError(f"{RECORD_NAME} is too large ({size_text(info.file_size)})")
+    try:
+        with archive.open(info) as member:
+            record = member.read(RECORD_MAX_BYTES + 1)
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:
+        raise BundleError(f"{RECORD_NAME} cannot be read ({exc.__class__.__name__})") from None
+    if len(record) > RECORD_MAX_BYTES:
+        raise BundleError(f"{RECORD_NAME} is too large")
+    return Bundle(archive, record)
