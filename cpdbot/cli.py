@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from cpdbot import logs
 
 if TYPE_CHECKING:
+    from bot.core.report import Report
     from bot.services.engine import Engine
     from bot.services.evidence_import import Restored
     from cpdbot.config import Settings
@@ -156,6 +157,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         print(f"No user {args.user!r} in {db.url}.", file=sys.stderr)
         return 1
     record = report.record
+    if args.format == "evidence":
+        return _export_evidence(args, engine, report)
     _, data, _ = records.render(report, args.format)
     if args.out:
         Path(args.out).write_bytes(data)
@@ -187,6 +190,24 @@ def _export_all(args: argparse.Namespace, engine: Engine) -> int:
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+    return 0
+
+
+def _export_evidence(args: argparse.Namespace, engine: Engine, report: Report) -> int:
+    """`--format evidence`: the CPD year's evidence files and index.md as a ZIP."""
+    from bot.core.model import IdentityKey
+    from bot.services import records
+
+    if not any(e.evidence for e in report.record.entries):
+        print(f"No evidence kept in the CPD year {report.record.label}.", file=sys.stderr)
+        return 1
+    made = records.export_evidence(
+        engine.db, IdentityKey.parse(args.user), report, evidence=engine.evidence
+    )
+    assert made is not None  # the report was made for this user
+    name, data = made
+    Path(args.out or name).write_bytes(data)
+    print(f"Wrote the evidence of {report.record.label} to {args.out or name}", file=sys.stderr)
     return 0
 
 
@@ -440,8 +461,9 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--format",
         required=True,
-        choices=["csv", "md", "pdf", "json", "all"],
-        help="all: a ZIP of everything held about the user",
+        choices=["csv", "md", "pdf", "json", "all", "evidence"],
+        help="all: a ZIP of everything held about the user; evidence: the CPD year's "
+        "evidence files and their index as a ZIP (written to --out, or cpd-evidence-YEAR.zip)",
     )
     export.add_argument("--out", help="file to write (default: stdout)")
     export.set_defaults(func=cmd_export)

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from storage.models import Entry, EntryCategory, PersonScheme
+from storage.models import Entry, EntryCategory, Outbox, PersonScheme
 
 
 def other_bodies(session: Session, person_id: int) -> list[tuple[str, str]]:
@@ -90,3 +90,32 @@ def file_category(
     session.add(row)
     session.flush()
     return True
+
+
+def followed_by(session: Session, person_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+    """person id -> (scheme id, status id) of each other body, for those who follow any."""
+    rows = session.exec(
+        select(PersonScheme.person_id, PersonScheme.scheme_id, PersonScheme.status_id)
+        .where(col(PersonScheme.person_id).in_(person_ids))
+        .order_by(col(PersonScheme.id))
+    ).all()
+    found: dict[int, list[tuple[str, str]]] = {}
+    for person_id, scheme_id, status_id in rows:
+        found.setdefault(person_id, []).append((scheme_id, status_id))
+    return found
+
+
+def followers(session: Session) -> list[int]:
+    """Ids of the people who follow another body besides their main one."""
+    rows = session.exec(select(PersonScheme.person_id).distinct()).all()
+    return sorted(int(i) for i in rows)
+
+
+def decided(session: Session, person_id: int, kind: str, key: str) -> bool:
+    """Whether the person already has an outbox row of this kind and key."""
+    found = session.exec(
+        select(Outbox.id).where(
+            Outbox.person_id == person_id, Outbox.kind == kind, Outbox.key == key
+        )
+    ).first()
+    return found is not None

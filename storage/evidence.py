@@ -197,6 +197,7 @@ def view(row: Evidence, entry_no: int) -> EvidenceView:
         size=row.size,
         sha256=row.sha256 or "",
         received_at=row.received_at,
+        url=row.url or "",
     )
 
 

@@ -120,6 +120,7 @@ def person_view(person: Person | Row[Any]) -> PersonView:
         languages=tuple(x for x in person.languages.split(",") if x) or ("en",),
         onboarded=person.onboarded,
         last_entry_number=person.last_entry_number,
+        last_evidence_number=getattr(person, "last_evidence_number", 0),
         studying_he=person.studying_he,
         year_start=year_start,
         nudge_day=person.nudge_day,

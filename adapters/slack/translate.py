@@ -9,7 +9,7 @@ from typing import Any
 
 from adapters.slack.blocks import form_values, plain
 from bot.core.model import IdentityKey, Incoming, Kind
-from bot.services.commands import busy_commands, slashless_words
+from bot.services.commands import busy_commands, slashless_words, takes
 
 PLATFORM = "slack"
 # Words that make `/cpd <word> ...` that command; anything else is a quick log line.
@@ -152,7 +152,8 @@ def slash_command(body: Mapping[str, Any], key: IdentityKey, profile: Profile) -
         return None
     head, _, rest = text.partition(" ")
     word = head.removeprefix("/").lower()
-    command, args = (word, rest.strip()) if word in COMMAND_WORDS else ("log", text)
+    known = word in COMMAND_WORDS and takes(word, rest)
+    command, args = (word, rest.strip()) if known else ("log", text)
     trigger = body.get("trigger_id")
     return Incoming(
         key,

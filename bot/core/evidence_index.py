@@ -24,6 +24,7 @@ FOLDER = "evidence"  # the ZIP folder holding the files, and its index.md
 INDEX_NAME = f"{FOLDER}/index.md"
 KINDS = ("file", "link")
 NAME_MAX = 255  # a file name or link read back from a JSON export
+URL_MAX = 2000  # a link's whole address read back (the chat keeps links up to this)
 NUMBER_MAX = 1_000_000
 _MEMBER_STEM_MAX = 60
 TYPE_NAMES = {
@@ -58,6 +59,7 @@ _EXTENSIONS = {
 }
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _HEX = re.compile(r"[0-9a-f]{64}")
+_WEB = re.compile(r"https?://\S+$", re.IGNORECASE)
 
 
 def type_name(ev: EvidenceView) -> str:
@@ -94,6 +96,11 @@ def member_name(ev: EvidenceView) -> str:
     return f"{FOLDER}/{ev.label}" + (f"-{stem}" if stem else "") + ext
 
 
+def shown_name(ev: EvidenceView) -> str:
+    """What the record prints for a piece: a file's name, a link's whole address."""
+    return ev.url or ev.name
+
+
 def labels(entry: EntryView) -> str:
     """An entry's evidence numbers for the CSV column: 'E1 E3' ('' if none)."""
     return " ".join(ev.label for ev in entry.evidence)
@@ -106,7 +113,7 @@ def indexed(entries: Sequence[EntryView]) -> list[EvidenceView]:
 
 def to_json(ev: EvidenceView) -> dict[str, Any]:
     """The metadata a JSON export keeps of a piece of evidence (never its content)."""
-    return {
+    out: dict[str, Any] = {
         "number": ev.number,
         "label": ev.label,
         "kind": ev.kind,
@@ -117,6 +124,9 @@ def to_json(ev: EvidenceView) -> dict[str, Any]:
         "sha256": ev.sha256,
         "received_at": ev.received_at.astimezone(UTC).isoformat(),
     }
+    if ev.url:
+        out["url"] = ev.url  # a link's whole address (`name` may be shortened)
+    return out
 
 
 def from_json(value: object, entry_number: int) -> tuple[EvidenceView | None, list[str]]:
@@ -139,6 +149,11 @@ def from_json(value: object, entry_number: int) -> tuple[EvidenceView | None, li
         problems.append(f"{where}: size must be a whole number of bytes, not {rules.shown(size)}")
     if kind == "file" and not (isinstance(sha, str) and _HEX.fullmatch(sha)):
         problems.append(f"{where}: sha256 must be 64 lower-case hex digits")
+    url = value.get("url", "")
+    if kind == "link" and not (
+        isinstance(url, str) and len(url) <= URL_MAX and (not url or _WEB.match(url))
+    ):
+        problems.append(f"{where}: url must be a web address of up to {URL_MAX} characters")
     received = _instant(value.get("received_at"))
     if received is None:
         problems.append(f"{where}: received_at must be a date and time like 2026-03-01T09:00:00Z")
@@ -156,6 +171,7 @@ def from_json(value: object, entry_number: int) -> tuple[EvidenceView | None, li
             size if kind == "file" else 0,
             str(sha) if kind == "file" else "",
             received,
+            str(url).strip() if kind == "link" else "",
         ),
         [],
     )

@@ -189,6 +189,7 @@ class PersonView:
     full_name: str = ""  # for the record, with post-nominals ("" not given)
     membership_number: str = ""
     day_minutes: int | None = None  # a "full day" in minutes; None: the scheme's day_hours
+    last_evidence_number: int = 0  # E-numbers given so far (the next one kept is this + 1)
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,7 @@ class EvidenceView:
     size: int  # bytes (0 for a link)
     sha256: str  # hex of the content ("" for a link)
     received_at: datetime  # UTC
+    url: str = ""  # a link's whole address (`name` may be shortened); "" for a file
 
     @property
     def label(self) -> str:
@@ -487,6 +489,7 @@ class AttachLink:
 
     entry_number: int
     url: str
+    number: int = 0  # the E-number the dialogue said it gets (0: not said)
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,7 @@ class Data(BaseModel):
     parked: list[Draft] = Field(default_factory=list)  # drafts put aside, offered back
     last_seen: datetime | None = None  # UTC time of the last step in a dialogue
     late: str | None = None  # text offered as a late reflection, awaiting a yes
+    which: int | None = None  # idle: the E-number "Which entry is this for?" asked about
     # /calendar caldav: {"url": server address, "user": user name}, never the password.
     caldav: dict[str, str] | None = None
 

@@ -52,6 +52,9 @@ class Command:
     also_in: tuple[State, ...] = ()  # ... except from these states (/start mid-onboarding)
     slashless: bool = False  # typed without a slash when idle, 'log 1h …' is /log 1h …
     bare_only: bool = False  # ... but only on its own ('Review of BS 7671 1h' is a log line)
+    # ... or only with arguments of this shape (also after Slack's /cpd): 'evidence 12' is
+    # /evidence 12, 'Evidence based practice 2h' a log line
+    shape: Callable[[str], bool] | None = None
     anywhere: bool = False  # typed bare, a command in every state (cancel, help)
     applies: Callable[[Scheme], bool] = always  # in /help only for the schemes it applies to
 

@@ -109,7 +109,7 @@ def step(conv: Conv, event: Incoming, ctx: Context) -> Step:
     elif woke and not _covers(needs(conv, event, ctx.snap.now), _woken_needs(start, event)):
         result = Step(start, (*woke, say(_send_again(event))))
     else:
-        result = evidence.with_draft_files(start, _step(start, event, ctx))
+        result = evidence.with_draft_files(start, event, _step(start, event, ctx), ctx)
         result = Step(result.conv, (*woke, *result.replies), result.effects)
     assert (start.state, result.conv.state) in ALLOWED, (start.state, result.conv.state)
     return drafts.stamp(result, ctx.snap.now)
@@ -162,7 +162,8 @@ def _step(conv: Conv, event: Incoming, ctx: Context) -> Step:
         )
     command, args = command_of(conv, event)
     if ctx.person.onboarded:
-        own = drafts.take(conv, event, ctx, command, args)
+        own = evidence.which_answer(conv, event, ctx, command)
+        own = own or drafts.take(conv, event, ctx, command, args)
         if own is not None:
             return own
     return drafts.settle(conv, _dispatch(conv, event, ctx, command, args), ctx)
@@ -231,7 +232,8 @@ def command_of(conv: Conv, event: Incoming) -> tuple[str, str]:
         return "", ""
     if command.anywhere and not rest:
         return word, ""
-    if conv.state == S.IDLE and command.slashless and not (command.bare_only and rest):
+    shaped = command.shape is None or command.shape(rest.strip())
+    if conv.state == S.IDLE and command.slashless and not (command.bare_only and rest) and shaped:
         return word, rest.strip()
     return "", ""
 

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from bot.core.assess import assess
+from bot.core.body_reflections import explained, read_for
 from bot.core.model import (
     Effect,
     EntryView,
@@ -73,6 +74,22 @@ def body_views(
     return tuple(views)
 
 
+def view_of(
+    session: Session,
+    person_id: int,
+    person: PersonView,
+    schemes: Mapping[str, Scheme],
+    body: tuple[str, str],
+    today: date,
+) -> BodyView | None:
+    """Body `body` (scheme id, status id) with its standing in its CPD year holding
+    `today`; None when it or the main scheme is not installed, or it is the main one."""
+    primary, scheme = schemes.get(person.scheme_id), schemes.get(body[0])
+    if primary is None or scheme is None or scheme.id == primary.id:
+        return None
+    return _standing(session, person_id, person, primary, scheme, body[1], today)
+
+
 def _standing(
     session: Session,
     person_id: int,
@@ -91,7 +108,7 @@ def _standing(
         category, choices = file_in(primary, scheme, entry, answers)
         if not category:
             unfiled.append(Unfiled(entry.number, entry.title, choices))
-        filed.append(replace(entry, category=category))
+        filed.append(replace(read_for(entry, primary, scheme), category=category))
     seen = replace(
         person,
         scheme_id=scheme.id,
@@ -101,6 +118,9 @@ def _standing(
     )
     record = Record(seen, scheme, start, end, tuple(filed))
     assessment = assess(record, today=today, plan=plan_repo.load_plan(session, person_id))
+    assessment = replace(
+        assessment, requirements=explained(assessment.requirements, primary, scheme)
+    )
     summary = YearSummary(
         start=start,
         end=end,

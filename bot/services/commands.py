@@ -22,6 +22,14 @@ def slashless_words() -> frozenset[str]:
     return registry.SLASHLESS
 
 
+def takes(word: str, args: str) -> bool:
+    """Whether `/cpd WORD ARGS` (Slack) is command WORD: a command read by the shape of its
+    arguments only when they have it ('/cpd evidence 12' is /evidence 12; '/cpd evidence
+    based practice 2h' is a log line)."""
+    command = registry.COMMANDS.get(word)
+    return command is not None and (command.shape is None or command.shape(args.strip()))
+
+
 def busy_commands() -> frozenset[str]:
     """Commands that start a dialogue (refused while another one is under way)."""
     return registry.BUSY_COMMANDS

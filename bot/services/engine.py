@@ -7,8 +7,11 @@ where it was, and a concurrent event for the same conversation is retried, never
 
 Files a reply asks for (`Outgoing.file`: a PDF or Markdown record, everything as a ZIP)
 are made after that transaction has committed, so laying out a PDF never holds the
-database's write lock. `/forget` erases the person inside the transaction; nothing is
-written after it, not even the conversation (its row is gone with the rest).
+database's write lock; so is a PDF certificate's text read outside it (before, or after
+a rollback: bot.services.evidence_effects). What is read for a step is in
+bot.services.loading, how its effects are written in bot.services.effects. `/forget`
+erases the person inside the transaction; nothing is written after it, not even the
+conversation (its row is gone with the rest).
 """
 
 from __future__ import annotations
@@ -25,47 +28,34 @@ from sqlmodel import Session
 
 from bot import dialogue
 from bot.core.model import (
-    AddFeed,
-    AddGapNote,
-    AddObjective,
-    AddResponsibility,
-    AddStatusPeriod,
     Attachment,
-    CancelSignin,
-    DecideOccurrence,
-    DeleteEntry,
-    DeleteObjective,
     Effect,
-    ForgetPerson,
     FormField,
     IdentityKey,
     Incoming,
     Kind,
-    LinkEntry,
     Outgoing,
     PersonView,
-    RemoveFeed,
-    RemoveResponsibility,
-    RestoreEntry,
-    SaveEntry,
-    SetEntryTags,
-    SetObjectiveDone,
-    SetRole,
-    UpdateEntry,
-    UpdatePerson,
 )
-from bot.core.plan import GapNote, PlanError, StatusPeriod
+from bot.core.plan import PlanError
 from bot.core.record import MIME, Record, everything_name
 from bot.core.report import Report
 from bot.core.schemes import Scheme, default_schemes, scheme_for
 from bot.core.snapshot import Snapshot
 from bot.core.zones import is_zone, local_today
 from bot.dialogue import Context, Conv
-from bot.services import audit_packs, bodies, calendar_signin, evidence_effects, records
+from bot.services import (
+    audit_packs,
+    bodies,
+    calendar_signin,
+    effects,
+    evidence_effects,
+    loading,
+    records,
+)
 from bot.services.calendar.graph_auth import MicrosoftEndpoints
 from bot.services.evidence import EvidenceSettings
-from storage import calendar_accounts, conversations, entry_store, feeds, repo, rights
-from storage import plan_store as plan_repo
+from storage import conversations, entry_store, repo
 from storage.db import Database, is_disk_full
 
 log = logging.getLogger("cpdbot.engine")
@@ -156,10 +146,10 @@ class Engine:
         made after the commit; `make_files=False` leaves that to `make_files`, so a caller
         on an event loop can make them in a thread (a PDF is 0.3-1 s of CPU)."""
         started = time.perf_counter()
+        readings = evidence_effects.read_before(event)  # a PDF's text: CPU, before the lock
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                with self.db.transaction() as session:
-                    outcome = self._handle(session, event)
+                outcome = self._transaction(event, readings)
             except _Duplicate as repeat:
                 # Handled before. Replies still kept were lost (a crash before they were
                 # sent): they go out again; once delivered, a repeat says nothing.
@@ -203,6 +193,19 @@ class Engine:
                 )
             return Handled(self._files(event, outcome), attempts=attempt, stale_press=stale)
         raise AssertionError("unreachable")
+
+    def _transaction(self, event: Incoming, readings: evidence_effects.Readings) -> _Outcome:
+        """The event's one transaction. A certificate it needs read (`Unread`, pressing
+        [Use these] on one kept earlier) is read once that transaction has rolled back,
+        never while it holds the write lock; the event then runs again with its text."""
+        while True:
+            try:
+                with self.db.transaction() as session:
+                    return self._handle(session, event, readings)
+            except evidence_effects.Unread as unread:
+                if unread.sha256 in readings:  # never: what was read is used, not asked again
+                    raise AssertionError("a certificate asked for twice") from None
+                readings[unread.sha256] = evidence_effects.read(unread.content)
 
     def delivered(self, event: Incoming) -> None:
         """The adapter sent `event`'s replies: they are no longer kept for a replay."""
@@ -324,7 +327,9 @@ class Engine:
             outcome,
         )
 
-    def _handle(self, session: Session, event: Incoming) -> _Outcome:
+    def _handle(
+        self, session: Session, event: Incoming, readings: evidence_effects.Readings
+    ) -> _Outcome:
         now = self.clock()
         if not event.private:
             # A group chat or channel: the dialogue only points to a private chat, so no
@@ -346,22 +351,19 @@ class Engine:
         # The dialogue reads dates and "today" as of when the person wrote; what is stored
         # is stamped with the engine's own clock.
         said = min(now, event.sent_at) if event.sent_at is not None else now
-        snap = self._snapshot(session, who, conv, event, said, zone)
-        snap = evidence_effects.load(session, self.evidence, who.person_id, conv, event, snap, now)
+        snap = loading.load(
+            self, session, who, conv, event, said=said, now=now, zone=zone, readings=readings
+        )
         result = dialogue.step(conv, event, Context(snap, self.schemes))
         # The dedupe key is recorded before any effect, with the replies (kept until they
         # are delivered); a repeat stops here, and all read or made so far is rolled back.
         self._mark(session, event, _Outcome(result.replies, snap.report), who, now)
-        forgotten = False
-        for effect in result.effects:
-            if isinstance(effect, ForgetPerson):
-                rights.forget_person(session, who.person_id, evidence_dir=self.evidence.directory)
-                forgotten = True
-                break  # nothing is left to write to
-            try:
-                self._apply(session, who.person_id, effect, now)
-            except PlanError as exc:
-                raise _Refused(str(exc)) from exc
+        try:
+            forgotten = effects.apply_all(
+                session, self.evidence, who.person_id, result.effects, now
+            )
+        except PlanError as exc:
+            raise _Refused(str(exc)) from exc
         if not forgotten:
             # After /forget the conversation's row is gone with the person: saving it
             # would fail its version check (and retry the whole event on a new person).
@@ -409,181 +411,9 @@ class Engine:
             )
         raise _Duplicate(_Outcome(replies, report))
 
-    def _snapshot(
-        self,
-        session: Session,
-        who: conversations.Who,
-        conv: Conv,
-        event: Incoming,
-        now: datetime,
-        zone: str | None,
-    ) -> Snapshot:
-        person_id, view = who.person_id, who.person
-        scheme, today = self._scheme(view.scheme_id), local_today(now, view.timezone)
-        need = dialogue.needs(conv, event, now)
-        entry = (
-            entry_store.entry_view(session, person_id, need.entry_number)
-            if need.entry_number is not None
-            else None
-        )
-        recent = (
-            tuple(entry_store.recent_entries(session, person_id, need.recent))
-            if need.recent
-            else ()
-        )
-        report = record = None
-        if need.report_year is not None:
-            year = need.report_year or None
-            report = records.year_report(session, person_id, view, scheme, today=today, year=year)
-        if need.record_year is not None:
-            year = need.record_year or None
-            record = records.year_record(session, person_id, view, scheme, today=today, year=year)
-        summary, assessment = None, None
-        if need.standing:
-            summary, assessment = records.standing(session, person_id, view, scheme, today)
-        pending = entry_store.oldest_pending(session, person_id) if need.oldest_pending else None
-        return Snapshot(
-            now=now,
-            person=view,
-            is_new=who.created,
-            entry=entry,
-            recent=recent,
-            summary=summary,
-            oldest_pending=pending,
-            timezone_hint=zone,
-            record=record,
-            feeds=tuple(feeds.feed_views(session, person_id)) if need.feeds else (),
-            occurrence=(
-                feeds.occurrence_view(session, person_id, need.occurrence)
-                if need.occurrence is not None
-                else None
-            ),
-            allow_private_feeds=self.allow_private_feeds,
-            signin=calendar_accounts.signin_view(session, person_id) if need.feeds else None,
-            secret_key=self.db.secrets.has_key,
-            outlook=self.microsoft is not None and bool(self.microsoft.client_id),
-            report=report,
-            assessment=assessment,
-            plan=plan_repo.load_plan(session, person_id) if need.plan else None,
-            periods=tuple(plan_repo.status_periods(session, person_id)) if need.plan else (),
-            linked=tuple(entry_store.linked_entries(session, person_id)) if need.linked else (),
-            holdings=rights.count_rows(session, person_id) if need.holdings else {},
-            profile=(
-                audit_packs.profile_view(session, person_id, view, scheme, today)
-                if need.profile
-                else None
-            ),
-            bodies=(
-                bodies.body_views(
-                    session, person_id, view, self.schemes, today, standing=need.standing
-                )
-                if need.bodies
-                else ()
-            ),
-        )
-
     def _apply(self, session: Session, person_id: int, effect: Effect, now: datetime) -> None:
-        if isinstance(effect, UpdatePerson):
-            repo.update_person(session, person_id, dict(effect.fields))
-            return
-        if isinstance(effect, AddFeed):
-            feeds.add_feed(
-                session, person_id, effect.url, owner_emails=effect.owner_emails, now=now
-            )
-            return
-        if isinstance(effect, RemoveFeed):
-            feeds.remove_feed(session, person_id, effect.feed_id)
-            return
-        if isinstance(effect, CancelSignin):
-            calendar_accounts.cancel_signin(session, person_id)
-            return
-        if isinstance(effect, DecideOccurrence):
-            feeds.decide(
-                session,
-                person_id,
-                effect.occurrence_id,
-                decision=effect.decision,
-                now=now,
-                remind_at=effect.remind_at,
-                entry_number=effect.entry_number,
-            )
-            return
-        if (
-            self._apply_plan(session, person_id, effect, now)
-            or bodies.apply(session, person_id, effect, now)
-            or audit_packs.apply(session, person_id, effect, now)
-            or evidence_effects.apply(session, self.evidence, person_id, effect, now)
-        ):
-            return
-        if isinstance(effect, SaveEntry):
-            entry_store.create_entry(
-                session,
-                person_id,
-                number=effect.number,
-                title=effect.title,
-                activity_date=effect.activity_date,
-                end_date=effect.end_date,
-                minutes=effect.minutes,
-                category=effect.category,
-                structured=effect.structured,
-                source=effect.source,
-                reflections=effect.reflections,
-                now=now,
-            )
-            return
-        assert isinstance(effect, UpdateEntry | DeleteEntry | RestoreEntry), effect
-        entry = entry_store.get_entry(session, person_id, effect.number)
-        if entry is None:
-            log.warning("effect %s for a missing entry", type(effect).__name__)
-            return
-        if isinstance(effect, UpdateEntry):
-            entry_store.update_entry(
-                session, entry, fields=dict(effect.fields), reflections=effect.reflections, now=now
-            )
-        elif isinstance(effect, DeleteEntry):
-            entry_store.set_deleted(session, entry, deleted=True, now=now)
-        elif isinstance(effect, RestoreEntry):
-            entry_store.set_deleted(session, entry, deleted=False, now=now)
-
-    def _apply_plan(self, session: Session, person_id: int, effect: Effect, now: datetime) -> bool:
-        """Apply a plan effect (True), or leave `effect` to the caller (False).
-
-        storage.plan_store raises PlanError for what cannot be done (an entry or objective that
-        is not there); `_handle` turns it into a reply and rolls the event back."""
-        if isinstance(effect, SetRole):
-            plan_repo.set_role(session, person_id, effect.text, now=now)
-        elif isinstance(effect, AddResponsibility):
-            plan_repo.add_responsibility(session, person_id, effect.text)
-        elif isinstance(effect, RemoveResponsibility):
-            plan_repo.remove_responsibility(session, person_id, effect.position)
-        elif isinstance(effect, AddObjective):
-            plan_repo.add_objective(
-                session,
-                person_id,
-                title=effect.title,
-                area=effect.area,
-                target_date=effect.target_date,
-                now=now,
-            )
-        elif isinstance(effect, SetObjectiveDone):
-            number, done = effect.number, effect.done
-            plan_repo.set_objective_done(session, person_id, number, done=done, now=now)
-        elif isinstance(effect, DeleteObjective):
-            plan_repo.delete_objective(session, person_id, effect.number)
-        elif isinstance(effect, LinkEntry):
-            change = plan_repo.link_entry if effect.link else plan_repo.unlink_entry
-            change(session, person_id, effect.entry_number, effect.objective_number)
-        elif isinstance(effect, SetEntryTags):
-            plan_repo.set_entry_tags(session, person_id, effect.entry_number, effect.tags)
-        elif isinstance(effect, AddStatusPeriod):
-            period = StatusPeriod(effect.status_id, effect.start, effect.end)
-            plan_repo.add_status_period(session, person_id, period)
-        elif isinstance(effect, AddGapNote):
-            note = GapNote(effect.start, effect.end, effect.text)
-            plan_repo.add_gap_note(session, person_id, note)
-        else:
-            return False
-        return True
+        """Write one effect (bot.services.effects)."""
+        effects.apply(session, self.evidence, person_id, effect, now)
 
 
 def _stale_press(event: Incoming, replies: tuple[Outgoing, ...]) -> bool:

@@ -3,8 +3,14 @@ event brings stored before the step (so the dialogue says what was kept), the ev
 effects applied, and the files /evidence sends back read after the commit.
 
 A file is stored in the event's transaction: refused (`EvidenceRefused`) it leaves nothing
-behind, and the dialogue says why; a repeated update rolls it back with the rest. A PDF's
-certificate facts are read within `certificate.BUDGET_SECONDS` (pages and time bounded).
+behind, and the dialogue says why; a repeated update rolls it back with the rest.
+
+A PDF certificate's text (pypdf: up to `certificate.BUDGET_SECONDS` of CPU) is never read
+inside a transaction, where it would hold SQLite's write lock: the engine reads the file
+an event brings before its transaction (`read_before`), and a certificate already kept
+([Use these], [Log it]) is read after the transaction that found it wanting rolled back
+(`Unread`), the event then run again. Only the facts are drawn from that text inside,
+with the person's date order and today (milliseconds).
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, cast
 
 from sqlmodel import Session, col, select
 
@@ -29,12 +35,14 @@ from bot.core.model import (
     Outgoing,
     RemoveEvidence,
 )
+from bot.core.parsing import DateOrder
 from bot.core.plan import PlanError
 from bot.core.snapshot import RECEIVE_LATEST, Facts, Received, Snapshot
 from bot.core.zones import local_today
 from bot.dialogue import Conv
 from bot.services import certificate, evidence
 from bot.services.evidence import EvidenceRefused, EvidenceSettings, megabytes
+from bot.services.evidence_types import detect
 from storage import entry_store, repo
 from storage import evidence as store
 from storage.db import Database
@@ -45,6 +53,42 @@ log = logging.getLogger("cpdbot.evidence")
 LATEST_MINUTES = 30  # a file sent this soon after a save goes with that entry
 PDF = "application/pdf"
 PREFIX = "evidence:"  # FileRequest kind: evidence:<E-number>, read after the commit
+_DATE_ORDERS = ("DMY", "MDY", "YMD")
+
+# certificate.read_text's result (the text of the first pages and the /Author, or None),
+# by the SHA-256 of the PDF it was read from: read outside any transaction.
+Reading = tuple[str, str | None] | None
+Readings = dict[str, Reading]
+
+
+class Unread(Exception):
+    """A certificate's text is needed and was not read before the transaction: the engine
+    rolls the transaction back, reads `content` (`read`) and runs the event again."""
+
+    def __init__(self, sha256: str, content: bytes) -> None:
+        super().__init__("a certificate to read outside the transaction")
+        self.sha256 = sha256
+        self.content = content
+
+
+def read(content: bytes) -> Reading:
+    """A PDF's text (certificate.read_text), never an error: a bad PDF has none. Call it
+    outside any transaction."""
+    try:
+        return certificate.read_text(content)
+    except Exception:
+        log.warning("reading a certificate failed", exc_info=True)
+        return None
+
+
+def read_before(event: Incoming) -> Readings:
+    """The text of the PDF a file event brings, read before the event's transaction."""
+    file = event.file
+    if event.kind != Kind.FILE or not event.private or file is None or not file.content:
+        return {}
+    if detect(file.content) != PDF:
+        return {}
+    return {store.sha256_of(file.content): read(file.content)}
 
 
 class Engine(Protocol):
@@ -62,11 +106,14 @@ def load(
     event: Incoming,
     snap: Snapshot,
     now: datetime,
+    readings: Readings,
 ) -> Snapshot:
-    """`snap` with the evidence the step needs, and the event's file stored."""
+    """`snap` with the evidence the step needs, and the event's file stored; a
+    certificate's facts from its text in `readings` (else `Unread` is raised)."""
     need = dialogue.needs(conv, event, snap.now)
     if need.receive is not None and event.kind == Kind.FILE and snap.person.onboarded:
-        got = _receive(session, settings, person_id, need.receive, event.file, snap, now)
+        file = event.file
+        got = _receive(session, settings, person_id, need.receive, file, snap, now, readings)
         snap = replace(snap, received=got)
     if need.evidence is not None:
         ids = _entry_ids(session, person_id, need.evidence)
@@ -76,12 +123,30 @@ def load(
     if need.waiting:
         snap = replace(snap, waiting=tuple(evidence.waiting(session, person_id)))
     if need.certificate is not None:
-        try:
-            pdf = evidence.content(session, settings, person_id, need.certificate)
-        except LookupError:
-            pdf = b""
-        snap = replace(snap, facts=_facts(pdf, snap))
+        facts = _certificate(session, settings, person_id, need.certificate, snap, readings)
+        snap = replace(snap, facts=facts)
     return snap
+
+
+def _certificate(
+    session: Session,
+    settings: EvidenceSettings,
+    person_id: int,
+    number: int,
+    snap: Snapshot,
+    readings: Readings,
+) -> Facts | None:
+    """The facts of the person's file E`number` (None: no such PDF, or it states none)."""
+    row = store.find(session, person_id, number)
+    if row is None or row.sha256 is None or row.mime != PDF:
+        return None
+    if row.sha256 not in readings:
+        try:
+            pdf = evidence.content(session, settings, person_id, number)
+        except (LookupError, OSError):
+            return None
+        raise Unread(row.sha256, pdf)
+    return _facts(readings[row.sha256], snap)
 
 
 def _entry_ids(session: Session, person_id: int, number: int) -> list[int]:
@@ -100,6 +165,7 @@ def _receive(
     file: IncomingFile | None,
     snap: Snapshot,
     now: datetime,
+    readings: Readings,
 ) -> Received:
     """Store the file with its entry (or waiting); what happened, for the dialogue."""
     if file is None:
@@ -125,7 +191,11 @@ def _receive(
             )
     except EvidenceRefused as refused:
         return Received(refused=str(refused))
-    facts = _facts(file.content, snap) if view.mime == PDF else None
+    facts = None
+    if view.mime == PDF:
+        if view.sha256 not in readings:  # not read before the transaction (read_before)
+            raise Unread(view.sha256, file.content)
+        facts = _facts(readings[view.sha256], snap)
     shown = _view(session, person_id, entry) if entry is not None else None
     return Received(view=view, entry=shown, latest=latest, facts=facts)
 
@@ -148,13 +218,18 @@ def _view(session: Session, person_id: int, entry: Entry) -> EntryView | None:
     return entry_store.entry_view(session, person_id, entry.number)
 
 
-def _facts(pdf: bytes, snap: Snapshot) -> Facts | None:
-    """A certificate's facts, if the PDF states any (never an error: a bad PDF has none)."""
-    if not pdf:
+def _facts(reading: Reading, snap: Snapshot) -> Facts | None:
+    """A certificate's facts, if its text states any (never an error)."""
+    if reading is None:
         return None
+    text, author = reading
     today = local_today(snap.now, snap.person.timezone)
+    order = snap.person.date_order
+    order = order if order in _DATE_ORDERS else "DMY"
     try:
-        found = certificate.propose(pdf, date_order=snap.person.date_order, today=today)
+        found = certificate.facts_from_text(
+            text, author=author, date_order=cast(DateOrder, order), today=today
+        )
     except Exception:
         log.warning("reading a certificate's facts failed", exc_info=True)
         return None
@@ -179,7 +254,9 @@ def apply(
         if entry is None or entry.id is None:
             raise EvidenceRefused(f"entry #{effect.entry_number} is no longer there")
         if isinstance(effect, AttachLink):
-            evidence.store_link(session, person_id, entry.id, effect.url, now)
+            kept = evidence.store_link(session, person_id, entry.id, effect.url, now)
+            if effect.number and kept.number != effect.number:  # another kept meanwhile
+                raise EvidenceRefused("your evidence changed meanwhile; send the link again")
             return True
         row = store.find(session, person_id, effect.number)
         if row is not None and row.entry_id not in (None, entry.id):

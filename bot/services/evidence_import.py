@@ -12,7 +12,8 @@ used); otherwise it gets the next free one, and `Restored.renumbered` says which
 are stored in E-number order.
 
 Twice: a file already on the entry (same SHA-256), or a link already on it (same
-address), is skipped, so importing the same ZIP again adds nothing.
+address), is skipped, so importing the same ZIP again adds nothing. Files that were
+waiting for an entry (`evidence/waiting.json` in the ZIP) wait again, once.
 """
 
 from __future__ import annotations
@@ -47,14 +48,23 @@ def restore(
     pieces: Sequence[tuple[EvidenceView, int]],
     bundle: Bundle | None,
 ) -> Restored:
-    """Store each (evidence, entry id) of `pieces` with its entry; what could not be kept
-    is named in `bad` (the caller decides whether that stops the import)."""
+    """Store each (evidence, entry id) of `pieces` with its entry, and the ZIP's files that
+    were waiting for an entry as waiting again; what could not be kept is named in `bad`
+    (the caller decides whether that stops the import)."""
     done = Restored()
     ids = sorted({entry_id for _, entry_id in pieces})
     held = service.of_entries(session, person_id, ids)
-    there = {(entry_id, ev.sha256 or ev.name) for entry_id, views in held.items() for ev in views}
-    for ev, entry_id in sorted(pieces, key=lambda p: p[0].number):
-        if (entry_id, ev.sha256 or ev.name) in there:
+    there: set[tuple[int | None, str]] = {
+        (entry_id, _key(ev)) for entry_id, views in held.items() for ev in views
+    }
+    there |= {(None, _key(ev)) for ev in service.waiting(session, person_id)}
+    todo: list[tuple[EvidenceView, int | None]] = list(pieces)
+    if bundle is not None:
+        waiting, problems = bundle.waiting()
+        todo += [(ev, None) for ev in waiting]
+        done.bad += problems
+    for ev, entry_id in sorted(todo, key=lambda p: p[0].number):
+        if (entry_id, _key(ev)) in there:
             done.skipped += 1
             continue
         if ev.kind == "file" and bundle is None:
@@ -65,7 +75,7 @@ def restore(
         except EvidenceRefused as exc:
             done.bad.append(f"{ev.label} ({ev.name}): {exc}")
             continue
-        there.add((entry_id, ev.sha256 or ev.name))
+        there.add((entry_id, _key(ev)))
         done.added += 1
         if kept.number != ev.number:
             if store.renumber(session, person_id, kept.number, ev.number):
@@ -74,21 +84,26 @@ def restore(
     return done
 
 
+def _key(ev: EvidenceView) -> str:
+    """What makes a piece the same on one entry: a file's content, a link's address."""
+    return ev.sha256 or ev.url or ev.name
+
+
 def _store(
     session: Session,
     settings: EvidenceSettings,
     person_id: int,
     ev: EvidenceView,
-    entry_id: int,
+    entry_id: int | None,
     bundle: Bundle | None,
 ) -> EvidenceView:
     """Keep one piece with the entry, received when the record says; EvidenceRefused if it
     cannot be (the reason as the member would read it)."""
-    if ev.kind == "link":
-        if ev.name.endswith("…"):
+    if ev.kind == "link" and entry_id is not None:
+        if not ev.url and ev.name.endswith("…"):
             raise EvidenceRefused("the link was shortened in the export, so it cannot be kept")
-        return service.store_link(session, person_id, entry_id, ev.name, ev.received_at)
-    assert bundle is not None
+        return service.store_link(session, person_id, entry_id, ev.url or ev.name, ev.received_at)
+    assert bundle is not None and ev.kind == "file"
     content = bundle.file(ev, settings.max_bytes)
     if isinstance(content, str):
         raise EvidenceRefused(content)

@@ -8,20 +8,25 @@ write lock on SQLite is never held while the ZIP is built), and written as they 
 Files that are compressed already (PDF, photos, Office documents) are stored, not
 deflated again: that costs time and saves nothing.
 
+Files still waiting for an entry are in the ZIP too, their metadata (which record.json,
+a list of entries, cannot hold) in `evidence/waiting.json`.
+
 Reading: `cpdbot import` of an `/export all` ZIP takes record.json (the entries, each with
-its evidence's metadata) and each file by its name in the ZIP; a file's bytes must match
-the SHA-256 the record gives, and no file may be larger than the evidence limit.
+its evidence's metadata), evidence/waiting.json, and each file by its name in the ZIP; a
+file's bytes must match the SHA-256 the record gives, and no file may be larger than the
+evidence limit.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from bot.core.evidence_index import INDEX_NAME, member_name, size_text
+from bot.core.evidence_index import FOLDER, INDEX_NAME, from_json, member_name, size_text, to_json
 from bot.core.model import EvidenceView
 from bot.services import evidence as evidence_service
 from bot.services.evidence import EvidenceSettings
@@ -32,6 +37,7 @@ BATCH_BYTES = 8 * 1024 * 1024
 ZIP_MAGIC = b"PK\x03\x04"
 RECORD_NAME = "record.json"
 RECORD_MAX_BYTES = 200 * 1024 * 1024  # record.json of a ZIP read back
+WAITING_NAME = f"{FOLDER}/waiting.json"  # the files waiting for an entry: their metadata
 _STORED = ("application/pdf", "image/", "application/vnd.openxmlformats", "application/vnd.oasis")
 
 
@@ -107,6 +113,9 @@ def write_files(
     if missing:
         lines += ["", "Not included (the file could not be read): " + ", ".join(missing)]
     archive.writestr(INDEX_NAME, "\n".join(lines) + "\n")
+    waiting = [to_json(ev) for ev in index if not ev.entry_number]
+    if waiting:
+        archive.writestr(WAITING_NAME, json.dumps(waiting, indent=2, ensure_ascii=False) + "\n")
     return Written(count, size, tuple(missing))
 
 
@@ -144,6 +153,31 @@ class Bundle:
         if hashlib.sha256(data).hexdigest() != ev.sha256:
             return f"{name} does not match the SHA-256 in record.json"
         return data
+
+    def waiting(self) -> tuple[list[EvidenceView], list[str]]:
+        """The files that were waiting for an entry (evidence/waiting.json; none in a ZIP
+        without it), and what is wrong with that list."""
+        try:
+            info = self.archive.getinfo(WAITING_NAME)
+        except KeyError:
+            return [], []
+        if info.file_size > RECORD_MAX_BYTES:
+            return [], [f"{WAITING_NAME} is too large ({size_text(info.file_size)})"]
+        try:
+            with self.archive.open(info) as member:
+                items = json.loads(member.read(RECORD_MAX_BYTES + 1))
+        except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:
+            return [], [f"{WAITING_NAME} cannot be read ({exc.__class__.__name__})"]
+        if not isinstance(items, list):
+            return [], [f"{WAITING_NAME} must be a list of evidence"]
+        found: list[EvidenceView] = []
+        problems: list[str] = []
+        for item in items:
+            ev, wrong = from_json(item, 0)
+            problems += [f"{WAITING_NAME}: {p}" for p in wrong]
+            if ev is not None and ev.kind == "file":
+                found.append(ev)
+        return found, problems
 
 
 def open_bundle(data: bytes) -> Bundle:

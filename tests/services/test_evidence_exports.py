@@ -194,6 +194,7 @@ def test_export_all_holds_every_file_named_by_its_number_with_the_index(
     files = {n: b for n, b in members.items() if n.startswith("evidence/")}
     waiting = files.pop("evidence/E5-later.pdf")  # not filed with an entry yet: kept too
     index = files.pop("evidence/index.md").decode()
+    assert b'"label": "E5"' in files.pop("evidence/waiting.json")  # for `cpdbot import`
     assert files == {
         "evidence/E1-IET-certificate-arc-flash.pdf": CERT,
         "evidence/E2-site-photo.png": PHOTO,
@@ -254,7 +255,7 @@ def test_importing_the_zip_twice_restores_entries_and_evidence_once(
     copy = IdentityKey("console", "alice-copy")
     first = records.import_report(db, copy, data, schemes, now=NOW, evidence=engine.evidence)
     assert (first.added, first.skipped, first.bad) == (2, 0, ())
-    assert (first.evidence.added, first.evidence.renumbered) == (3, [])
+    assert (first.evidence.added, first.evidence.renumbered) == (4, [])  # E5 waits again
     assert held(engine, copy) == held(engine, kept.identity)  # numbers, names, dates, bytes
     assert [n for n, *_ in held(engine, copy)] == [1, 2, 4]  # E3 stays unused, as printed
     again = records.import_report(db, copy, data, schemes, now=NOW, evidence=engine.evidence)
@@ -262,11 +263,11 @@ def test_importing_the_zip_twice_restores_entries_and_evidence_once(
         0,
         2,
         0,
-        3,
+        4,
     )
     assert held(engine, copy) == held(engine, kept.identity)
     # A piece attached afterwards takes the next number after the restored ones.
-    assert attach(engine, copy, 1, "more.png", png_file((0, 90, 0)), NOW) == 5
+    assert attach(engine, copy, 1, "more.png", png_file((0, 90, 0)), NOW) == 6
 
 
 def test_cpdbot_import_of_the_zip_into_a_new_database(
@@ -279,9 +280,9 @@ def test_cpdbot_import_of_the_zip_into_a_new_database(
     assert main(["import", "--db", elsewhere, "--user", "alice", str(out)]) == 0
     said = capsys.readouterr().out
     assert "Imported 2 entries for alice; skipped 0 already recorded." in said
-    assert "Evidence: 3 pieces kept; skipped 0 already there." in said
+    assert "Evidence: 4 pieces kept; skipped 0 already there." in said
     assert main(["import", "--db", elsewhere, "--user", "alice", str(out)]) == 0
-    assert "Evidence: 0 pieces kept; skipped 3 already there." in capsys.readouterr().out
+    assert "Evidence: 0 pieces kept; skipped 4 already there." in capsys.readouterr().out
     restored_db = Database(elsewhere)
     try:
         restored = Engine(restored_db, engine.schemes, engine.clock)
@@ -303,7 +304,7 @@ def test_importing_beside_evidence_already_held_gives_new_numbers_and_says_so(
     own = pdf_file("Bob's own certificate")
     assert attach(engine, bob.identity, 1, "bob.pdf", own, NOW) == 1  # his E1
     done = records.import_report(db, bob.identity, data, schemes, now=NOW, evidence=engine.evidence)
-    assert done.added == 2 and done.evidence.added == 3
+    assert done.added == 2 and done.evidence.added == 4  # the waiting E5 too
     # E1 was his: the certificate became E2, so the photo (E2) became E3; E4 was free.
     assert done.evidence.renumbered == [(1, 2), (2, 3)]
     numbers = {name: n for n, _, name, _, _ in held(engine, bob.identity)}

@@ -85,10 +85,25 @@ class Question(_Frozen):
     choices: tuple[str, ...] = ()
     # A few words naming the question in lists and records ("learning outcomes").
     short: str = Field(default="", max_length=60)
+    # Several bodies (issue 16): for a member whose main body is another scheme, the
+    # questions of that scheme whose answers count as an answer to this one (its guidance
+    # asks the same thing; the scheme files say why). /reflect asks only the main body's.
+    answered_by: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @field_validator("answered_by", mode="before")
+    @classmethod
+    def _answered_table(cls, value: object) -> object:
+        if isinstance(value, Mapping):
+            return tuple(sorted(value.items()))
+        return value
 
     @property
     def name(self) -> str:
         return self.short or self.text
+
+    def counterparts(self, scheme_id: str) -> tuple[str, ...]:
+        """The questions of scheme `scheme_id` whose answers answer this one (none: ())."""
+        return next((ids for source, ids in self.answered_by if source == scheme_id), ())
 
 
 class Balance(_Frozen):
@@ -293,6 +308,15 @@ def _check_maps(schemes: Mapping[str, Scheme]) -> None:
                     raise SchemeError(
                         f"scheme {scheme.id!r}, category {category.id!r}: maps_to.{target_id} "
                         f"names unknown categories {unknown}"
+                    )
+        for question in scheme.questions:
+            for source_id, ids in question.answered_by:
+                source = schemes.get(source_id)
+                unknown = sorted(i for i in ids if source and not source.question(i))
+                if unknown:
+                    raise SchemeError(
+                        f"scheme {scheme.id!r}, question {question.id!r}: "
+                        f"answered_by.{source_id} names unknown questions {unknown}"
                     )
 
 

@@ -49,9 +49,13 @@ from bot.dialogue.flows.log import LOG_STATES, advance
 S = State
 
 RECENT = 5  # entries offered as choices for a file waiting for one
-_CAPTION = re.compile(r"^\s*(?:/attach(?:@\w+)?\s+)?#?(\d{1,6})\s*$", re.IGNORECASE)
+_CAPTION = re.compile(r"^\s*(?:/?attach(?:@\w+)?\s+)?#?(\d{1,6})\s*$", re.IGNORECASE)
 _NUMBER = re.compile(r"^#?(\d{1,6})$")
 _LABEL = re.compile(r"^e?(\d{1,7})$", re.IGNORECASE)
+# Typed without a slash (or after Slack's /cpd), these are the commands only with these
+# arguments: 'evidence 12', 'attach 12 https://…'; 'Evidence based practice 2h' is logged.
+_EVIDENCE_SHAPE = re.compile(r"(?:#?\d{1,6}|remove\s+e?\d{1,7})?", re.IGNORECASE)
+_ATTACH_SHAPE = re.compile(r"(?:#?\d{1,6}(?:\s+https?://\S+)?)?", re.IGNORECASE)
 ATTACH_HOW = (
     "To keep evidence with an entry, send the file (a PDF or a photo) with the caption "
     "'/attach 12' (12 being the entry's number), or send /attach 12 and then the file. "
@@ -77,6 +81,11 @@ def needs(conv: Conv, event: Incoming, need: Needs) -> Needs:
         if target is None:
             target = RECEIVE_WAIT if conv.state in LOG_STATES else RECEIVE_LATEST
         return replace(need, receive=target, recent=max(need.recent, RECENT))
+    if conv.state in LOG_STATES and conv.data.draft is not None and conv.data.draft.evidence:
+        need = replace(need, waiting=True)  # named if the draft is cancelled
+    typed = _which_number(conv, event)
+    if typed is not None:
+        return replace(need, entry_number=typed, evidence=0, waiting=True)
     parsed = EV.parse(event.choice) if event.kind == Kind.CHOICE else None
     if parsed is None:
         return need
@@ -158,13 +167,20 @@ def _filed(
 
 
 def _ask_which(conv: Conv, view: EvidenceView, facts: Facts | None, ctx: Context) -> Step:
-    replies = [_which(view, ctx), *proposal(view, None, facts, ctx)]
+    replies = [_which(view, ctx, conv.state == S.IDLE), *proposal(view, None, facts, ctx)]
     if conv.state != S.IDLE:
         replies.append(prompt(conv, ctx))
-    return Step(conv, tuple(replies))
+    return Step(_asked(conv, view), tuple(replies))
 
 
-def _which(view: EvidenceView, ctx: Context) -> Outgoing:
+def _asked(conv: Conv, view: EvidenceView) -> Conv:
+    """Idle, the entry's number typed next answers "Which entry is this for?" about `view`."""
+    if conv.state != S.IDLE:
+        return conv
+    return Conv(conv.state, replace_data(conv.data, which=view.number))
+
+
+def _which(view: EvidenceView, ctx: Context, idle: bool = False) -> Outgoing:
     entries = [e for e in ctx.snap.recent if not e.deleted][:RECENT]
     kept = f"I've kept {described(view)}"
     if not entries:
@@ -176,9 +192,29 @@ def _which(view: EvidenceView, ctx: Context) -> Outgoing:
         Choice(EV.make("file", f"{view.number}-{e.number}"), clip(f"#{e.number} {e.title}", 40))
         for e in entries
     )
-    return Outgoing(
-        f"Which entry is this for? {kept} until you choose (or send /attach N).", choices
-    )
+    other = "type its number, e.g. 12" if idle else "send /attach N"
+    return Outgoing(f"Which entry is this for? {kept} until you choose (or {other}).", choices)
+
+
+def _which_number(conv: Conv, event: Incoming) -> int | None:
+    """The entry number typed ('12', '#12') just after "Which entry is this for?"."""
+    if conv.state != S.IDLE or not conv.data.which or event.kind != Kind.TEXT:
+        return None
+    found = _NUMBER.match(event.text.strip())
+    return int(found.group(1)) if found else None
+
+
+def which_answer(conv: Conv, event: Incoming, ctx: Context, command: str) -> Step | None:
+    """'12' or '#12' typed after "Which entry is this for?": that file filed with #12."""
+    number = _which_number(conv, event)
+    view = _find(ctx, conv.data.which or 0) if number is not None and not command else None
+    if number is None or view is None:
+        return None
+    entry = _live(ctx, number)
+    if entry is None:
+        return stay(conv, ctx, _no_entry(number) + f" {view.label} is still waiting.")
+    answered = Conv(conv.state, replace_data(conv.data, which=None))
+    return _file(answered, view, entry, ctx)
 
 
 # ---------------------------------------------------------------- buttons
@@ -205,7 +241,7 @@ def button(conv: Conv, event: Incoming, ctx: Context) -> Step:
         text = f"Removed {described(view)}; nothing else changed."
         return _keep_going(conv, ctx, (say(text),), (RemoveEvidence(number),))
     if action == "move":
-        return _keep_going(conv, ctx, (_which(view, ctx),), ())
+        return _keep_going(_asked(conv, view), ctx, (_which(view, ctx, conv.state == S.IDLE),), ())
     if action == "logit":
         return _log_it(conv, view, ctx)
     entry = _live(ctx, entry_no)
@@ -282,15 +318,21 @@ def _log_it(conv: Conv, view: EvidenceView, ctx: Context) -> Step:
 # ---------------------------------------------------------------- a saved draft's files
 
 
-def with_draft_files(start: Conv, result: Step) -> Step:
-    """The draft just saved had files waiting for it: filed with the new entry, said in the
-    Saved line."""
+def with_draft_files(start: Conv, event: Incoming, result: Step, ctx: Context) -> Step:
+    """After every step: the draft just saved had files waiting for it: filed with the new
+    entry, said in the Saved line; a draft given up (/cancel) with files: what becomes of
+    them said. "Which entry is this for?" is answered by the next message only (a number
+    that is no entry of theirs keeps it open)."""
+    which = result.conv.data.which
+    if which is not None and which == start.data.which and _which_number(start, event) is None:
+        conv = Conv(result.conv.state, replace_data(result.conv.data, which=None))
+        result = replace(result, conv=conv)
     draft = start.data.draft
     if draft is None or not draft.evidence:
         return result
     saved = next((e for e in result.effects if isinstance(e, SaveEntry)), None)
     if saved is None:
-        return result
+        return _left_waiting(draft.evidence, result, ctx)
     labels = ", ".join(f"E{n}" for n in draft.evidence)
     head = f"Saved #{saved.number}"
     replies = tuple(
@@ -299,6 +341,23 @@ def with_draft_files(start: Conv, result: Step) -> Step:
     )
     filed = tuple(FileEvidence(n, saved.number) for n in draft.evidence)
     return Step(result.conv, replies, (*result.effects, *filed))
+
+
+def _left_waiting(numbers: list[int], result: Step, ctx: Context) -> Step:
+    """A draft with files given up (not saved, nor put aside): they stay waiting; said."""
+    conv = result.conv
+    drafts = [conv.data.draft, *conv.data.parked] if conv.data.draft else conv.data.parked
+    kept = {n for d in drafts for n in d.evidence}
+    left = [n for n in numbers if n not in kept]
+    if not left or conv.state != S.IDLE:
+        return result
+    views = {v.number: v for v in ctx.snap.waiting}
+    names = [f"{views[n].name} ({views[n].label})" if n in views else f"E{n}" for n in left]
+    them = "it" if len(left) == 1 else "them"
+    files = "/attach N files it" if len(left) == 1 else "/attach N files the latest"
+    stays = "stays" if len(left) == 1 else "stay"
+    note = f"{' and '.join(names)} {stays} waiting: /evidence shows {them}, {files}."
+    return Step(conv, (*result.replies, say(note)), result.effects)
 
 
 # ---------------------------------------------------------------- /attach
@@ -337,11 +396,14 @@ def _link(conv: Conv, entry: EntryView, url: str, ctx: Context) -> Step:
     problem = link_problem(url)
     if problem is not None:
         return stay(conv, ctx, problem + " Nothing was attached.")
-    if any(v.kind == "link" and v.name == url for v in ctx.snap.evidence):
+    if any(v.kind == "link" and (v.url or v.name) == url for v in ctx.snap.evidence):
         return stay(conv, ctx, f"{entry_name(entry)} already has that link.")
-    text = f"Kept the link with {entry_name(entry)} as evidence. /evidence {entry.number} lists it."
+    number = ctx.person.last_evidence_number + 1
+    text = (
+        f"Kept the link with {entry_name(entry)} as E{number}. /evidence {entry.number} lists it."
+    )
     idle = Conv(S.IDLE, Data(undo=conv.data.undo, parked=conv.data.parked))
-    return Step(idle, (say(text),), (AttachLink(entry.number, url),))
+    return Step(idle, (say(text),), (AttachLink(entry.number, url, number),))
 
 
 def _evidence_file(conv: Conv, event: Incoming, ctx: Context) -> Step:
@@ -482,6 +544,8 @@ FLOW = Flow(
             summary="Keep a certificate or link with an entry",
             menu_rank=72,
             busy=True,
+            slashless=True,
+            shape=lambda args: bool(_ATTACH_SHAPE.fullmatch(args)),
         ),
         Command(
             "evidence",
@@ -491,6 +555,8 @@ FLOW = Flow(
             help_rank=73,
             summary="The evidence kept with your entries",
             menu_rank=73,
+            slashless=True,
+            shape=lambda args: bool(_EVIDENCE_SHAPE.fullmatch(args)),
         ),
     ),
     transitions=(

@@ -54,7 +54,7 @@ def type_text(mime: str) -> str:
 def described(view: EvidenceView) -> str:
     """'E3 (cert.pdf, PDF, 240 KB)', or 'E4 (link: https://…)'."""
     if view.kind == "link":
-        return f"{view.label} (link: {view.name})"
+        return f"{view.label} (link: {view.url or view.name})"
     return f"{view.label} ({view.name}, {type_text(view.mime)}, {size_text(view.size)})"
 
 

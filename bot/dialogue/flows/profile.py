@@ -400,8 +400,8 @@ FLOW = Flow(
             "profile",
             _start,
             needs=lambda args: Needs(profile=True, bodies=True),
-            help="/profile — the HCPC CPD profile: pick 4–6 activities, write the summary and a "
-            "statement\n  per standard, explain gaps (/export hcpc makes it)",
+            help="/profile — (IPEM/HCPC) the HCPC CPD profile: pick 4–6 activities, write the "
+            "summary and a\n  statement per standard, explain gaps (/export hcpc makes it)",
             help_rank=115,
             busy=True,  # listed for every body: IPEM may be a member's second body
         ),

@@ -18,7 +18,9 @@ from sqlmodel import Session
 from bot.core import agenda, notices, zones
 from bot.core.model import PersonView
 from bot.core.schemes import Scheme, scheme_for
+from bot.services.outbound import body_plans
 from bot.services.outbound.sending import CLAIM_TIMEOUT, MAX_ATTEMPTS
+from storage import bodies as body_store
 from storage import (
     calendar_accounts,
     conversations,
@@ -68,6 +70,7 @@ class Planner:
         for job in (
             self.plan_monthly,
             self.plan_year_end,
+            self.plan_body_year_end,
             self.plan_reminders,
             self.plan_reasks,
         ):
@@ -140,6 +143,7 @@ class Planner:
         bounds = {pid: self._bounds(people[pid], max(now, away.get(pid, now))) for pid in due}
         summaries = tally.year_summaries(session, bounds)
         periods = plan_store.status_periods_of(session, list(due))
+        followed = body_store.followed_by(session, list(due))
         messages: list[outbox.NewMessage] = []
         for pid, (period, due_at) in due.items():
             person = people[pid]
@@ -158,6 +162,11 @@ class Planner:
                     now=max(now, back or now),
                     periods=periods.get(pid, ()),
                 )
+                if message is not None and pid in followed:
+                    at = max(now, back or now)
+                    message = body_plans.with_bodies(
+                        session, pid, person, self.schemes, followed[pid], message, at
+                    )
                 note = "on pace (only when behind)"
             if message is not None and identity is not None:
                 messages.append(queued(pid, identity, message))
@@ -271,6 +280,11 @@ class Planner:
                 key = start.isoformat()
                 messages.append(_skip(pid, identity, agenda.YEAR_END, key, now, note))
         return messages
+
+    def plan_body_year_end(self, now: datetime) -> int:
+        """The year-end summaries of the other bodies people follow, each when its own
+        CPD year ends (issue 16)."""
+        return body_plans.plan_year_end(self.db, self.schemes, now)
 
     # ------------------------------------------------------------ reminders, re-asks
 

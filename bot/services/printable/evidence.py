@@ -15,7 +15,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.core import text as fmt
-from bot.core.evidence_index import indexed, member_name, received_day, size_text, type_name
+from bot.core.evidence_index import (
+    indexed,
+    member_name,
+    received_day,
+    shown_name,
+    size_text,
+    type_name,
+)
 from bot.core.model import EntryView, EvidenceView
 from bot.core.sanitize import markdown_escape
 from bot.services.printable.layout import INK, MUTED, Layout
@@ -48,7 +55,7 @@ def entry_markdown(entry: EntryView, zone: str) -> list[str]:
         return []
     out = ["- **Evidence:**"]
     for ev in entry.evidence:
-        line = f"  - **{ev.label}** {markdown_escape(ev.name)} — {summary(ev, zone)}"
+        line = f"  - **{ev.label}** {markdown_escape(shown_name(ev))} — {summary(ev, zone)}"
         if ev.sha256:
             line += f" · SHA-256 `{ev.sha256}`"
         out.append(line)
@@ -70,7 +77,8 @@ def index_markdown(
     for ev in evidence:
         size = size_text(ev.size) if ev.kind == "file" else "–"
         row = (
-            f"| {ev.label} | {_entry_of(ev)} | {markdown_escape(ev.name)} | {type_name(ev)} | "
+            f"| {ev.label} | {_entry_of(ev)} | {markdown_escape(shown_name(ev))} | "
+            f"{type_name(ev)} | "
             f"{size} | {fmt.short_day(received_day(ev, zone))} | "
             + (f"`{ev.sha256}`" if ev.sha256 else "–")
             + " |"
@@ -96,7 +104,7 @@ def entry_pdf(doc: Layout, entry: EntryView, zone: str) -> None:
     doc.para("Evidence", size=8, style="I", colour=MUTED, indent=4)
     for ev in entry.evidence:
         doc.ensure(12)
-        doc.para(f"{ev.label}  {ev.name}", size=9, style="B", indent=4)
+        doc.para(f"{ev.label}  {shown_name(ev)}", size=9, style="B", indent=4)
         doc.para(summary(ev, zone), size=8, colour=MUTED, indent=8)
         if ev.sha256:
             doc.para(f"SHA-256 {ev.sha256}", size=7.5, colour=MUTED, indent=8)
@@ -118,7 +126,7 @@ def index_pdf(doc: Layout, entries: Sequence[EntryView], zone: str) -> None:
         [
             [
                 [(ev.label, "B", INK), (f"entry {_entry_of(ev)}", "", MUTED)],
-                [(ev.name, "B", INK), (summary(ev, zone), "", MUTED)]
+                [(shown_name(ev), "B", INK), (summary(ev, zone), "", MUTED)]
                 + ([(f"SHA-256 {ev.sha256}", "", MUTED)] if ev.sha256 else []),
             ]
             for ev in evidence
