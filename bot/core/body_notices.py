@@ -80,6 +80,10 @@ def year_end(
         return None
     target, _ = pro_rata(scheme, person.status_id, summary.start, summary.end, ())
     text = _year_end_text(person, scheme, summary, target).rsplit("\n", 1)[0]
-    text += f"\n/status shows {scheme.name} beside your main body, in its current CPD year."
+    short = scheme.name.split("/")[0].strip()
+    text += (
+        f"\n/export pdf {short} {summary.start.year} has that year's record as {short} counts "
+        "it; /status shows its current year beside your main body."
+    )
     key = f"{scheme.id}:{summary.start.isoformat()}"
     return Message(kind=YEAR_END, key=key, text=text, due_at=due, expires_at=due + SUMMARY_GRACE)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from bot.core import text as fmt
-from bot.core.model import EntryView
+from bot.core.model import EntryView, EvidenceView, ProfileView
 from bot.core.schemes import Scheme
 
 SUMMARY_WORDS = 500  # HCPC: summary of recent work, up to 500 words
@@ -17,6 +17,16 @@ STATEMENT_WORDS = 1500  # HCPC: statement of how the standards are met, up to 1,
 PICK_MIN, PICK_MAX = 4, 6  # HCPC: the statement usually draws on 4-6 activities
 GAP_DAYS = 92  # a gap of three months or more (the longest three months) is explained
 SCHEMES = frozenset({"ipem"})  # the bodies whose members HCPC audits
+EMBEDDED = frozenset({"image/png", "image/jpeg"})  # evidence shown as pictures in the profile
+# A statement of up to 1,500 words (about 10,000 characters) is read in one message; on a
+# platform that caps messages lower (Telegram: 4,096), the member sends it in parts, each
+# but the last ending with "…continued" (`continued`).
+TEXT_MAX = 12_000
+_CONTINUED = re.compile(  # "…continued", "...continued", "(continued)", "[cont.]"
+    r"\s*(?:(?:…|\.\.\.)\s*(?:continued|cont\.?)|[(\[]\s*(?:continued|cont\.?|more)\s*[)\]])"
+    r"\s*(?:…|\.\.\.)?\s*$",
+    re.IGNORECASE,
+)
 
 # HCPC's standards for CPD; the statement says how each is met (the fifth is the profile).
 STANDARDS: tuple[str, ...] = (
@@ -41,8 +51,27 @@ def word_count(text: str) -> int:
 def words_line(count: int, limit: int) -> str:
     """'312 words of 500 (188 left)' or '540 words: 40 over the 500-word limit'."""
     if count > limit:
-        return f"{count} words: {count - limit} over the {limit:,}-word limit"
-    return f"{count} words of {limit:,} ({limit - count} left)"
+        return f"{count:,} words: {count - limit:,} over the {limit:,}-word limit"
+    return f"{count:,} words of {limit:,} ({limit - count:,} left)"
+
+
+def continued(text: str) -> str | None:
+    """`text` without its closing "…continued" (more follows), or None when it has none."""
+    found = _CONTINUED.search(text)
+    if found is None or found.start() == 0:
+        return None
+    return text[: found.start()].rstrip()
+
+
+def evidence_of(profile: ProfileView) -> list[EvidenceView]:
+    """Every piece of evidence of the period's activities, in E-number order."""
+    found = {e.number: e for entry in profile.entries for e in entry.evidence}
+    return [found[n] for n in sorted(found)]
+
+
+def separate_files(profile: ProfileView) -> list[EvidenceView]:
+    """The files the profile lists but does not show (PDF, Word, ...): they go with it."""
+    return [e for e in evidence_of(profile) if e.kind == "file" and e.mime not in EMBEDDED]
 
 
 def period_start(today: date) -> date:

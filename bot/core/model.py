@@ -88,6 +88,10 @@ class FileRequest:
 
     kind: str
     failed: str = ""  # the text sent instead when the file cannot be made
+    # pdf | md | docx of another body followed (issue 16): its scheme id, and the year its
+    # CPD year starts in (0: its current one); "": the main body's record.
+    body: str = ""
+    year: int = 0
 
 
 @dataclass(frozen=True)

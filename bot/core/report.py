@@ -21,6 +21,9 @@ class Report:
     plan: Plan
     periods: tuple[StatusPeriod, ...]
     today: date
+    # Issue 16: a line per other body followed, for the main body's requirements section
+    # ('Also followed: IET — 12 h 30 of 30 h in 2026; see /export pdf IET').
+    also: tuple[str, ...] = ()
 
     @cached_property
     def assessment(self) -> Assessment:

@@ -98,6 +98,9 @@ class Received:
     missing: int = 0
     latest: bool = False  # filed with the latest entry because it was saved just now
     facts: Facts | None = None  # a PDF certificate's facts, when it states any
+    # Another live entry the certificate's facts fit better (same date, title words)
+    # than the entry it was filed with (or, waiting, any entry): offered as the move.
+    match: EntryView | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,7 @@ class Snapshot:
     received: Received | None = None  # evidence (issue 16): see `Needs`
     evidence: tuple[EvidenceView, ...] = ()
     waiting: tuple[EvidenceView, ...] = ()
+    deleted: frozenset[int] = frozenset()  # entry numbers of `evidence` that are deleted
     facts: Facts | None = None  # `Needs.certificate`
     profile: ProfileView | None = None
     bodies: tuple[BodyView, ...] = ()  # with `Needs.bodies` (issue 16)

@@ -115,6 +115,7 @@ class Data(BaseModel):
     last_seen: datetime | None = None  # UTC time of the last step in a dialogue
     late: str | None = None  # text offered as a late reflection, awaiting a yes
     which: int | None = None  # idle: the E-number "Which entry is this for?" asked about
+    filing: str | None = None  # idle: "12 iet", the entry "For IET, is #12 …?" asked about
     # /calendar caldav: {"url": server address, "user": user name}, never the password.
     caldav: dict[str, str] | None = None
 

@@ -18,10 +18,19 @@ from bot.core.buttons import command_button, parse_calendar, parse_command
 from bot.core.model import Choice, Incoming, Kind, Outgoing, UpdatePerson
 from bot.core.sanitize import clean_line, clean_text
 from bot.core.snapshot import Needs
-from bot.dialogue.common import INPUT_MAX, clip, say, stay, with_person
+from bot.dialogue.common import clip, say, stay, with_person
 from bot.dialogue.conversation import Context, Conv, Data, State, Step
 from bot.dialogue.flow import doing, flow_of, prompt
-from bot.dialogue.flows import calendar_accounts, drafts, evidence, forget, late, onboarding
+from bot.dialogue.flows import (
+    bodies,
+    calendar_accounts,
+    drafts,
+    evidence,
+    forget,
+    late,
+    onboarding,
+    profile,
+)
 from bot.dialogue.flows.log_form import submit_form
 from bot.dialogue.registry import ALLOWED, BUTTONS, COMMANDS, HANDLERS, REGISTRY
 
@@ -68,6 +77,7 @@ def _needs(conv: Conv, event: Incoming, *, late_too: bool = True) -> Needs:
     if flow is not None and flow.needs is not None:
         need = flow.needs(conv, event, need)
     need = evidence.needs(conv, event, need)  # a file sent, an evidence button
+    need = bodies.answer_needs(conv, event, need)  # "For IET, is #12 …?" typed
     return late.needs(conv, event, need) if late_too and not name else need
 
 
@@ -153,19 +163,22 @@ def clean(event: Incoming) -> Incoming:
 
 
 def _step(conv: Conv, event: Incoming, ctx: Context) -> Step:
-    if len(event.text) > INPUT_MAX or len(event.args) > INPUT_MAX:
+    limit = profile.input_max(conv.state)  # a whole HCPC statement in the profile's steps
+    if len(event.text) > limit or len(event.args) > limit:
         return stay(
             conv,
             ctx,
             f"That message is too long ({len(event.text or event.args):,} characters; "
-            f"I read up to {INPUT_MAX:,}). Nothing was changed.",
+            f"I read up to {limit:,}). Nothing was changed.",
         )
     command, args = command_of(conv, event)
     if ctx.person.onboarded:
         own = evidence.which_answer(conv, event, ctx, command)
+        own = own or bodies.typed_answer(conv, event, ctx, command)  # "For IET, is #12 …?"
         own = own or drafts.take(conv, event, ctx, command, args)
         if own is not None:
             return own
+        conv = bodies.unasked(conv)
     return drafts.settle(conv, _dispatch(conv, event, ctx, command, args), ctx)
 
 

@@ -30,6 +30,7 @@ from bot import dialogue
 from bot.core.model import (
     Attachment,
     Effect,
+    FileRequest,
     FormField,
     IdentityKey,
     Incoming,
@@ -239,15 +240,18 @@ class Engine:
         made = []
         for reply in replies:
             request = reply.file
+            report = outcome.report
+            if request is not None and request.kind in records.RECORD_KINDS:
+                report = self._record_report(event.identity, request, report)
             if request is None or request.kind in audit_packs.KINDS:
                 made += (
                     [reply]
                     if request is None
-                    else audit_packs.replies(self, event.identity, reply, outcome.report)
+                    else audit_packs.replies(self, event.identity, reply, report)
                 )
                 continue
             try:
-                attachment = self._make_file(event.identity, request.kind, outcome.report)
+                attachment = self._make_file(event.identity, request.kind, report)
             except Exception:
                 log.exception("making the %s file failed", request.kind)
                 attachment = None
@@ -256,6 +260,17 @@ class Engine:
             else:
                 made.append(replace(reply, attachment=attachment, file=None))
         return tuple(made)
+
+    def _record_report(
+        self, key: IdentityKey, request: FileRequest, report: Report | None
+    ) -> Report | None:
+        """The report a pdf/md/docx is made from: another body's (issue 16), or the main
+        one with a line per other body followed (None, and the failed reply, on error)."""
+        try:
+            return records.file_report(self, key, request, report)
+        except Exception:
+            log.exception("loading the %s record failed", request.kind)
+            return None
 
     def _make_file(self, key: IdentityKey, kind: str, report: Report | None) -> Attachment | None:
         if kind == "all":
@@ -367,11 +382,11 @@ class Engine:
         if not forgotten:
             # After /forget the conversation's row is gone with the person: saving it
             # would fail its version check (and retry the whole event on a new person).
-            conversations.save_conversation(
-                session, row, state=str(result.conv.state), data=result.conv.dump(), now=now
+            asked, kept = bodies.ask_after_save(
+                session, who.person_id, snap.person, self.schemes, result
             )
-            asked = bodies.ask_after_save(
-                session, who.person_id, snap.person, self.schemes, result.effects
+            conversations.save_conversation(
+                session, row, state=str(kept.state), data=kept.dump(), now=now
             )
             return _Outcome(result.replies + asked, snap.report)
         return _Outcome(result.replies, snap.report)

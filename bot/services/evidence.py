@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, select
 
+from bot.core.evidence_index import size_text
 from bot.core.model import EvidenceView, IncomingFile
 from bot.core.sanitize import has_unsafe
 from bot.services.evidence_types import ALLOWED_LABELS, NAME_MAX, clean_name, detect
@@ -41,9 +42,12 @@ class EvidenceRefused(Exception):
 
 
 def megabytes(size: int) -> str:
-    """A size as the member reads it: "14.2 MB", "0.3 MB" (never "0.0 MB" for a byte)."""
+    """A size as the member reads it: "14.2 MB", "200 MB"; below 1 MB in KB or bytes as
+    /evidence shows it ("850 bytes", "12 KB"), never "0.1 MB" for a 1 KB file."""
+    if size < MB:
+        return size_text(size)
     value = size / MB
-    return f"{max(value, 0.1):.1f} MB" if value < 10 else f"{value:.0f} MB"
+    return f"{value:.1f} MB" if value < 10 else f"{value:.0f} MB"
 
 
 def _own_entry(session: Session, person_id: int, entry_id: int) -> Entry:

@@ -16,6 +16,7 @@ with the person's date order and today (milliseconds).
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, cast
@@ -54,6 +55,9 @@ LATEST_MINUTES = 30  # a file sent this soon after a save goes with that entry
 PDF = "application/pdf"
 PREFIX = "evidence:"  # FileRequest kind: evidence:<E-number>, read after the commit
 _DATE_ORDERS = ("DMY", "MDY", "YMD")
+# A certificate's title words that tell activities apart (not these, nor 1-2 letters).
+_WORD = re.compile(r"[^\W_]+")
+_COMMON = frozenset(("the", "and", "for", "with", "from", "cpd", "certificate", "attendance"))
 
 # certificate.read_text's result (the text of the first pages and the /Author, or None),
 # by the SHA-256 of the PDF it was read from: read outside any transaction.
@@ -116,10 +120,10 @@ def load(
         got = _receive(session, settings, person_id, need.receive, file, snap, now, readings)
         snap = replace(snap, received=got)
     if need.evidence is not None:
-        ids = _entry_ids(session, person_id, need.evidence)
+        ids, deleted = _entry_ids(session, person_id, need.evidence)
         found = evidence.of_entries(session, person_id, ids)
         pieces = sorted((v for views in found.values() for v in views), key=lambda v: v.number)
-        snap = replace(snap, evidence=tuple(pieces))
+        snap = replace(snap, evidence=tuple(pieces), deleted=deleted)
     if need.waiting:
         snap = replace(snap, waiting=tuple(evidence.waiting(session, person_id)))
     if need.certificate is not None:
@@ -149,12 +153,15 @@ def _certificate(
     return _facts(readings[row.sha256], snap)
 
 
-def _entry_ids(session: Session, person_id: int, number: int) -> list[int]:
-    """The ids of entry #number (0: of every entry of the person's)."""
-    query = select(Entry.id).where(Entry.person_id == person_id)
+def _entry_ids(session: Session, person_id: int, number: int) -> tuple[list[int], frozenset[int]]:
+    """The ids of entry #number (0: of every entry of the person's), and the numbers of
+    those that are deleted (their evidence is kept until /undo or the purge)."""
+    query = select(Entry.id, Entry.number, Entry.deleted_at).where(Entry.person_id == person_id)
     if number:
         query = query.where(Entry.number == number)
-    return [i for i in session.exec(query).all() if i is not None]
+    rows = session.exec(query).all()
+    ids = [i for i, _, _ in rows if i is not None]
+    return ids, frozenset(n for _, n, gone in rows if gone is not None)
 
 
 def _receive(
@@ -197,7 +204,38 @@ def _receive(
             raise Unread(view.sha256, file.content)
         facts = _facts(readings[view.sha256], snap)
     shown = _view(session, person_id, entry) if entry is not None else None
-    return Received(view=view, entry=shown, latest=latest, facts=facts)
+    match = _match(session, person_id, facts, entry) if facts is not None else None
+    return Received(view=view, entry=shown, latest=latest, facts=facts, match=match)
+
+
+def _words(title: str) -> set[str]:
+    return {w for w in _WORD.findall(title.lower()) if len(w) > 2 and w not in _COMMON}
+
+
+def _match(session: Session, person_id: int, facts: Facts, filed: Entry | None) -> EntryView | None:
+    """The person's live entry of the certificate's date sharing the most words of its
+    title, if it fits better than `filed` (the entry the file went with)."""
+    words = _words(facts.title or "")
+    if facts.activity_date is None or not words:
+        return None
+    rows = session.exec(
+        select(Entry).where(
+            Entry.person_id == person_id,
+            Entry.activity_date == facts.activity_date,
+            col(Entry.deleted_at).is_(None),
+        )
+    ).all()
+
+    def fit(row: Entry) -> tuple[bool, int]:
+        return row.activity_date == facts.activity_date, len(words & _words(row.title))
+
+    others = [r for r in rows if filed is None or r.id != filed.id]
+    best = max(others, key=lambda r: (fit(r), -r.number), default=None)
+    if best is None or fit(best)[1] == 0:
+        return None
+    if filed is not None and fit(filed) >= fit(best):
+        return None
+    return _view(session, person_id, best)
 
 
 def _latest(session: Session, person_id: int, now: datetime) -> Entry | None:

@@ -14,7 +14,7 @@ import json
 import zipfile
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from sqlmodel import Session
@@ -22,12 +22,13 @@ from sqlmodel import Session
 from bot.core import export
 from bot.core.assess import assess_tally
 from bot.core.assessment import Assessment, Year
-from bot.core.model import IdentityKey, PersonView, YearSummary
+from bot.core.model import FileRequest, IdentityKey, PersonView, YearSummary
 from bot.core.record import MIME, Record, file_name, latest_year, year_refusal
 from bot.core.report import Report
 from bot.core.scheme_checks import ETHICS_HINTS, checked_questions
 from bot.core.schemes import Scheme, scheme_for
 from bot.core.zones import local_today
+from bot.services import bodies as body_service
 from bot.services import evidence as evidence_service
 from bot.services import evidence_zip, intake
 from bot.services.evidence import EvidenceSettings
@@ -38,7 +39,7 @@ from bot.services.record_import import import_file as import_file
 from bot.services.record_import import import_report as import_report
 from bot.services.record_import import person_header as person_header
 from bot.services.record_import import read_entries as read_entries
-from storage import entry_store, repo, rights, tally
+from storage import entry_store, record_restore, repo, rights, tally
 from storage import evidence as evidence_store
 from storage import plan_store as plan_repo
 from storage.db import Database
@@ -54,6 +55,7 @@ class RecordSource(Protocol):
 
 
 FORMATS = ("pdf", "md", "csv", "json")
+RECORD_KINDS = frozenset({"pdf", "md", "docx"})  # made from a report (`file_report`)
 
 
 def year_record(
@@ -157,6 +159,38 @@ def report_for(engine: RecordSource, key: IdentityKey, year: int | None = None) 
         return year_report(session, person_id, person, scheme, today=today, year=year)
 
 
+def file_report(
+    engine: RecordSource, key: IdentityKey, request: FileRequest, report: Report | None
+) -> Report | None:
+    """The report an `/export pdf|md|docx` file is made from (issue 16): another body's
+    CPD year as it counts it (`request.body`), or `report` with a line per other body
+    followed; None when the person or that body is not found."""
+    if report is None and not request.body:
+        return None
+    with engine.db.transaction() as session:
+        found = repo.find_person(session, key)
+        if found is None:
+            return None
+        person_id, person = found
+        today = local_today(engine.clock(), person.timezone)
+        if request.body:
+            scheme = engine.schemes.get(request.body)
+            if scheme is None:
+                return None
+            day = today
+            if request.year:
+                day = date(request.year, scheme.year_start_month, scheme.year_start_day)
+            return body_service.body_report(
+                session, person_id, person, engine.schemes, scheme.id, day=day, today=today
+            )
+        assert report is not None
+        day = min(today, report.record.end - timedelta(days=1))
+        also = body_service.also_lines(
+            session, person_id, person, engine.schemes, request.kind, day
+        )
+    return replace(report, also=also) if also else report
+
+
 def render(report: Report, kind: str, *, chart: bool = True) -> tuple[str, bytes, str]:
     """(file name, content, MIME type) of the report as pdf, md, csv or json."""
     record = report.record
@@ -169,14 +203,14 @@ def render(report: Report, kind: str, *, chart: bool = True) -> tuple[str, bytes
 
     assessment = report.assessment
     if kind == "md":
-        return name, printable.to_markdown(record, assessment, report.plan), MIME[kind]
+        return name, printable.to_markdown(record, assessment, report.plan, report.also), MIME[kind]
     if kind == "pdf":
         png = None
         if chart:
             from bot.services.chart import progress_png
 
             png = progress_png(record, assessment.target_minutes, today=report.today)
-        return name, printable.to_pdf(record, assessment, report.plan, png), MIME[kind]
+        return name, printable.to_pdf(record, assessment, report.plan, png, report.also), MIME[kind]
     raise ValueError(f"unknown export format {kind!r} (use one of {', '.join(FORMATS)})")
 
 
@@ -209,6 +243,7 @@ def export_all(
         kept = evidence_store.by_entry_number(session, person_id, [e.number for e in entries])
         entries = [replace(e, evidence=kept.get(e.number, ())) for e in entries]
         waiting = evidence_service.waiting(session, person_id)
+        rest = record_restore.kept(session, person_id)  # bodies, filings, gaps, profile
     scheme = scheme_for(schemes, view.scheme_id)
     first = min((e.activity_date for e in entries), default=now.date())
     last = max((e.activity_date for e in entries), default=now.date())
@@ -226,7 +261,7 @@ def export_all(
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(manifest, indent=2, ensure_ascii=False))
-        archive.writestr("record.json", export.to_json(record))
+        archive.writestr("record.json", export.to_json(record, rest))
         archive.writestr("record.csv", export.to_csv(record))
         archive.writestr(
             "README.txt",

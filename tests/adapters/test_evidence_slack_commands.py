@@ -67,7 +67,7 @@ async def test_attach_and_remove_typed_without_the_slash(slack: Slack) -> None:
     assert captioned.startswith("Filed with #1 'Webinar on earthing' as E3 (IMG_0042.jpg")
     _, _, replies = await alice.command("evidence remove E1")
     assert replies[-1].startswith("Remove E1 https://example.org/cert/42 from #1?")
-    assert await alice.press("Remove") == ["Removed E1."]
+    assert await alice.press("Remove") == ["Removed E1 https://example.org/cert/42 from #1."]
 
 
 async def saved(person: Person, replies: list[str]) -> str:

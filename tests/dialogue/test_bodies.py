@@ -64,7 +64,6 @@ def test_settings_bodies_in_one_line_adds_them_and_status_shows_them(
     [
         ("IEE", "I don't know the body 'IEE'. Did you mean IET?"),
         ("IET Institute of Cheese", "I don't know the body 'Institute'"),
-        ("IPEM", "IPEM / HCPC is already your main body (/settings body changes it)."),
         ("IET IES STEP Generic", "I follow up to 3 bodies besides IPEM / HCPC; you listed 4."),
     ],
 )
@@ -74,10 +73,10 @@ def test_wrong_bodies_change_nothing(ipem: Chat, db: Database, typed: str, says:
     assert bodies_of(db) == []
 
 
-def test_duplicates_and_the_primary_are_said_and_left_out(ipem: Chat, db: Database) -> None:
+def test_duplicates_are_said_and_the_main_body_listed_is_fine(ipem: Chat, db: Database) -> None:
     ipem.say("/settings bodies IET iet IPEM")
     assert "IET was listed twice; once is enough." in ipem.text
-    assert "IPEM / HCPC is already your main body" in ipem.text
+    assert "You now follow IPEM / HCPC (main) and IET." in ipem.text  # the main body listed
     assert bodies_of(db) == ["iet"]
 
 

@@ -182,9 +182,10 @@ def test_needs_for_the_plan_review_exports_and_forget() -> None:
     # Mid-plan, another command still gets the plan to ask the question again.
     assert needs(linking, text("/status")) == Needs(standing=True, plan=True, bodies=True)
     assert needs(Conv(), text("/review")) == Needs(plan=True, linked=True)
-    assert needs(Conv(), text("/export pdf 2025")) == Needs(report_year=2025)
-    assert needs(Conv(), text("/export md")) == Needs(report_year=0)
-    assert needs(Conv(), text("/export all")) == Needs()
+    assert needs(Conv(), text("/export pdf 2025")) == Needs(report_year=2025, bodies=True)
+    assert needs(Conv(), text("/export md")) == Needs(report_year=0, bodies=True)
+    assert needs(Conv(), text("/export md IET")) == Needs(report_year=0, bodies=True, standing=True)
+    assert needs(Conv(), text("/export all")) == Needs(evidence=0, waiting=True)
     assert needs(Conv(), text("/export json")) == Needs(record_year=0)
     assert needs(Conv(), text("/forget")) == Needs(holdings=True)
     assert needs(Conv(S.FORGET_CONFIRM), text("FORGET")) == Needs(holdings=True)

@@ -68,7 +68,10 @@ def test_each_body_gets_its_year_end_summary_when_its_own_year_ends(
     assert "Total: 2 h 30." in text and "Qualification: 2 h 30" in text
     assert "Tax module" not in text and "Activities: 1;" in text
     assert "What counts for a STEP audit:" in text
-    assert text.endswith("/status shows STEP beside your main body, in its current CPD year.")
+    assert text.endswith(
+        "/export pdf STEP 2025 has that year's record as STEP counts it; /status shows its "
+        "current year beside your main body."
+    )
     # Once: not again the next hour or day.
     assert sent_to(tick(jobs, clock, utc(2026, 4, 1, 9)), "yearend") == []
     assert sent_to(tick(jobs, clock, utc(2026, 4, 2, 8)), "yearend") == []

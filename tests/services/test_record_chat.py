@@ -365,7 +365,8 @@ def test_forget_erases_every_row_of_the_person_and_keeps_the_other(
     assert "This erases everything I hold about you — 2 entries, 4 reflections" in alice.text
     assert (
         "1 role, 2 key responsibilities, 1 objective, 1 link to an objective, 1 tag, "
-        "1 leave or exemption period, 1 explained gap, 1 connected calendar" in alice.text
+        "1 piece of evidence (files and links), 1 leave or exemption period, 1 explained gap, "
+        "1 connected calendar" in alice.text
     )
     alice.press("Erase everything")
     assert "Erased: 2 entries, 4 reflections" in alice.text and "permanent" in alice.text

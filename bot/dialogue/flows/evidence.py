@@ -38,6 +38,7 @@ from bot.dialogue.flow import Command, Flow, prompt
 from bot.dialogue.flows.evidence_text import (
     EV,
     changes_from,
+    deleted_note,
     described,
     entry_name,
     facts_text,
@@ -132,7 +133,7 @@ def receive(conv: Conv, event: Incoming, ctx: Context) -> Step:
         return stay(conv, ctx, got.refused or "I couldn't keep that file.")
     view = got.view
     if got.entry is not None:
-        return _filed(conv, view, got.entry, got.latest, got.facts, ctx)
+        return _filed(conv, view, got.entry, got.latest, got.facts, ctx, got.match)
     if conv.state in LOG_STATES and conv.data.draft is not None:
         draft = conv.data.draft.model_copy(
             update={"evidence": [*conv.data.draft.evidence, view.number]}
@@ -143,11 +144,17 @@ def receive(conv: Conv, event: Incoming, ctx: Context) -> Step:
             "(/cancel leaves it waiting)."
         )
         return Step(nxt, (say(text), prompt(nxt, ctx)))
-    return _ask_which(conv, view, got.facts, ctx)
+    return _ask_which(conv, view, got.facts, ctx, got.match)
 
 
 def _filed(
-    conv: Conv, view: EvidenceView, entry: EntryView, latest: bool, facts: Facts | None, c: Context
+    conv: Conv,
+    view: EvidenceView,
+    entry: EntryView,
+    latest: bool,
+    facts: Facts | None,
+    c: Context,
+    match: EntryView | None = None,
 ) -> Step:
     text = f"Filed with {entry_name(entry)} as {described(view)}."
     choices: tuple[Choice, ...] = ()
@@ -157,7 +164,7 @@ def _filed(
             Choice(EV.make("undo", view.number), "Undo"),
             Choice(EV.make("move", view.number), "Another entry"),
         )
-    replies = [Outgoing(text, choices), *proposal(view, entry, facts, c)]
+    replies = [Outgoing(text, choices), *proposal(view, entry, facts, c, match)]
     nxt = Conv(S.IDLE, Data(undo=conv.data.undo, parked=conv.data.parked))
     if conv.state != S.EVIDENCE_FILE:
         nxt = conv
@@ -166,8 +173,11 @@ def _filed(
     return Step(nxt, tuple(replies))
 
 
-def _ask_which(conv: Conv, view: EvidenceView, facts: Facts | None, ctx: Context) -> Step:
-    replies = [_which(view, ctx, conv.state == S.IDLE), *proposal(view, None, facts, ctx)]
+def _ask_which(
+    conv: Conv, view: EvidenceView, facts: Facts | None, ctx: Context, match: EntryView | None
+) -> Step:
+    offered = proposal(view, None, facts, ctx, match)
+    replies = [_which(view, ctx, conv.state == S.IDLE), *offered]
     if conv.state != S.IDLE:
         replies.append(prompt(conv, ctx))
     return Step(_asked(conv, view), tuple(replies))
@@ -429,12 +439,15 @@ def _evidence_needs(args: str) -> Needs:
 def _evidence(conv: Conv, args: str, ctx: Context) -> Step:
     words = args.split()
     if not words:
-        return stay(conv, ctx, _overview(ctx))
+        return stay(conv, ctx, _overview(conv, ctx))
     if len(words) == 2 and words[0].lower() == "remove" and _LABEL.match(words[1]):
         number = int(words[1].lstrip("eE"))
         if conv.state != S.IDLE:
             return stay(conv, ctx, "Finish (or /cancel) what we are doing first.")
         view = _find(ctx, number)
+        if view is None and 0 < number <= ctx.person.last_evidence_number:
+            gone = f"E{number} was removed; numbers are never reused. /evidence lists yours."
+            return stay(conv, ctx, gone)
         if view is None:
             return stay(conv, ctx, f"You have no E{number}. /evidence lists yours.")
         nxt = Conv(S.EVIDENCE_REMOVE, replace_data(Data(target=number), undo=conv.data.undo))
@@ -448,12 +461,16 @@ def _evidence(conv: Conv, args: str, ctx: Context) -> Step:
     return stay(conv, ctx, usage)
 
 
-def _overview(ctx: Context) -> str:
+def _overview(conv: Conv, ctx: Context) -> str:
+    """Every entry's evidence (a deleted entry's too, marked: it is kept with it, as
+    /evidence N shows it), then the files waiting for an entry."""
     by_entry: dict[int, list[EvidenceView]] = {}
     for view in ctx.snap.evidence:
         by_entry.setdefault(view.entry_number, []).append(view)
     lines = [
-        f"#{number}: " + ", ".join(f"{v.label} {clip(v.name, 40)}" for v in pieces)
+        f"#{number}: "
+        + ", ".join(f"{v.label} {clip(v.name, 40)}" for v in pieces)
+        + (f" ({deleted_note(conv, number)})" if number in ctx.snap.deleted else "")
         for number, pieces in sorted(by_entry.items())
     ]
     if ctx.snap.waiting:
@@ -465,14 +482,15 @@ def _overview(ctx: Context) -> str:
 
 
 def _of_entry(conv: Conv, number: int, ctx: Context) -> Step:
-    entry = _live(ctx, number)
-    if entry is None:
-        return stay(conv, ctx, _no_entry(number))
+    entry = ctx.snap.entry if ctx.snap.entry and ctx.snap.entry.number == number else None
     pieces = [v for v in ctx.snap.evidence if v.entry_number == number]
+    if entry is None or (entry.deleted and not pieces):
+        return stay(conv, ctx, _no_entry(number))
     if not pieces:
         return stay(conv, ctx, f"{entry_name(entry)} has no evidence yet. " + ATTACH_HOW)
     lines = [f"{described(v)}, received {fmt.short_day(v.received_at.date())}" for v in pieces]
-    head = Outgoing(f"Evidence of {entry_name(entry)}:\n" + "\n".join(lines))
+    gone = f" ({deleted_note(conv, number)})" if entry.deleted else ""
+    head = Outgoing(f"Evidence of {entry_name(entry)}{gone}:\n" + "\n".join(lines))
     files = tuple(
         Outgoing(
             f"{v.label}: {v.name}",
@@ -486,11 +504,8 @@ def _of_entry(conv: Conv, number: int, ctx: Context) -> Step:
 
 def _remove_prompt(conv: Conv, ctx: Context) -> Outgoing:
     number = conv.data.target or 0
-    view = _find(ctx, number)
-    where = f" from #{view.entry_number}" if view is not None and view.entry_number else ""
-    name = f" {view.name}" if view is not None else ""
     return Outgoing(
-        f"Remove E{number}{name}{where}? This cannot be undone.",
+        f"Remove {_named(ctx, number)}? This cannot be undone.",
         (Choice(EV.make("rm", number), "Remove"), Choice(EV.make("keep", number), "Keep")),
     )
 
@@ -501,7 +516,15 @@ def _confirm(conv: Conv, remove: bool, number: int, ctx: Context) -> Step:
     idle = Conv(S.IDLE, Data(undo=conv.data.undo, parked=conv.data.parked))
     if not remove:
         return Step(idle, (say(f"Kept E{number}. Nothing was removed."),))
-    return Step(idle, (say(f"Removed E{number}."),), (RemoveEvidence(number),))
+    return Step(idle, (say(f"Removed {_named(ctx, number)}."),), (RemoveEvidence(number),))
+
+
+def _named(ctx: Context, number: int) -> str:
+    """'E4 cert.pdf from #2' ('E4' when it is not loaded)."""
+    view = _find(ctx, number)
+    if view is None:
+        return f"E{number}"
+    return f"E{number} {view.name}" + (f" from #{view.entry_number}" if view.entry_number else "")
 
 
 def _evidence_remove(conv: Conv, event: Incoming, ctx: Context) -> Step:

@@ -36,3 +36,23 @@ def export_step(conv: Conv, ctx: Context) -> Step:
     )
     failed = "I couldn't put your evidence together just now; please try /export evidence again."
     return Step(conv, (Outgoing(text, file=FileRequest(KIND, failed)),))
+
+
+def in_everything(ctx: Context) -> str:
+    """What of the evidence the `/export all` ZIP holds (its live entries' and the files
+    waiting for an entry: `records.export_all`), said after its other contents."""
+    live = (ev for ev in ctx.snap.evidence if ev.entry_number not in ctx.snap.deleted)
+    pieces = (*live, *ctx.snap.waiting)
+    files = [ev for ev in pieces if ev.kind == "file"]
+    links = len(pieces) - len(files)
+    if not pieces:
+        return " No evidence is kept, so it holds no evidence files."
+    held = (
+        f" It holds your {len(files)} evidence file{'' if len(files) == 1 else 's'} "
+        f"({size_text(sum(ev.size for ev in files))}) in evidence/, each named by its "
+        "number (E1-…), with index.md"
+    )
+    if not files:
+        held = " It holds no evidence files; index.md in evidence/ lists"
+        return held + f" your {links} link{'' if links == 1 else 's'}."
+    return held + (f" (and {links} link{'' if links == 1 else 's'})." if links else ".")

@@ -12,7 +12,7 @@ from bot.core.buttons import ActionId
 from bot.core.model import Choice, EntryView, EvidenceView, Outgoing
 from bot.core.snapshot import Facts
 from bot.dialogue.common import TITLE_MAX, clip
-from bot.dialogue.conversation import Context
+from bot.dialogue.conversation import Context, Conv
 
 URL_MAX = 2000
 
@@ -62,6 +62,14 @@ def entry_name(entry: EntryView) -> str:
     return f"#{entry.number} '{entry.title}'"
 
 
+def deleted_note(conv: Conv, number: int) -> str:
+    """How a deleted entry's evidence is marked: still kept with it, the entry back with
+    /undo when that is what /undo would do now."""
+    undo = conv.data.undo
+    back = undo is not None and undo.kind == "deleted" and undo.number == number
+    return f"#{number} deleted — /undo brings it back" if back else f"#{number} deleted"
+
+
 # ---------------------------------------------------------------- certificate facts
 
 
@@ -92,11 +100,20 @@ def changes_from(entry: EntryView, facts: Facts, today: date) -> dict[str, objec
 
 
 def proposal(
-    view: EvidenceView, entry: EntryView | None, facts: Facts | None, ctx: Context
+    view: EvidenceView,
+    entry: EntryView | None,
+    facts: Facts | None,
+    ctx: Context,
+    match: EntryView | None = None,
 ) -> tuple[Outgoing, ...]:
+    """A certificate's facts offered: for the entry it went with ([Use these]), as a new
+    activity ([Log it]), or, when another entry has its date and title (`match`), the file
+    moved there: never an overwrite making one entry a copy of another."""
     if facts is None or not facts_text(facts):
         return ()
     said = f"The certificate says: {facts_text(facts)}."
+    if match is not None and (entry is None or match.number != entry.number):
+        return (_elsewhere(view, entry, match, said),)
     if entry is None:
         return (
             Outgoing(
@@ -115,6 +132,27 @@ def proposal(
             f"{said} Use these for {entry_name(entry)}?",
             (Choice(EV.make("use", key), "Use these"), Choice(EV.make("mine", key), "Keep mine")),
         ),
+    )
+
+
+def _elsewhere(
+    view: EvidenceView, entry: EntryView | None, match: EntryView, said: str
+) -> Outgoing:
+    """The certificate fits entry `match` (same date, title words) better than `entry`."""
+    move = EV.make("file", f"{view.number}-{match.number}")
+    like = f"{said} This looks like {entry_name(match)} (same date and title)"
+    if entry is None:
+        return Outgoing(
+            f"{like}. File it with #{match.number}?",
+            (
+                Choice(move, f"File it with #{match.number}"),
+                Choice(EV.make("mine", view.number), "No"),
+            ),
+        )
+    keep = EV.make("mine", f"{view.number}-{entry.number}")
+    return Outgoing(
+        f"{like}, not {entry_name(entry)}. Move {view.label} to #{match.number}?",
+        (Choice(move, f"Move it to #{match.number}"), Choice(keep, f"Keep with #{entry.number}")),
     )
 
 

@@ -29,6 +29,7 @@ _HELD = (  # table -> how a count of its rows reads; tables not named are counte
     ("objective", "objective", "objectives"),
     ("entryobjective", "link to an objective", "links to objectives"),
     ("entrytag", "tag", "tags"),
+    ("evidence", "piece of evidence (files and links)", "pieces of evidence (files and links)"),
     ("status_period", "leave or exemption period", "leave or exemption periods"),
     ("gap_note", "explained gap", "explained gaps"),
     ("calendarfeed", "connected calendar", "connected calendars"),

@@ -13,6 +13,7 @@ from dataclasses import replace
 from bot.core import hcpc
 from bot.core import text as fmt
 from bot.core.buttons import ButtonId, OptionId
+from bot.core.evidence_index import member_name
 from bot.core.model import (
     AddGapNote,
     Choice,
@@ -25,8 +26,8 @@ from bot.core.model import (
     SaveProfile,
 )
 from bot.core.snapshot import Needs
-from bot.dialogue.common import clip, norm, say, stale, stay
-from bot.dialogue.conversation import Context, Conv, Data, State, Step
+from bot.dialogue.common import INPUT_MAX, clip, norm, say, stale, stay
+from bot.dialogue.conversation import Context, Conv, Data, State, Step, replace_data
 from bot.dialogue.flow import Command, Flow
 
 S = State
@@ -35,6 +36,8 @@ PICK = ButtonId("profile_pick")  # profile_pick:<entry number>: picked or not
 MOVE = OptionId("profile", ("more", "done", "keep"))
 PAGE = 8  # activities per page of choices
 GAP_TEXT_MAX = 500
+MORE = "…continued"  # ends a part of a summary or statement sent in several messages
+APPENDING = "more"  # Data.field while the parts of a summary or statement come in
 NOT_HCPC = (
     "The HCPC CPD profile is for IPEM / HCPC registrants. Your record follows {name}: "
     "/export docx gives an editable Word record, /export pdf the full record. If you are "
@@ -67,8 +70,37 @@ def hcpc_export(conv: Conv, ctx: Context) -> Step:
     )
     if todo:
         text += f" Still to do in /profile: {todo}."
+    text += _who_missing(ctx) + _files_to_send(profile)
     failed = "I couldn't make the profile just now; please try /export hcpc again."
     return Step(conv, (Outgoing(text, file=FileRequest("hcpc", failed)),))
+
+
+def _who_missing(ctx: Context) -> str:
+    """How to put the member's name and HCPC registration number on the profile."""
+    person, said = ctx.person, ""
+    if not person.full_name:
+        said += (
+            "\nYour name is not on it: send /settings name and your name as on the HCPC "
+            "Register (e.g. /settings name Sam Patel), then /export hcpc again."
+        )
+    if not person.membership_number:
+        said += (
+            "\nYour HCPC registration number is not on it: send /settings number and the "
+            "number (e.g. /settings number CS12345), then /export hcpc again."
+        )
+    return said
+
+
+def _files_to_send(profile: ProfileView) -> str:
+    files = hcpc.separate_files(profile)
+    if not files:
+        return ""
+    named = ", ".join(member_name(e).rpartition("/")[2] for e in files)
+    return (
+        f"\nPart 4 lists {len(files)} file{'' if len(files) == 1 else 's'} as enclosed "
+        f"separately ({named}): send /export evidence for them, named by number, and "
+        "send them with the profile."
+    )
 
 
 def _missing(profile: ProfileView) -> str:
@@ -107,12 +139,13 @@ def _pick_prompt(profile: ProfileView, page: int) -> Outgoing:
     if len(newest) > (page + 1) * PAGE or page:
         choices.append(Choice(MOVE.make("more"), "More activities"))
     choices.append(Choice(MOVE.make("done"), "Done picking"))
+    example = " ".join(str(e.number) for e in shown[: hcpc.PICK_MIN])
     text = (
         f"Pick {hcpc.PICK_MIN} to {hcpc.PICK_MAX} activities of the last two years for your "
         f"statement (picked: {len(picked)}"
         + (": " + ", ".join(f"#{n}" for n in profile.entry_numbers) if picked else "")
-        + "). Tap one to pick or unpick it, or type their numbers (e.g. 3 7 12 15); "
-        "then Done."
+        + "). Tap one to pick or unpick it, or type their entry numbers, the # numbers "
+        f"shown (e.g. {example}); then Done."
     )
     return Outgoing(text, tuple(choices))
 
@@ -154,7 +187,7 @@ def _pick(conv: Conv, event: Incoming, ctx: Context) -> Step:
             return Step(conv, (_pick_prompt(new, page),), (effect,))
         if move == "more":
             pages = max(1, -(-len(profile.entries) // PAGE))
-            nxt = Conv(conv.state, replace(conv.data, target=(page + 1) % pages))
+            nxt = Conv(conv.state, replace_data(conv.data, target=(page + 1) % pages))
             return Step(nxt, (_pick_prompt(profile, nxt.data.target or 0),))
         if move == "done":
             return _picked(conv, ctx, profile, list(profile.entry_numbers))
@@ -164,7 +197,10 @@ def _pick(conv: Conv, event: Incoming, ctx: Context) -> Step:
         return _picked(conv, ctx, profile, list(profile.entry_numbers))
     numbers = [int(n) for n in re.findall(r"\d+", typed)]
     if not numbers or re.sub(r"[\d#,\s]|and", "", typed):
-        return stay(conv, ctx, "Type the activities' numbers (e.g. 3 7 12 15), or tap them.")
+        example = " ".join(str(e.number) for e in list(reversed(profile.entries))[: hcpc.PICK_MIN])
+        return stay(
+            conv, ctx, f"Type the activities' numbers, the # numbers shown (e.g. {example})."
+        )
     error = _pick_error(numbers, profile)
     if error:
         return stay(conv, ctx, error)
@@ -183,7 +219,9 @@ def _picked(
     if error:
         return Step(conv, (say(error), _pick_prompt(profile, conv.data.target or 0)), effects)
     nxt = Conv(S.PROFILE_SUMMARY, Data(undo=conv.data.undo))
-    return Step(nxt, (_summary_prompt(profile),), effects)
+    by_number = {e.number: e for e in profile.entries}
+    echo = "Picked " + ", ".join(f"#{n} '{clip(by_number[n].title, 60)}'" for n in numbers) + "."
+    return Step(nxt, (say(echo), _summary_prompt(profile)), effects)
 
 
 # ---------------------------------------------------------------- summary of recent work
@@ -192,7 +230,8 @@ def _picked(
 def _summary_prompt(profile: ProfileView) -> Outgoing:
     text = (
         f"Part 1: the summary of your recent work, up to {hcpc.SUMMARY_WORDS} words: your "
-        "role, what you do, and who your service users are. Send it as one message."
+        "role, what you do, and who your service users are. Send it as one message, or in "
+        f"parts, each but the last ending with {MORE!r}."
     )
     choices: tuple[Choice, ...] = ()
     if profile.summary:
@@ -222,15 +261,38 @@ def _summary(conv: Conv, event: Incoming, ctx: Context) -> Step:
             if event.kind == Kind.CHOICE
             else stay(conv, ctx, "Send the summary as text.")
         )
-    summary = event.text.strip()
+    summary, more = _joined(conv, profile.summary, event.text.strip())
     new, effect = _save(profile, summary=summary)
     count = hcpc.word_count(summary)
+    if more:
+        return _more(conv, effect, f"Summary so far: {hcpc.words_line(count, hcpc.SUMMARY_WORDS)}")
     said = f"Summary kept: {hcpc.words_line(count, hcpc.SUMMARY_WORDS)}."
     if count > hcpc.SUMMARY_WORDS:
         said += " HCPC asks for 500 words at most: please send a shorter version (or Keep it)."
-        return Step(conv, (say(said), _summary_prompt(new)), (effect,))
+        return Step(_afresh(conv), (say(said), _summary_prompt(new)), (effect,))
     step = _to_standard(conv, ctx, new, 0)
     return Step(step.conv, (say(said), *step.replies), (effect, *step.effects))
+
+
+def _joined(conv: Conv, kept: str, text: str) -> tuple[str, bool]:
+    """The text so far (the kept one and this part, when parts are coming in) and whether
+    more follows (this part ends with "…continued")."""
+    part = hcpc.continued(text)
+    said = text if part is None else part
+    if conv.data.field == APPENDING and kept:
+        said = f"{kept}\n\n{said}"
+    return said, part is not None
+
+
+def _afresh(conv: Conv) -> Conv:
+    """The same step, the next message taken as a new text (not a further part)."""
+    return Conv(conv.state, replace_data(conv.data, field=None))
+
+
+def _more(conv: Conv, effect: Effect, so_far: str) -> Step:
+    nxt = Conv(conv.state, replace_data(conv.data, field=APPENDING))
+    note = f"{so_far}. Send the next part (ending it with {MORE!r} if more follows)."
+    return Step(nxt, (say(note),), (effect,))
 
 
 # ---------------------------------------------------------------- the five standards
@@ -253,8 +315,8 @@ def _standard_prompt(profile: ProfileView, index: int, suggestion: str) -> Outgo
     text = (
         f"Part 2, standard {index + 1} of {len(hcpc.STANDARDS)}: {hcpc.STANDARDS[index]}.\n"
         f"Suggested (from your activities):\n{suggestion}\n"
-        "Send your statement for it, or Keep it. "
-        f"The whole statement: {hcpc.words_line(count, hcpc.STATEMENT_WORDS)}."
+        f"Send your statement for it (in parts if long, ending each but the last with {MORE!r}), "
+        f"or Keep it. The whole statement: {hcpc.words_line(count, hcpc.STATEMENT_WORDS)}."
     )
     return Outgoing(text, (Choice(MOVE.make("keep"), "Keep it"),))
 
@@ -270,10 +332,11 @@ def _standard(conv: Conv, event: Incoming, ctx: Context) -> Step:
         return stay(conv, ctx, "I couldn't load your profile just now; please try again.")
     index = conv.data.target or 0
     standards = list(_suggested(profile, ctx))
+    more = False
     if _keeps(event):
         said = standards[index]
     elif event.kind == Kind.TEXT and event.text.strip():
-        said = event.text.strip()
+        said, more = _joined(conv, standards[index], event.text.strip())
     elif event.kind == Kind.CHOICE:
         return stale(conv, ctx)
     else:
@@ -281,12 +344,15 @@ def _standard(conv: Conv, event: Incoming, ctx: Context) -> Step:
     standards[index] = said
     new, effect = _save(profile, standards=tuple(standards))
     count = _statement_words(new.standards)
+    if more:
+        words = hcpc.words_line(count, hcpc.STATEMENT_WORDS)
+        return _more(conv, effect, f"Standard {index + 1} so far; the statement: {words}")
     note = (
         f"Standard {index + 1} kept. The statement: {hcpc.words_line(count, hcpc.STATEMENT_WORDS)}."
     )
     if count > hcpc.STATEMENT_WORDS:
         note += " HCPC asks for 1,500 words at most: please send a shorter version of this one."
-        return Step(conv, (say(note), _standard_prompt(new, index, said)), (effect,))
+        return Step(_afresh(conv), (say(note), _standard_prompt(new, index, said)), (effect,))
     if index + 1 < len(hcpc.STANDARDS):
         return Step(
             Conv(S.PROFILE_STANDARD, Data(undo=conv.data.undo, target=index + 1)),
@@ -342,8 +408,13 @@ def _gap(conv: Conv, event: Incoming, ctx: Context) -> Step:
     gaps = list(profile.gaps)
     gaps[index] = (first, last, why)
     step = _to_gap(conv, replace(profile, gaps=tuple(gaps)), index + 1)
-    said = say(f"Gap explained: {fmt.short_day(first)} – {fmt.short_day(last)}: {why}.")
+    said = say(f"Gap explained: {fmt.short_day(first)} – {fmt.short_day(last)}: {_end(why)}")
     return Step(step.conv, (said, *step.replies), (AddGapNote(first, last, why),))
+
+
+def _end(text: str) -> str:
+    """`text` as the end of a sentence: one full stop, not two."""
+    return text if text[-1:] in ".!?…" else text + "."
 
 
 def _finished(profile: ProfileView) -> Outgoing:
@@ -386,6 +457,11 @@ def _prompt(conv: Conv, ctx: Context) -> Outgoing:
     if index < len(profile.gaps):
         return _gap_prompt(profile, index)
     return _finished(profile)
+
+
+def input_max(state: State) -> int:
+    """The longest message read in `state`: a whole statement or summary in the profile's."""
+    return hcpc.TEXT_MAX if state in (S.PROFILE_SUMMARY, S.PROFILE_STANDARD) else INPUT_MAX
 
 
 def _needs(conv: Conv, event: Incoming, need: Needs) -> Needs:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from bot.core import text as fmt
 from bot.core.buttons import command_button
 from bot.core.model import Attachment, Choice, FileRequest, Outgoing, YearSummary
@@ -104,34 +106,46 @@ LAST_LOADABLE_YEAR = 9999  # a CPD year starting in 9999 would end in year 10000
 EXPORT_ALIASES = {"markdown": "md", "everything": "all", "zip": "all", "word": "docx"}
 
 
-def _export_args(args: str) -> tuple[str | None, int | None]:
-    """('csv' | 'json' | 'pdf' | 'md' | 'all' | None for a bad word, year or None)."""
-    fmt_name, year = "csv", None
-    for word in args.lower().split():
-        word = EXPORT_ALIASES.get(word, word)
+def _export_args(args: str) -> tuple[str | None, int | None, str]:
+    """('csv' | 'json' | 'pdf' | 'md' | 'all' | … | None for bad words, year or None, the
+    body named or ''): one word that is neither a format nor a year names a body."""
+    fmt_name, year, body = "csv", None, ""
+    for typed in args.split():
+        word = EXPORT_ALIASES.get(typed.lower(), typed.lower())
         if word in EXPORT_KINDS:
             fmt_name = word
         elif word.isdigit() and len(word) == 4:
             year = int(word)
+        elif not body:
+            body = typed
         else:
-            return None, None
+            return None, None, ""
     if fmt_name in ("all", "hcpc") and year is not None:
-        return None, None  # everything is every year; the HCPC profile its last two
-    return fmt_name, year
+        return None, None, ""  # everything is every year; the HCPC profile its last two
+    return fmt_name, year, body
+
+
+EXPORT_USAGE = (
+    "Use /export (CSV), /export pdf, /export md, /export json, /export docx (Word), "
+    "/export 2025 for another year, /export pdf IET 2026 for another body you follow, "
+    "/export hcpc (the HCPC CPD profile), /export evidence (your evidence files) or /export "
+    "all for everything I hold about you."
+)
 
 
 def _export(conv: Conv, args: str, ctx: Context) -> Step:
     from bot.core.export import to_csv, to_json
 
-    kind, asked = _export_args(args)
+    kind, asked, body = _export_args(args)
     if kind is None:
-        return stay(
-            conv,
-            ctx,
-            "Use /export (CSV), /export pdf, /export md, /export json, /export docx (Word), "
-            "/export 2025 for another year, /export hcpc (the HCPC CPD profile), /export "
-            "evidence (your evidence files) or /export all for everything I hold about you.",
-        )
+        return stay(conv, ctx, EXPORT_USAGE)
+    if body:
+        scheme = bodies.body_named(ctx, body)
+        if scheme is None:
+            said = f"I don't know the body '{clip(body)}'.{bodies._suggestion(ctx, body)}"
+            return stay(conv, ctx, f"{said} {EXPORT_USAGE}")
+        if scheme.id != ctx.scheme.id:  # the main body named: its record, as without
+            return _body_export(conv, ctx, kind, asked, scheme)
     if asked is not None:
         refused = year_refusal(asked, latest_year(ctx.scheme, ctx.today, ctx.person.year_start))
         if refused is not None:
@@ -141,6 +155,7 @@ def _export(conv: Conv, args: str, ctx: Context) -> Step:
             "Everything I hold about you, as a ZIP: data.json (every stored row: settings, "
             "entries including deleted ones, reflections, plan, calendars, messages) and "
             "record.json / record.csv with all your entries, which `cpdbot import` reads back."
+            + evidence_export.in_everything(ctx)
         )
         failed = "I couldn't put your data together just now; please try /export all again."
         return Step(conv, (Outgoing(text, file=FileRequest("all", failed)),))
@@ -149,25 +164,7 @@ def _export(conv: Conv, args: str, ctx: Context) -> Step:
     if kind == "evidence":
         return evidence_export.export_step(conv, ctx)
     if kind in ("pdf", "md", "docx"):
-        report = ctx.snap.report
-        if report is None:
-            return stay(conv, ctx, "I couldn't load your record just now; please try again.")
-        year = report.record
-        n = len(year.entries)
-        what = {"pdf": "PDF", "md": "Markdown", "docx": "Word, editable"}[kind]
-        text = (
-            f"Your CPD record for {year.label} ({what}): {n} entr{'y' if n == 1 else 'ies'}, "
-            f"{fmt.hours(year.total_minutes)}, "
-            + (
-                "laid out as the activity report: each activity with its type of CPD, hours, "
-                "reflection and evidence numbers, then the hours by type."
-                if kind == "docx"
-                else "with the assessment, your plan"
-                + (" and the progress chart." if kind == "pdf" else ".")
-            )
-        )
-        failed = f"I couldn't make the {what} file just now; please try again."
-        return Step(conv, (Outgoing(text, file=FileRequest(kind, failed)),))
+        return _record_file(conv, ctx, kind)
     record = ctx.snap.record
     if record is None:
         return stay(conv, ctx, "I couldn't load your record just now; please try again.")
@@ -180,6 +177,67 @@ def _export(conv: Conv, args: str, ctx: Context) -> Step:
         f"{fmt.hours(record.total_minutes)}."
     )
     return Step(conv, (Outgoing(text, attachment=Attachment(name, data, mime)),))
+
+
+def _record_file(conv: Conv, ctx: Context, kind: str) -> Step:
+    """`/export pdf|md|docx`: the main body's record, made after the commit."""
+    report = ctx.snap.report
+    if report is None:
+        return stay(conv, ctx, "I couldn't load your record just now; please try again.")
+    year = report.record
+    n = len(year.entries)
+    what = {"pdf": "PDF", "md": "Markdown", "docx": "Word, editable"}[kind]
+    text = (
+        f"Your CPD record for {year.label} ({what}): {n} entr{'y' if n == 1 else 'ies'}, "
+        f"{fmt.hours(year.total_minutes)}, "
+        + (
+            "laid out as the activity report: each activity with its type of CPD, hours, "
+            "reflection and evidence numbers, then the hours by type."
+            if kind == "docx"
+            else "with the assessment, your plan"
+            + (" and the progress chart." if kind == "pdf" else ".")
+        )
+    )
+    if ctx.snap.bodies and kind != "docx":  # the activity report has no requirements
+        text += " Its requirements end with where you stand with each other body you follow."
+    failed = f"I couldn't make the {what} file just now; please try again."
+    return Step(conv, (Outgoing(text, file=FileRequest(kind, failed)),))
+
+
+def _body_export(conv: Conv, ctx: Context, kind: str, asked: int | None, scheme: Scheme) -> Step:
+    """`/export pdf IET 2026`: the record as another body followed counts it (issue 16)."""
+    short = scheme.name.split("/")[0].strip()
+    if kind not in ("pdf", "md", "docx"):
+        return stay(
+            conv,
+            ctx,
+            f"For {short}'s record: /export pdf {short}, /export md {short} or "
+            f"/export docx {short} (with a year for another one: /export pdf {short} 2025).",
+        )
+    view = next((b for b in ctx.snap.bodies if b.scheme_id == scheme.id), None)
+    if view is None:
+        return stay(conv, ctx, f"You don't follow {short}: /settings bodies adds it.")
+    if asked is not None:
+        refused = year_refusal(asked, latest_year(scheme, ctx.today))
+        if refused is not None:
+            return stay(conv, ctx, refused)
+    day = (
+        ctx.today if asked is None else date(asked, scheme.year_start_month, scheme.year_start_day)
+    )
+    start, end = scheme.year_bounds(day)
+    what = {"pdf": "PDF", "md": "Markdown", "docx": "Word, editable"}[kind]
+    text = (
+        f"Your CPD record as {short} counts it, CPD year {scheme.year_label(start)} "
+        f"({fmt.day(start)} to {fmt.day(end - timedelta(days=1))}, {what}): "
+    )
+    summary = view.summary
+    if summary is not None and summary.start == start:
+        n = summary.entries
+        text += f"{n} entr{'y' if n == 1 else 'ies'}, {fmt.hours(summary.total_minutes)}, "
+    text += f"in {short}'s categories, with its requirements and reflection checks."
+    failed = f"I couldn't make the {what} file just now; please try again."
+    request = FileRequest(kind, failed, body=scheme.id, year=asked or 0)
+    return Step(conv, (Outgoing(text, file=request),))
 
 
 def _review(conv: Conv, args: str, ctx: Context) -> Step:
@@ -212,15 +270,17 @@ def list_size(args: str) -> int | None:
 
 
 def _export_needs(args: str) -> Needs:
-    kind, year = _export_args(args)
+    kind, year, body = _export_args(args)
     if year is not None and not EARLIEST_YEAR <= year < LAST_LOADABLE_YEAR:
         return Needs()  # `_export` refuses it: nothing to load (a date past 9999 cannot be)
-    if kind in ("pdf", "md", "docx", "evidence"):
+    if kind in ("pdf", "md", "docx"):  # the other bodies too (issue 16); their standing
+        return Needs(report_year=year or 0, bodies=True, standing=bool(body) and year is None)
+    if kind == "evidence":
         return Needs(report_year=year or 0)
     if kind == "hcpc":
         return Needs(profile=True, bodies=True)
     if kind == "all":
-        return Needs()
+        return Needs(evidence=0, waiting=True)  # the evidence files it holds, said
     return Needs(record_year=year or 0)
 
 
@@ -275,7 +335,8 @@ FLOW = Flow(
             _export,
             needs=_export_needs,
             help="/export — your record for this CPD year as a CSV file (/export pdf, /export "
-            "md,\n  /export json, /export docx, /export 2025; /export hcpc: the HCPC CPD profile; "
+            "md,\n  /export json, /export docx, /export 2025; /export pdf IET 2026: another body "
+            "you follow,\n  as it counts it; /export hcpc: the HCPC CPD profile; "
             "/export evidence:\n  your evidence files; /export all: everything I hold about you, "
             "as a ZIP)",
             help_rank=110,

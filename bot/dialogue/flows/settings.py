@@ -83,6 +83,11 @@ def _settings_value(conv: Conv, event: Incoming, ctx: Context) -> Step:
         value = picked
     else:
         value = event.text.strip()
+    return _save(conv, key, value, ctx)
+
+
+def _save(conv: Conv, key: str, value: str, ctx: Context) -> Step:
+    """Setting `key` set to `value` (or why not), back to the settings menu."""
     # The last setting is the default, as it always was (a key from an older version).
     found = _SETTERS.get(key, _set_studying)(value, ctx)
     if isinstance(found, str):
@@ -187,9 +192,13 @@ _SETTERS: dict[str, Callable[[str, Context], tuple[Changes, str] | str]] = {
 def _settings(conv: Conv, args: str, ctx: Context) -> Step:
     if (one_line := bodies.one_line_step(conv, args, ctx)) is not None:
         return one_line  # /settings bodies IPEM IET
+    found = rec.one_line_setting(args)
+    if conv.state != S.IDLE and found and found[1]:  # /settings name … in the settings menu
+        return _save(conv, found[0], found[1], ctx)
     if (one_line := rec.one_line_step(conv, args, ctx)) is not None:
         return one_line  # /settings name Sam Patel CEng, /settings number 1234567
-    nxt = Conv(S.SETTINGS_MENU, Data(undo=conv.data.undo))
+    data = Data(undo=conv.data.undo) if conv.state == S.IDLE else conv.data
+    nxt = Conv(S.SETTINGS_MENU, replace_data(data, field=None))
     return Step(nxt, (prompt(nxt, ctx),))
 
 
@@ -524,6 +533,7 @@ FLOW = Flow(
             menu_rank=130,
             essential=True,
             busy=True,
+            also_in=(S.SETTINGS_MENU, S.SETTINGS_VALUE),  # /settings bodies IET as the answer
             slashless=True,
         ),
     ),

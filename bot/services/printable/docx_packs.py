@@ -5,7 +5,8 @@ email-sized files, and an editable record laid out like the body's own activity 
 Evidence in the HCPC profile: part 4 lists every piece (E-number, entry, name, type, date
 received, SHA-256); images (PNG, JPEG) are embedded under their number, as many as fit in
 each file under the size limit, further ones in "evidence, part k of N" files; other
-files (PDF, DOCX, ...) are listed only: `/export evidence` holds them, named by E-number.
+files (PDF, DOCX, ...) are listed by number and name as enclosed separately (the member
+sends them from `/export evidence`, named by E-number; `/export hcpc`'s reply says so).
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from docx.shared import Cm, Pt
 
 from bot.core import hcpc
 from bot.core import text as fmt
+from bot.core.evidence_index import member_name, type_name
 from bot.core.model import EntryView, EvidenceView, ProfileView
 from bot.core.record import Record
 from bot.core.schemes import Scheme
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PART_LIMIT = 10 * 1024 * 1024  # an email attachment: each file stays under 10 MB
-EMBEDDED = frozenset({"image/png", "image/jpeg"})
+EMBEDDED = hcpc.EMBEDDED
 _IMAGE_OVERHEAD = 4096  # what an embedded picture adds besides its bytes (XML, relations)
 
 
@@ -78,9 +80,11 @@ def _evidence_refs(entry: EntryView) -> str:
 
 def _head(doc: DocumentObject, pack: HcpcInput, part: str) -> None:
     doc.add_heading(f"CPD profile{part}", level=0)
-    who = pack.name + (f", {pack.membership_number}" if pack.membership_number else "")
+    blank = "_" * 24  # not set: a line to fill in by hand
+    doc.add_paragraph(f"Name: {pack.name or blank}")
+    doc.add_paragraph(f"HCPC registration number: {pack.membership_number or blank}")
     period = f"{fmt.short_day(pack.profile.start)} – {fmt.short_day(pack.profile.end)}"
-    doc.add_paragraph(f"{who}\nHCPC CPD audit: two-year period {period}")
+    doc.add_paragraph(f"HCPC CPD audit: two-year period {period}")
 
 
 def _summary(doc: DocumentObject, pack: HcpcInput) -> None:
@@ -88,7 +92,7 @@ def _summary(doc: DocumentObject, pack: HcpcInput) -> None:
     text = pack.profile.summary
     count = hcpc.word_count(text)
     doc.add_paragraph(f"Word count: {hcpc.words_line(count, hcpc.SUMMARY_WORDS)}")
-    doc.add_paragraph(text or "(not written yet: /profile)")
+    doc.add_paragraph(text or "(not written yet)")
 
 
 def _statement(doc: DocumentObject, pack: HcpcInput) -> None:
@@ -106,7 +110,7 @@ def _statement(doc: DocumentObject, pack: HcpcInput) -> None:
     for i, standard in enumerate(hcpc.STANDARDS):
         doc.add_heading(f"Standard {i + 1}: {standard}", level=2)
         said = profile.standards[i] if i < len(profile.standards) else ""
-        doc.add_paragraph(said or "(not written yet: /profile)")
+        doc.add_paragraph(said or "(not written yet)")
 
 
 def _activities(doc: DocumentObject, pack: HcpcInput) -> None:
@@ -139,21 +143,29 @@ def _activities(doc: DocumentObject, pack: HcpcInput) -> None:
     _table(doc, ("Date", "Activity", "Type", "Hours", "Evidence"), [r for _, r in rows])
 
 
-def _evidence_index(doc: DocumentObject, evidence: Sequence[EvidenceView], placed: str) -> None:
+def _evidence_index(
+    doc: DocumentObject, evidence: Sequence[EvidenceView], placed: str, too_big: Sequence[str]
+) -> None:
     doc.add_heading("Part 4: Evidence", level=1)
     if not evidence:
         doc.add_paragraph("No evidence is filed with these activities.")
         return
-    doc.add_paragraph(
-        "Each piece is numbered as the activities in part 3 cite it. " + placed + " Other "
-        "files (PDF, Word, ...) are listed here; /export evidence gives them, named by number."
-    )
+    doc.add_paragraph("Each piece is numbered as the activities in part 3 cite it. " + placed)
+    separate = [
+        e for e in evidence if e.kind == "file" and (e.mime not in EMBEDDED or e.label in too_big)
+    ]
+    if separate:
+        doc.add_paragraph("Enclosed separately, as files named by their number:")
+        for e in separate:
+            enclosed = member_name(e).rpartition("/")[2]
+            line = f"{enclosed} ({type_name(e)}, entry #{e.entry_number})"
+            doc.add_paragraph(line, style="List Bullet")
     rows = [
         [
             e.label,
             f"#{e.entry_number}",
             e.name,
-            e.mime or e.kind,
+            type_name(e),
             fmt.short_day(e.received_at.date()),
             e.sha256 or "(link)",
         ]
@@ -169,8 +181,7 @@ def _picture(doc: DocumentObject, item: EvidenceView, content: bytes) -> None:
 
 def profile_evidence(profile: ProfileView) -> list[EvidenceView]:
     """Every piece of evidence of the period's activities, in E-number order."""
-    found = {e.number: e for entry in profile.entries for e in entry.evidence}
-    return [found[n] for n in sorted(found)]
+    return hcpc.evidence_of(profile)
 
 
 def _groups(
@@ -234,7 +245,7 @@ def _first_part(
     placed += ", in the further parts of this profile where they do not fit here." if part else "."
     if too_big:
         placed += f" Too big to embed in an email-sized file: {', '.join(too_big)}."
-    _evidence_index(doc, evidence, placed)
+    _evidence_index(doc, evidence, placed, too_big)
     for item, data in images:
         _picture(doc, item, data)
     return _bytes(doc)

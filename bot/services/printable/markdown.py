@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.core import text as fmt
 from bot.core.assessment import STATE_LABELS, Assessment
 from bot.core.plan import Plan
@@ -17,12 +19,16 @@ def _md(text: str) -> str:
     return markdown_escape(text)
 
 
-def to_markdown(record: Record, assessment: Assessment, plan: Plan | None) -> bytes:
+def to_markdown(
+    record: Record, assessment: Assessment, plan: Plan | None, also: Sequence[str] = ()
+) -> bytes:
+    """`also`: a line per other body followed, after the requirements (issue 16)."""
     plan = plan or Plan()
     f = facts(record, assessment, plan)
     out: list[str] = [f"# {f.title} — {_md(f.name)}", ""]
     out += _summary(record, f)
     out += _assessment(assessment)
+    out += ["", *(f"- {_md(line)}" for line in also)] if also else []
     out += _hours(f)
     if not plan.is_empty:
         out += _plan(plan, f, assessment)

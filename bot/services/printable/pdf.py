@@ -31,8 +31,13 @@ from bot.services.printable.layout import (
 
 
 def to_pdf(
-    record: Record, assessment: Assessment, plan: Plan | None, chart_png: bytes | None
+    record: Record,
+    assessment: Assessment,
+    plan: Plan | None,
+    chart_png: bytes | None,
+    also: Sequence[str] = (),
 ) -> bytes:
+    """`also`: a line per other body followed, after the requirements (issue 16)."""
     plan = plan or Plan()
     f = facts(record, assessment, plan)
     doc = Layout(f"{f.name} · {f.scheme} CPD record {record.label} · cpdbot", assessment.today)
@@ -45,6 +50,8 @@ def to_pdf(
     if f.cover:
         _cover_sheet(doc, record, f)
     _assessment(doc, assessment)
+    for line in also:
+        doc.para(line, colour=MUTED, after=1.0)
     _hours(doc, record, f, chart_png)
     if not plan.is_empty:
         _plan(doc, plan, f, assessment)
