@@ -247,6 +247,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         f"Imported {added} entr{'y' if added == 1 else 'ies'} for {args.user}; "
         f"skipped {skipped} already recorded."
     )
+    for line in done.said():  # "#1 is now #12.", "Restored 2 other bodies, ..."
+        print(line)
     _evidence_said(done.evidence)
     return 0
 

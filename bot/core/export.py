@@ -18,6 +18,7 @@ from bot.core.model import EntryView, EvidenceView, ReflectionView
 from bot.core.record import Record
 from bot.core.sanitize import clean_line, clean_text, spreadsheet_safe, spreadsheet_value
 from bot.core.schemes import Scheme
+from bot.core.whole_record import Kept, kept_json
 
 FORMAT = "cpdbot-record"
 VERSION = 1
@@ -56,7 +57,9 @@ def _clean(text: str | None) -> str | None:
     return None if text is None else clean_text(text)
 
 
-def to_json(record: Record) -> bytes:
+def to_json(record: Record, kept: Kept | None = None) -> bytes:
+    """The record as JSON; with `kept` (`/export all`) also the other bodies, the entries'
+    filings in them, the gap notes and the HCPC profile, so an import restores them."""
     scheme = record.scheme
     target = scheme.target_hours(record.person.status_id)
     payload: dict[str, Any] = {
@@ -115,6 +118,10 @@ def to_json(record: Record) -> bytes:
             for e in record.entries
         ],
     }
+    if kept is not None:
+        for e, row in zip(record.entries, payload["entries"], strict=True):
+            row["categories"] = dict(kept.filings.get(e.number, {}))
+        payload.update(kept_json(kept))
     return (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 

@@ -9,29 +9,40 @@ concurrent imports for one person take turns on the person's row (a conflict re-
 import on fresh data), so each entry goes in once. Evidence goes in with its entries, in
 the same transaction (`bot.services.evidence_import`: numbers kept when free, a piece
 already on its entry skipped).
+
+Numbers: restoring into a record with no entries (none at all, deleted ones included)
+keeps every entry's number, so the printed record, the HCPC profile and the member's own
+words ("#7") still point at the same activities; into a record that has entries, the new
+ones get the next numbers and `Imported.renumbered` says which moved ("#1 is now #12").
+An `/export all` record.json also brings back the other bodies followed, the entries'
+filings in them, the explained gaps and the HCPC profile (its picked numbers and "#N"
+in its text follow the entries), each once (`storage.record_restore`).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col
 
-from bot.core import export
+from bot.core import entry_rules, export
 from bot.core.entry_rules import MAX_DAY_MINUTES
 from bot.core.model import EntryView, EvidenceView, IdentityKey
 from bot.core.sanitize import clean_line
 from bot.core.schemes import Scheme, scheme_for
+from bot.core.whole_record import Kept, read_kept
 from bot.core.zones import is_zone, local_today
 from bot.services import evidence_zip
 from bot.services.evidence import EvidenceSettings
 from bot.services.evidence_import import Restored, restore
-from storage import entry_store, repo
+from storage import bodies as body_store
+from storage import entry_store, record_restore, repo
 from storage.db import Database
 from storage.models import Entry
 
@@ -56,6 +67,16 @@ class Imported:
     skipped: int
     bad: tuple[str, ...] = ()
     evidence: Restored = field(default_factory=Restored)  # what became of their evidence
+    renumbered: tuple[tuple[int, int], ...] = ()  # (number in the file, number now)
+    restored: tuple[str, ...] = ()  # "2 other bodies", "1 gap note", ... put back
+
+    def said(self) -> list[str]:
+        """What the import tells the member beyond the counts: entries whose number
+        changed, and the rest of the record put back."""
+        lines = [f"#{was} is now #{now}." for was, now in self.renumbered]
+        if self.restored:
+            lines.append(f"Restored {', '.join(self.restored)}.")
+        return lines
 
 
 class _Refused(Exception):
@@ -135,6 +156,7 @@ def _import(
     bundle: evidence_zip.Bundle | None = None,
     settings: EvidenceSettings | None = None,
     skip_bad: bool = True,
+    kept: Kept | None = None,
 ) -> Imported:
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
@@ -148,6 +170,7 @@ def _import(
                     bundle=bundle,
                     settings=settings or EvidenceSettings(),
                     skip_bad=skip_bad,
+                    kept=kept or Kept(),
                 )
         except (IntegrityError, OperationalError):
             if attempt == MAX_ATTEMPTS:
@@ -166,6 +189,7 @@ def _import_once(
     bundle: evidence_zip.Bundle | None,
     settings: EvidenceSettings,
     skip_bad: bool,
+    kept: Kept,
 ) -> Imported:
     added = skipped = 0
     _, person, created = repo.get_or_create_identity(session, key, now=now)
@@ -173,27 +197,86 @@ def _import_once(
     if created and person_fields:
         repo.update_person(session, person.id, person_fields)
     number = entry_store.lock_numbering(session, person.id)
+    keep = not record_restore.has_entries(session, person.id)  # an empty record: keep numbers
     existing = entry_store.live_views_with_ids(session, col(Entry.person_id) == person.id)
-    available: dict[tuple[date, date | None, str, int, str], list[int]] = {}
+    available: dict[tuple[date, date | None, str, int, str], list[tuple[int, int]]] = {}
     for entry_id, view in existing:
-        available.setdefault(_same(view), []).append(entry_id)
+        available.setdefault(_same(view), []).append((entry_id, view.number))
+    live = [e for e in entries if not e.deleted]
+    if keep:
+        number = max([number, *(e.number for e in live)])
+    taken: set[int] = set()
+    moved: dict[int, int] = {}  # number in the file -> number in the record
+    ids: dict[int, int] = {}  # number in the file -> entry id
     pieces: list[tuple[EvidenceView, int]] = []
-    for e in sorted(entries, key=lambda x: (x.activity_date, x.number)):
-        if e.deleted:
-            continue
+    for e in sorted(live, key=lambda x: (x.activity_date, x.number)):
         matches = available.get(_same(e))
         if matches:
-            entry_id = matches.pop(0)
+            entry_id, now_number = matches.pop(0)
             skipped += 1
         else:
-            number += 1
-            entry_id = _create(session, person.id, number, e, now)
+            if keep and e.number not in taken:
+                now_number = e.number
+            else:
+                number += 1
+                now_number = number
+            taken.add(now_number)
+            entry_id = _create(session, person.id, now_number, e, now)
             added += 1
+        moved.setdefault(e.number, now_number)
+        ids.setdefault(e.number, entry_id)
         pieces += [(ev, entry_id) for ev in e.evidence]
-    kept = restore(session, settings, person.id, pieces, bundle)
-    if kept.bad and not skip_bad:
-        raise _Refused(kept.bad)
-    return Imported(added, skipped, tuple(kept.bad), kept)
+    restored = _put_back(session, person.id, kept, moved, ids, now)
+    done = restore(session, settings, person.id, pieces, bundle)
+    if done.bad and not skip_bad:
+        raise _Refused(done.bad)
+    renumbered = tuple(sorted((was, n) for was, n in moved.items() if was != n))
+    return Imported(added, skipped, tuple(done.bad), done, renumbered, restored)
+
+
+_REFERENCE = re.compile(r"(?<![\w#])#(\d{1,9})\b")
+
+
+def _put_back(
+    session: Session,
+    person_id: int,
+    kept: Kept,
+    moved: Mapping[int, int],
+    ids: Mapping[int, int],
+    now: datetime,
+) -> tuple[str, ...]:
+    """The rest of a whole record, each piece once: the other bodies, the entries' filings
+    in the bodies followed, the gap notes, and the HCPC profile if none is kept yet (its
+    picked numbers and the "#N" in its text following the entries' numbers now)."""
+    bodies = record_restore.add_bodies(session, person_id, kept.bodies, now=now)
+    followed = {s for s, _ in body_store.other_bodies(session, person_id)}
+    filings = sum(
+        record_restore.add_filings(
+            session, ids[n], {s: c for s, c in chosen.items() if s in followed}
+        )
+        for n, chosen in kept.filings.items()
+        if n in ids
+    )
+    gaps = record_restore.add_gap_notes(session, person_id, kept.gap_notes)
+    profile = False
+    if kept.profile is not None:
+        numbers, summary, standards = kept.profile
+
+        def follow(text: str) -> str:
+            return _REFERENCE.sub(lambda m: f"#{moved.get(int(m[1]), int(m[1]))}", text)
+
+        profile = record_restore.add_profile(
+            session,
+            person_id,
+            entry_numbers=tuple(moved[n] for n in numbers if n in moved),
+            summary=follow(summary),
+            standards=tuple(follow(s) for s in standards),
+            now=now,
+        )
+    counts = [(bodies, "other bod", "y", "ies"), (filings, "filing", "", "s")]
+    counts.append((gaps, "gap note", "", "s"))
+    said = [f"{n} {word}{one if n == 1 else many}" for n, word, one, many in counts if n]
+    return (*said, *(["the HCPC profile"] if profile else []))
 
 
 def _create(session: Session, person_id: int, number: int, e: EntryView, now: datetime) -> int:
@@ -239,6 +322,32 @@ def _new_person(
     return chosen, fields
 
 
+def _kept(data: bytes, primary: Scheme, schemes: Mapping[str, Scheme]) -> tuple[Kept, list[str]]:
+    """The rest of a whole record in a JSON export (bodies, filings, gap notes, profile)
+    and what is wrong with it. A filing in an installed scheme must be one of its
+    categories; a body or filing of a scheme not installed here is kept as it was (the
+    bot leaves it aside, as it does on the server the file came from)."""
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"{":
+        return Kept(), []
+    kept, bad = read_kept(export.load_json(data))
+    bad = [f"record: {problem}" for problem in bad]
+    filings: dict[int, dict[str, str]] = {}
+    for number, chosen in kept.filings.items():
+        for scheme_id, category in chosen.items():
+            body = schemes.get(scheme_id)
+            problem = None if body is None else entry_rules.category_problem(category, body)
+            if problem:
+                bad.append(f"record: #{number} filed in {scheme_id}: {problem}")
+            else:
+                filings.setdefault(number, {})[scheme_id] = category
+    bodies = tuple(
+        (s, status if s not in schemes or schemes[s].status(status).id == status else "")
+        for s, status in kept.bodies
+        if s != primary.id
+    )
+    return replace(kept, bodies=bodies, filings=filings), bad
+
+
 def import_report(
     db: Database,
     key: IdentityKey,
@@ -277,6 +386,8 @@ def import_report(
         scheme, fields = _new_person(header, schemes, scheme_id)
         zone = str(fields.get("timezone", "UTC"))
     entries, bad = _read(data, scheme, local_today(now, zone))
+    kept, wrong = _kept(data, scheme, schemes)
+    bad += wrong
     if bad and not skip_bad:
         raise RecordImportError(
             f"Nothing was imported: {_entries_word(len(bad))}, each with a missing or bad "
@@ -294,6 +405,7 @@ def import_report(
             bundle=bundle,
             settings=evidence,
             skip_bad=skip_bad,
+            kept=kept,
         )
     except _Refused as exc:
         n = len(exc.bad)
@@ -302,7 +414,7 @@ def import_report(
             "be kept (listed above). Run again with --skip-bad to import the rest.",
             exc.bad,
         ) from None
-    return Imported(done.added, done.skipped, (*bad, *done.bad), done.evidence)
+    return replace(done, bad=(*bad, *done.bad))
 
 
 def import_file(
