@@ -268,6 +268,8 @@ def _evidence_said(kept: Restored) -> None:
             f"{kept.without_file} evidence file(s) listed but not imported: their content is "
             "in the /export all ZIP; import that to restore them."
         )
+    for line in kept.left_out:  # a deleted entry's evidence: "E3 (cert.pdf) not imported: ..."
+        print(line)
 
 
 def _instant(text: str) -> datetime:

@@ -14,10 +14,12 @@ from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any, cast
 
+from bot.core import text as fmt
 from bot.core.buttons import command_button, parse_calendar, parse_command
 from bot.core.model import Choice, Incoming, Kind, Outgoing, UpdatePerson
 from bot.core.sanitize import clean_line, clean_text
 from bot.core.snapshot import Needs
+from bot.core.zones import local_now
 from bot.dialogue.common import clip, say, stay, with_person
 from bot.dialogue.conversation import Context, Conv, Data, State, Step
 from bot.dialogue.flow import doing, flow_of, prompt
@@ -296,9 +298,25 @@ def meant_command(name: str) -> str | None:
 
 def _cancel(conv: Conv, ctx: Context) -> Step:
     if conv.state == S.IDLE:
-        return Step(conv, (say("Nothing to cancel. /help lists what I can do."),))
+        waiting = _outlook_waiting(ctx)
+        return Step(conv, (say(waiting or "Nothing to cancel. /help lists what I can do."),))
     idle = Conv(S.IDLE, Data(undo=conv.data.undo))
     flow = flow_of(conv.state)
     if flow is None:
         return Step(idle, (say("Cancelled. Nothing was changed."),))
     return Step(idle, (say(flow.cancel(conv, ctx)),), flow.cancel_effects)
+
+
+def _outlook_waiting(ctx: Context) -> str | None:
+    """What /cancel says when idle while an Outlook sign-in waits (None: none does). The
+    sign-in is kept: the member may be finishing it on another device."""
+    signin = ctx.snap.signin
+    if signin is None or signin.kind != "graph" or signin.expires_at <= ctx.snap.now:
+        return None
+    local = local_now(signin.expires_at, ctx.person.timezone)
+    day = fmt.day(local.date(), ctx.today)
+    until = f"{local:%H:%M}" if day == "today" else f"{day} {local:%H:%M}"
+    return (
+        "Nothing under way here; your Outlook sign-in is still waiting "
+        f"(code {signin.user_code} until {until}). /calendar remove stops it."
+    )

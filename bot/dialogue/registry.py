@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.core.schemes import Scheme
+from bot.core.snapshot import Needs
 from bot.dialogue.conversation import State
 from bot.dialogue.flow import Command, Flow, Handler, Transition, index
 from bot.dialogue.flows import (
@@ -61,6 +62,7 @@ KERNEL = Flow(
             help="/cancel — stop what we are doing; throws away the entry you are on,\n"
             "  entries set aside stay: /drafts",
             help_rank=160,
+            needs=lambda args: Needs(feeds=True),  # an Outlook sign-in waiting (idle)
             summary="Stop what we are doing",
             menu_rank=150,
             slashless=True,

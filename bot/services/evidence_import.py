@@ -14,6 +14,10 @@ are stored in E-number order.
 Twice: a file already on the entry (same SHA-256), or a link already on it (same
 address), is skipped, so importing the same ZIP again adds nothing. Files that were
 waiting for an entry (`evidence/waiting.json` in the ZIP) wait again, once.
+
+Deleted entries are not imported (`bot.services.record_import`), so the evidence kept with
+them (`evidence/deleted.json`: `/export all` holds everything) is left out, each piece
+named in `Restored.left_out`; the import goes on.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class Restored:
     without_file: int = 0  # a file listed in a JSON or CSV import: its bytes need the ZIP
     renumbered: list[tuple[int, int]] = field(default_factory=list)  # (in the file, now)
     bad: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # a deleted entry's, said why
 
 
 def restore(
@@ -50,7 +55,8 @@ def restore(
 ) -> Restored:
     """Store each (evidence, entry id) of `pieces` with its entry, and the ZIP's files that
     were waiting for an entry as waiting again; what could not be kept is named in `bad`
-    (the caller decides whether that stops the import)."""
+    (the caller decides whether that stops the import), a deleted entry's evidence in
+    `left_out`."""
     done = Restored()
     ids = sorted({entry_id for _, entry_id in pieces})
     held = service.of_entries(session, person_id, ids)
@@ -63,6 +69,13 @@ def restore(
         waiting, problems = bundle.waiting()
         todo += [(ev, None) for ev in waiting]
         done.bad += problems
+        gone, problems = bundle.deleted()
+        done.bad += problems
+        done.left_out += [
+            f"{ev.label} ({ev.url or ev.name}) not imported: it was kept with "
+            f"#{ev.entry_number}, which was deleted (deleted entries are not imported)."
+            for ev in gone
+        ]
     for ev, entry_id in sorted(todo, key=lambda p: p[0].number):
         if (entry_id, _key(ev)) in there:
             done.skipped += 1

@@ -9,12 +9,16 @@ Files that are compressed already (PDF, photos, Office documents) are stored, no
 deflated again: that costs time and saves nothing.
 
 Files still waiting for an entry are in the ZIP too, their metadata (which record.json,
-a list of entries, cannot hold) in `evidence/waiting.json`.
+a list of entries, cannot hold) in `evidence/waiting.json`; so are the files of deleted
+entries (`/export all` is everything held: they are kept until /undo or the purge),
+marked in index.md "(entry #2 deleted)", their metadata with the entry's number in
+`evidence/deleted.json`.
 
 Reading: `cpdbot import` of an `/export all` ZIP takes record.json (the entries, each with
 its evidence's metadata), evidence/waiting.json, and each file by its name in the ZIP; a
 file's bytes must match the SHA-256 the record gives, and no file may be larger than the
-evidence limit.
+evidence limit. Deleted entries are not imported, so neither is their evidence: the
+import names each piece of evidence/deleted.json it leaves out.
 """
 
 from __future__ import annotations
@@ -23,10 +27,19 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
-from bot.core.evidence_index import FOLDER, INDEX_NAME, from_json, member_name, size_text, to_json
+from bot.core.entry_rules import shown
+from bot.core.evidence_index import (
+    FOLDER,
+    INDEX_NAME,
+    NUMBER_MAX,
+    from_json,
+    member_name,
+    size_text,
+    to_json,
+)
 from bot.core.model import EvidenceView
 from bot.services import evidence as evidence_service
 from bot.services.evidence import EvidenceSettings
@@ -38,6 +51,7 @@ ZIP_MAGIC = b"PK\x03\x04"
 RECORD_NAME = "record.json"
 RECORD_MAX_BYTES = 200 * 1024 * 1024  # record.json of a ZIP read back
 WAITING_NAME = f"{FOLDER}/waiting.json"  # the files waiting for an entry: their metadata
+DELETED_NAME = f"{FOLDER}/deleted.json"  # the evidence of deleted entries: its metadata
 _STORED = ("application/pdf", "image/", "application/vnd.openxmlformats", "application/vnd.oasis")
 
 
@@ -80,10 +94,12 @@ def write_files(
     person_id: int,
     items: Sequence[EvidenceView],
     zone: str,
+    deleted: Collection[int] = frozenset(),
 ) -> Written:
     """Each file of `items` as evidence/E<n>-<name>, then evidence/index.md (links listed
-    there only; nothing at all when there is no evidence). Bytes are read a batch at a
-    time, each batch in its own transaction."""
+    there only; nothing at all when there is no evidence), the pieces of the entries
+    numbered in `deleted` marked there. Bytes are read a batch at a time, each batch in
+    its own transaction."""
     if not items:
         return Written(0, 0)
     files = sorted((ev for ev in items if ev.kind == "file"), key=lambda ev: ev.number)
@@ -109,13 +125,16 @@ def write_files(
             size += len(data)
     index = sorted(items, key=lambda ev: ev.number)
     lines = [f"# Evidence ({count} file{'' if count == 1 else 's'}, {size_text(size)})"]
-    lines += index_markdown(index, zone, files=True)
+    lines += index_markdown(index, zone, files=True, deleted=deleted)
     if missing:
         lines += ["", "Not included (the file could not be read): " + ", ".join(missing)]
     archive.writestr(INDEX_NAME, "\n".join(lines) + "\n")
     waiting = [to_json(ev) for ev in index if not ev.entry_number]
     if waiting:
         archive.writestr(WAITING_NAME, json.dumps(waiting, indent=2, ensure_ascii=False) + "\n")
+    gone = [{**to_json(ev), "entry": ev.entry_number} for ev in index if ev.entry_number in deleted]
+    if gone:
+        archive.writestr(DELETED_NAME, json.dumps(gone, indent=2, ensure_ascii=False) + "\n")
     return Written(count, size, tuple(missing))
 
 
@@ -157,25 +176,38 @@ class Bundle:
     def waiting(self) -> tuple[list[EvidenceView], list[str]]:
         """The files that were waiting for an entry (evidence/waiting.json; none in a ZIP
         without it), and what is wrong with that list."""
+        found, problems = self._listed(WAITING_NAME)
+        return [ev for ev in found if ev.kind == "file"], problems
+
+    def deleted(self) -> tuple[list[EvidenceView], list[str]]:
+        """The evidence of deleted entries, each with its entry's number
+        (evidence/deleted.json; none in a ZIP without it), and what is wrong with it."""
+        return self._listed(DELETED_NAME)
+
+    def _listed(self, name: str) -> tuple[list[EvidenceView], list[str]]:
         try:
-            info = self.archive.getinfo(WAITING_NAME)
+            info = self.archive.getinfo(name)
         except KeyError:
             return [], []
         if info.file_size > RECORD_MAX_BYTES:
-            return [], [f"{WAITING_NAME} is too large ({size_text(info.file_size)})"]
+            return [], [f"{name} is too large ({size_text(info.file_size)})"]
         try:
             with self.archive.open(info) as member:
                 items = json.loads(member.read(RECORD_MAX_BYTES + 1))
         except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:
-            return [], [f"{WAITING_NAME} cannot be read ({exc.__class__.__name__})"]
+            return [], [f"{name} cannot be read ({exc.__class__.__name__})"]
         if not isinstance(items, list):
-            return [], [f"{WAITING_NAME} must be a list of evidence"]
+            return [], [f"{name} must be a list of evidence"]
         found: list[EvidenceView] = []
         problems: list[str] = []
         for item in items:
-            ev, wrong = from_json(item, 0)
-            problems += [f"{WAITING_NAME}: {p}" for p in wrong]
-            if ev is not None and ev.kind == "file":
+            entry = item.get("entry", 0) if isinstance(item, dict) else 0
+            if type(entry) is not int or not 0 <= entry <= NUMBER_MAX:
+                problems.append(f"{name}: entry must be an entry number, not {shown(entry)}")
+                continue
+            ev, wrong = from_json(item, entry)
+            problems += [f"{name}: {p}" for p in wrong]
+            if ev is not None:
                 found.append(ev)
         return found, problems
 

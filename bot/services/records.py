@@ -231,7 +231,9 @@ def export_all(
     entries including deleted ones, reflections, plan, feeds, conversations, outbox);
     record.json / record.csv: all live entries of every year, re-importable (`cpdbot
     import` of the ZIP restores the evidence too); evidence/: every file kept, named by
-    its E-number, and index.md (`bot.services.evidence_zip`).
+    its E-number (a deleted entry's too, kept until /undo or the purge, and marked
+    "(entry #2 deleted)" in index.md; the import leaves those out and says so), and
+    index.md (`bot.services.evidence_zip`).
     """
     with db.transaction() as session:
         found = repo.find_person(session, key)
@@ -242,6 +244,8 @@ def export_all(
         entries = entry_store.entries_between(session, person_id, date.min, date.max)
         kept = evidence_store.by_entry_number(session, person_id, [e.number for e in entries])
         entries = [replace(e, evidence=kept.get(e.number, ())) for e in entries]
+        gone = {int(row["number"]) for row in data.get("entry", ()) if row.get("deleted_at")}
+        of_deleted = evidence_store.by_entry_number(session, person_id, sorted(gone))
         waiting = evidence_service.waiting(session, person_id)
         rest = record_restore.kept(session, person_id)  # bodies, filings, gaps, profile
     scheme = scheme_for(schemes, view.scheme_id)
@@ -270,11 +274,15 @@ def export_all(
             "record.json, record.csv: all your entries; `cpdbot import` reads either back,\n"
             "and reads this ZIP back whole: entries and evidence.\n"
             "evidence/: each file you kept as evidence, named by its number (E3-...), and\n"
-            "index.md, the evidence index (number, entry, name, type, size, SHA-256).\n",
+            "index.md, the evidence index (number, entry, name, type, size, SHA-256).\n"
+            "A deleted entry's files are there too, marked in index.md; `cpdbot import`\n"
+            "does not import deleted entries, so it leaves them out and names each.\n",
         )
         items = [ev for e in entries for ev in e.evidence] + waiting
+        items += [ev for views in of_deleted.values() for ev in views]
+        settings = evidence or EvidenceSettings()
         evidence_zip.write_files(
-            archive, db, evidence or EvidenceSettings(), person_id, items, view.timezone
+            archive, db, settings, person_id, items, view.timezone, deleted=gone
         )
     return out.getvalue()
 

@@ -39,10 +39,10 @@ def export_step(conv: Conv, ctx: Context) -> Step:
 
 
 def in_everything(ctx: Context) -> str:
-    """What of the evidence the `/export all` ZIP holds (its live entries' and the files
-    waiting for an entry: `records.export_all`), said after its other contents."""
-    live = (ev for ev in ctx.snap.evidence if ev.entry_number not in ctx.snap.deleted)
-    pieces = (*live, *ctx.snap.waiting)
+    """What of the evidence the `/export all` ZIP holds (every entry's, a deleted one's
+    too, and the files waiting for an entry: `records.export_all`), said after its other
+    contents."""
+    pieces = (*ctx.snap.evidence, *ctx.snap.waiting)
     files = [ev for ev in pieces if ev.kind == "file"]
     links = len(pieces) - len(files)
     if not pieces:

@@ -12,7 +12,7 @@ evidence is one the member chose to show).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from bot.core import text as fmt
 from bot.core.evidence_index import (
@@ -42,7 +42,9 @@ def summary(ev: EvidenceView, zone: str) -> str:
     return f"{type_name(ev)} · {size_text(ev.size)} · {day}"
 
 
-def _entry_of(ev: EvidenceView) -> str:
+def _entry_of(ev: EvidenceView, deleted: Collection[int] = frozenset()) -> str:
+    if ev.entry_number in deleted:
+        return f"(entry #{ev.entry_number} deleted)"
     return f"#{ev.entry_number}" if ev.entry_number else "–"
 
 
@@ -63,10 +65,15 @@ def entry_markdown(entry: EntryView, zone: str) -> list[str]:
 
 
 def index_markdown(
-    evidence: Sequence[EvidenceView], zone: str, *, files: bool = False
+    evidence: Sequence[EvidenceView],
+    zone: str,
+    *,
+    files: bool = False,
+    deleted: Collection[int] = frozenset(),
 ) -> list[str]:
     """The evidence index as a Markdown section ([] if there is no evidence); `files`
-    adds each file's name inside the ZIP."""
+    adds each file's name inside the ZIP; a piece of an entry in `deleted` (numbers) is
+    marked "(entry #2 deleted)"."""
     if not evidence:
         return []
     head = "| Evidence | Entry | Name | Type | Size | Received | SHA-256 |"
@@ -77,7 +84,7 @@ def index_markdown(
     for ev in evidence:
         size = size_text(ev.size) if ev.kind == "file" else "–"
         row = (
-            f"| {ev.label} | {_entry_of(ev)} | {markdown_escape(shown_name(ev))} | "
+            f"| {ev.label} | {_entry_of(ev, deleted)} | {markdown_escape(shown_name(ev))} | "
             f"{type_name(ev)} | "
             f"{size} | {fmt.short_day(received_day(ev, zone))} | "
             + (f"`{ev.sha256}`" if ev.sha256 else "–")
