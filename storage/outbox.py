@@ -20,13 +20,16 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects import sqlite
 from sqlmodel import Session, col
 
 from storage.models import Conversation, Identity, Outbox, Person
+
+if TYPE_CHECKING:
+    from bot.core.agenda import Message
 
 PENDING, CLAIMED, SENT, FAILED, EXPIRED = "pending", "claimed", "sent", "failed", "expired"
 # A decision recorded with nothing to send (e.g. on pace in "only when behind" mode): the
@@ -47,6 +50,19 @@ class NewMessage:
     expires_at: datetime | None = None
     state: str = PENDING
     note: str | None = None  # why it was skipped
+
+
+def queued(person_id: int, identity_id: int, msg: Message) -> NewMessage:
+    """The outbox row for a decided message (the planner's, a calendar poll's, a sign-in's)."""
+    return NewMessage(
+        person_id=person_id,
+        identity_id=identity_id,
+        kind=msg.kind,
+        key=msg.key,
+        payload=msg.payload(),
+        due_at=msg.due_at,
+        expires_at=msg.expires_at,
+    )
 
 
 @dataclass(frozen=True)

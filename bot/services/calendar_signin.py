@@ -50,10 +50,10 @@ from bot.services.calendar.graph_auth import (
     poll_device_code,
     start_device_code,
 )
-from bot.services.outbound.planner import queued
 from storage import calendar_accounts as accounts
 from storage import conversations, feeds, outbox, repo
 from storage.db import Database
+from storage.outbox import queued
 from storage.secrets import NoSecretKey, SecretError
 
 if TYPE_CHECKING:

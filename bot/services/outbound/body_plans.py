@@ -61,7 +61,7 @@ def plan_year_end(db: Database, schemes: Mapping[str, Scheme], now: datetime) ->
                 for body in followed.get(pid, []):
                     msg = _summary(session, pid, person, schemes, body, now)
                     if msg is not None:
-                        rows.append(_queued(pid, identity, msg))
+                        rows.append(outbox.queued(pid, identity, msg))
             total += outbox.enqueue(session, rows, now=now)
     return total
 
@@ -87,15 +87,3 @@ def _summary(
     last_day = new_year - timedelta(days=1)
     view = body_service.view_of(session, person_id, person, schemes, body, last_day)
     return None if view is None else body_notices.year_end(seen, scheme, view, due=due)
-
-
-def _queued(person_id: int, identity_id: int, msg: agenda.Message) -> outbox.NewMessage:
-    return outbox.NewMessage(
-        person_id=person_id,
-        identity_id=identity_id,
-        kind=msg.kind,
-        key=msg.key,
-        payload=msg.payload(),
-        due_at=msg.due_at,
-        expires_at=msg.expires_at,
-    )

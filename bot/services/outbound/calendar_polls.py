@@ -25,11 +25,11 @@ from bot.services.outbound.calendar_sources import (
     SourceReading,
     reconnect_hint,
 )
-from bot.services.outbound.planner import queued
 from storage import calendar_accounts as accounts
 from storage import feeds as feed_store
 from storage import outbox
 from storage.db import Database
+from storage.outbox import queued
 from storage.secrets import SecretBox
 
 if TYPE_CHECKING:

@@ -169,7 +169,7 @@ class Planner:
                     )
                 note = "on pace (only when behind)"
             if message is not None and identity is not None:
-                messages.append(queued(pid, identity, message))
+                messages.append(outbox.queued(pid, identity, message))
             else:
                 messages.append(_skip(pid, identity, agenda.NUDGE, period, now, note))
         return messages
@@ -238,7 +238,7 @@ class Planner:
                 )
                 note = "on target"
             if msg is not None and identity is not None:
-                messages.append(queued(pid, identity, msg))
+                messages.append(outbox.queued(pid, identity, msg))
             else:
                 key = start.isoformat()
                 messages.append(_skip(pid, identity, agenda.YEAR_WARNING, key, now, note))
@@ -274,7 +274,7 @@ class Planner:
                     periods=periods.get(pid, ()),
                 )
             if ready and identity is not None:
-                messages += [queued(pid, identity, m) for m in ready]
+                messages += [outbox.queued(pid, identity, m) for m in ready]
             else:
                 note = note or "no entries"
                 key = start.isoformat()
@@ -324,7 +324,7 @@ class Planner:
                     now=now,
                 )
                 if msg is not None:
-                    messages.append(queued(pid, identities[pid], msg))
+                    messages.append(outbox.queued(pid, identities[pid], msg))
             return outbox.enqueue(session, messages, now=now)
 
     def plan_reasks(self, now: datetime) -> int:
@@ -344,21 +344,8 @@ class Planner:
                 occ = item.occurrence
                 facts = notices.EventFacts(occ.id, occ.title, occ.start, occ.end, occ.minutes)
                 msg = notices.reask(facts, item.timezone, due=now, now=now)
-                messages.append(queued(item.person_id, identities[item.person_id], msg))
+                messages.append(outbox.queued(item.person_id, identities[item.person_id], msg))
             return outbox.enqueue(session, messages, now=now)
-
-
-def queued(person_id: int, identity_id: int, msg: agenda.Message) -> outbox.NewMessage:
-    """The outbox row for a decided message."""
-    return outbox.NewMessage(
-        person_id=person_id,
-        identity_id=identity_id,
-        kind=msg.kind,
-        key=msg.key,
-        payload=msg.payload(),
-        due_at=msg.due_at,
-        expires_at=msg.expires_at,
-    )
 
 
 def _group_member(group: recipients.YearEndGroup) -> PersonView:
