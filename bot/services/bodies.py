@@ -250,6 +250,8 @@ def ask_after_save(
     if not numbers or primary is None:
         return (), result.conv
     others = bodies.other_bodies(session, person_id)
+    if not others:
+        return (), result.conv  # one body: no entry to load again
     for number in numbers:
         entry = entry_store.entry_view(session, person_id, number)
         for scheme_id, _ in others:

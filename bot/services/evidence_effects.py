@@ -23,7 +23,6 @@ from typing import Protocol, cast
 
 from sqlmodel import Session, col, select
 
-from bot import dialogue
 from bot.core.model import (
     AttachLink,
     Attachment,
@@ -38,9 +37,8 @@ from bot.core.model import (
 )
 from bot.core.parsing import DateOrder
 from bot.core.plan import PlanError
-from bot.core.snapshot import RECEIVE_LATEST, Facts, Received, Snapshot
+from bot.core.snapshot import RECEIVE_LATEST, Facts, Needs, Received, Snapshot
 from bot.core.zones import local_today
-from bot.dialogue import Conv
 from bot.services import certificate, evidence
 from bot.services.evidence import EvidenceRefused, EvidenceSettings, megabytes
 from bot.services.evidence_types import detect
@@ -106,15 +104,14 @@ def load(
     session: Session,
     settings: EvidenceSettings,
     person_id: int,
-    conv: Conv,
+    need: Needs,
     event: Incoming,
     snap: Snapshot,
     now: datetime,
     readings: Readings,
 ) -> Snapshot:
-    """`snap` with the evidence the step needs, and the event's file stored; a
-    certificate's facts from its text in `readings` (else `Unread` is raised)."""
-    need = dialogue.needs(conv, event, snap.now)
+    """`snap` with the evidence the step (whose needs are `need`) asks for, and the event's
+    file stored; a certificate's facts from its text in `readings` (else `Unread`)."""
     if need.receive is not None and event.kind == Kind.FILE and snap.person.onboarded:
         file = event.file
         got = _receive(session, settings, person_id, need.receive, file, snap, now, readings)

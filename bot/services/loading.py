@@ -17,7 +17,7 @@ from sqlmodel import Session
 from bot import dialogue
 from bot.core.model import Incoming
 from bot.core.schemes import Scheme, scheme_for
-from bot.core.snapshot import Snapshot
+from bot.core.snapshot import Needs, Snapshot
 from bot.core.zones import local_today
 from bot.dialogue import Conv
 from bot.services import audit_packs, bodies, evidence_effects, records
@@ -58,23 +58,22 @@ def load(
     """The snapshot for `event` in `conv`: "today" as of when the person wrote (`said`),
     what is stored (the event's file) stamped `now`; `readings`: certificates' text read
     before the transaction (see evidence_effects.Unread)."""
-    snap = _snapshot(engine, session, who, conv, event, said, zone)
+    need = dialogue.needs(conv, event, said)  # once: the evidence part reads it too
+    snap = _snapshot(engine, session, who, need, said, zone)
     settings = engine.evidence
-    return evidence_effects.load(session, settings, who.person_id, conv, event, snap, now, readings)
+    return evidence_effects.load(session, settings, who.person_id, need, event, snap, now, readings)
 
 
 def _snapshot(
     engine: Engine,
     session: Session,
     who: conversations.Who,
-    conv: Conv,
-    event: Incoming,
+    need: Needs,
     now: datetime,
     zone: str | None,
 ) -> Snapshot:
     person_id, view = who.person_id, who.person
     scheme, today = scheme_for(engine.schemes, view.scheme_id), local_today(now, view.timezone)
-    need = dialogue.needs(conv, event, now)
     entry = (
         entry_store.entry_view(session, person_id, need.entry_number)
         if need.entry_number is not None
