@@ -28,7 +28,7 @@ import time
 import zlib
 from collections.abc import Callable
 from typing import Any, Final
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import niquests
 from lxml import etree
@@ -42,7 +42,7 @@ from bot.core.calendar_rules import (
     validate_feed_url,
 )
 from bot.services.calendar.bounds import MAX_REDIRECTS, USER_AGENT
-from bot.services.calendar.fetch import _decoder, _too_large
+from bot.services.calendar.fetch import _decoder, _follow, _too_large
 
 _CHUNK: Final = 65_536
 _DAV_METHODS: Final = frozenset({"PROPFIND", "REPORT"})
@@ -161,7 +161,7 @@ class GuardedSession:
             location = response.headers.get("location", "").strip()
             if status in (301, 302, 303, 307, 308) and location:
                 response.close()
-                current = self._follow(current, location)
+                current = _follow(current, location, self.vet)
                 continue
             try:
                 self._settle(method, response)
@@ -171,17 +171,6 @@ class GuardedSession:
         raise FeedError(
             f"The calendar address redirects too many times (more than {MAX_REDIRECTS})."
         )
-
-    def _follow(self, current: str, location: str) -> str:
-        try:
-            target = self.vet(urljoin(current, location))
-        except FeedError as error:
-            raise FeedError(
-                f"The calendar server redirected to an address that cannot be used: {error}"
-            ) from None
-        if current.startswith("https://") and target.startswith("http://"):
-            raise FeedError("The calendar server redirected to an insecure (http://) address.")
-        return target
 
     def _settle(self, method: str, response: Any) -> None:
         """Read the body under the bounds; refuse what the caldav library need not see."""

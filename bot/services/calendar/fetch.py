@@ -275,9 +275,10 @@ async def _fetch_once(
     raise FeedError(_connect_message(host, last_error))
 
 
-def _follow(current: str, location: str, *, allow_private: bool) -> str:
+def _follow(current: str, location: str, vet: Callable[[str], str]) -> str:
+    """Where a redirect from `current` leads, once `vet` accepts it; never https → http."""
     try:
-        target = validate_feed_url(urljoin(current, location), allow_private=allow_private)
+        target = vet(urljoin(current, location))
     except FeedError as error:
         raise FeedError(
             f"The calendar server redirected to an address that cannot be used: {error}"
@@ -336,7 +337,11 @@ async def fetch_feed(
                 )
                 if isinstance(outcome, FetchResult):
                     return outcome
-                current = _follow(current, outcome.location, allow_private=allow_private)
+                current = _follow(
+                    current,
+                    outcome.location,
+                    lambda url: validate_feed_url(url, allow_private=allow_private),
+                )
     except TimeoutError:
         raise FeedError(f"The calendar server did not answer within {_seconds(timeout)}.") from None
     raise FeedError(f"The calendar address redirects too many times (more than {MAX_REDIRECTS}).")
